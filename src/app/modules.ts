@@ -1,0 +1,7 @@
+import type { Config } from '../config/config.ts';
+import type { ServiceModule } from './runtime.ts';
+
+/** The service modules a default process runs (LAN hub, webhooks, OTP); each area adds itself here. */
+export function defaultModules(_config: Config): ServiceModule[] {
+  return [];
+}

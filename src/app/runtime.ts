@@ -1,0 +1,144 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type pino from 'pino';
+import type { Config } from '../config/config.ts';
+import { createRedactor, type Redactor } from '../core/redact.ts';
+import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { buildHttpApp, type RouteModule } from '../http/app.ts';
+import type { HttpContext } from '../http/context.ts';
+import { OutboxService } from '../outbox/service.ts';
+import type { LanDelivery } from '../providers/lan-hub.ts';
+import { createRegistry, type ProviderRegistry } from '../providers/registry.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import type { AdapterId } from '../core/channels.ts';
+import type { Db } from '../store/driver.ts';
+import { migrate } from '../store/migrate.ts';
+import { openStore } from '../store/open.ts';
+import { ensureDemoTenant, type SeedResult } from './demo-seed.ts';
+import { EventBus } from './event-bus.ts';
+import { createLogger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import type { TenantRow } from '../store/rows.ts';
+
+export type RuntimeMode = 'serve' | 'api' | 'dispatch';
+
+/** A module of the service that owns a background loop (LAN hub, webhook processor, …). */
+export interface ServiceModule {
+  routes?: RouteModule;
+  start?(rt: Runtime): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  mode?: RuntimeMode;
+  /** Use this database instead of opening one from config (tests). */
+  db?: Db;
+  logDestination?: pino.DestinationStream;
+  adapterOverrides?: Partial<Record<AdapterId, ProviderAdapter>>;
+  modules?: ServiceModule[];
+  seedDemo?: boolean;
+  /** Set the LAN hub (the LAN module does this on start). */
+  lanHub?: LanDelivery | null;
+}
+
+/** The composition root: config, store, providers, loops and HTTP wired in one place. */
+export class Runtime {
+  readonly redactor: Redactor;
+  readonly logger: Logger;
+  readonly metrics = new Metrics();
+  db!: Db;
+  registry!: ProviderRegistry;
+  outbox!: OutboxService;
+  events!: EventBus;
+  dispatcher: Dispatcher | null = null;
+  http: FastifyInstance | null = null;
+  seed: SeedResult | null = null;
+  lanHub: LanDelivery | null = null;
+  readonly state = { lanLaneSeparate: true, verifications: new Map<string, { at: string; ok: boolean; detail: string }>() };
+  private readonly modules: ServiceModule[];
+
+  constructor(
+    readonly config: Config,
+    private readonly opts: RuntimeOptions = {},
+  ) {
+    this.redactor = createRedactor(config.secrets);
+    this.logger = createLogger({ level: config.env.LOG_LEVEL, redactor: this.redactor, destination: opts.logDestination });
+    this.modules = opts.modules ?? [];
+    this.lanHub = opts.lanHub ?? null;
+  }
+
+  get mode(): RuntimeMode {
+    return this.opts.mode ?? 'serve';
+  }
+
+  async init(): Promise<this> {
+    const { config } = this;
+    this.db =
+      this.opts.db ??
+      (await openStore({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, poolSize: config.env.DATABASE_POOL_SIZE }));
+    await migrate(this.db);
+    this.registry = createRegistry(
+      { config, redactor: this.redactor },
+      { lanHub: () => this.lanHub, overrides: this.opts.adapterOverrides },
+    );
+    this.outbox = new OutboxService(this.db, config, this.registry);
+    this.events = new EventBus(this.db);
+    if (this.opts.seedDemo ?? true) this.seed = await ensureDemoTenant(this.db, config, this.outbox);
+    await this.reevaluateAll();
+    if (this.mode !== 'api') {
+      this.dispatcher = new Dispatcher({
+        db: this.db,
+        config,
+        registry: this.registry,
+        redactor: this.redactor,
+        metrics: this.metrics,
+        logger: this.logger.child({ component: 'dispatcher' }),
+      });
+    }
+    if (this.mode !== 'dispatch') {
+      const ctx: HttpContext = {
+        db: this.db,
+        config,
+        redactor: this.redactor,
+        metrics: this.metrics,
+        logger: this.logger,
+        registry: this.registry,
+        outbox: this.outbox,
+        events: this.events,
+        state: this.state,
+      };
+      this.http = await buildHttpApp(
+        ctx,
+        this.modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+      );
+    }
+    return this;
+  }
+
+  /** Queued rows whose conditions hold under the current config move on (e.g. after new env). */
+  private async reevaluateAll(): Promise<void> {
+    const tenants = await this.db.query<TenantRow>(
+      `SELECT t.* FROM tenants t WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.tenant_id = t.id AND o.status = 'queued')`,
+    );
+    for (const t of tenants.rows) await this.outbox.reevaluateQueued(t, 'system:startup');
+  }
+
+  async start(listen?: { port: number; host: string }): Promise<string | null> {
+    await this.events.start();
+    for (const m of this.modules) await m.start?.(this);
+    await this.dispatcher?.start();
+    if (this.http && listen) return this.http.listen(listen);
+    if (this.http) await this.http.ready();
+    return null;
+  }
+
+  /** Graceful stop: HTTP first (no new work), then loops finish or release what they hold. */
+  async stop(): Promise<void> {
+    await this.http?.close();
+    await this.dispatcher?.stop();
+    for (const m of [...this.modules].reverse()) await m.stop?.();
+    await this.events?.stop();
+    await this.registry?.close();
+    if (!this.opts.db) await this.db?.close();
+  }
+}

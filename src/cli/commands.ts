@@ -1,0 +1,81 @@
+/* eslint-disable no-console -- the CLI is the one place that prints to the terminal */
+import type { Config } from '../config/config.ts';
+import { openStore } from '../store/open.ts';
+import { migrate } from '../store/migrate.ts';
+import { createTenant } from '../store/tenants.ts';
+import { newToken, storeToken } from '../store/tokens.ts';
+import { maskTarget } from '../core/redact.ts';
+
+export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0) return args[i + 1];
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** Sub-commands beyond serve/migrate/readiness; other modules add theirs here. */
+export const cliCommands: Record<string, CliCommand> = {
+  async tenant(args, config) {
+    if (args[0] !== 'create') {
+      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az]');
+      return 2;
+    }
+    const id = flag(args, 'id');
+    const name = flag(args, 'name');
+    if (!id || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id) || !name) {
+      console.error('--id (lowercase, digits, _ -) and --name are required');
+      return 2;
+    }
+    const cfg = config();
+    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    try {
+      await migrate(db);
+      const token = newToken('owner');
+      const t = await db.tx(async (q) => {
+        const row = await createTenant(
+          q,
+          {
+            id,
+            name,
+            country: flag(args, 'country') ?? 'AZ',
+            currency: flag(args, 'currency') ?? 'AZN',
+            timezone: flag(args, 'timezone') ?? 'Asia/Baku',
+            locale: flag(args, 'locale') ?? 'az',
+            optIns: { in_app: true },
+          },
+          'operator:cli',
+        );
+        if (row) await storeToken(q, { token, tenantId: row.id, role: 'owner', subject: `${row.id}-owner`, label: 'created by CLI' });
+        return row;
+      });
+      if (!t) {
+        console.error(`A tenant with id "${id}" already exists.`);
+        return 1;
+      }
+      console.log(JSON.stringify({ tenant: { id: t.id, name: t.name, country: t.country, currency: t.currency }, ownerToken: token }, null, 2));
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+
+  async outbox(args, config) {
+    const cfg = config();
+    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    try {
+      await migrate(db);
+      const tenant = flag(args, 'tenant') ?? 'demo';
+      const status = flag(args, 'status') ?? null;
+      const r = await db.query<{ id: string; channel: string; target: string; status: string; reason: string | null; title: string | null; created_at: Date }>(
+        `SELECT id, channel, target, status, reason, title, created_at FROM outbox WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+         ORDER BY created_at DESC LIMIT 50`,
+        [tenant, status],
+      );
+      console.table(r.rows.map((x) => ({ ...x, target: maskTarget(x.target), created_at: new Date(x.created_at).toISOString() })));
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,142 @@
+/* eslint-disable no-console -- the CLI is the one place that prints to the terminal */
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { Runtime, type RuntimeMode } from '../app/runtime.ts';
+import { WEB_DIST } from '../http/app.ts';
+import { computeReadiness } from '../readiness/readiness.ts';
+import { createRedactor } from '../core/redact.ts';
+import { openStore } from '../store/open.ts';
+import { migrate } from '../store/migrate.ts';
+import { getTenant } from '../store/tenants.ts';
+import { createRegistry } from '../providers/registry.ts';
+import { defaultModules } from '../app/modules.ts';
+import { cliCommands } from './commands.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function config(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function ensureWebBuilt(): void {
+  if (existsSync(`${WEB_DIST}index.html`)) return;
+  if (!existsSync(`${ROOT}web/vite.config.ts`)) return;
+  console.log('Building the owner panel (first start)…');
+  const r = spawnSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) console.error('The owner panel build failed; the API still runs.');
+}
+
+async function serve(mode: RuntimeMode): Promise<void> {
+  const cfg = config();
+  if (mode !== 'dispatch') ensureWebBuilt();
+  const rt = new Runtime(cfg, { mode, modules: defaultModules(cfg) });
+  await rt.init();
+  const url = await rt.start(mode === 'dispatch' ? undefined : { port: cfg.env.PORT, host: cfg.env.HOST });
+  const shown = `http://localhost:${cfg.env.PORT}`;
+  console.log(`MUPZAOS comms ${mode} — runtime ${cfg.runtime}, store ${rt.db.kind}${rt.db.durable ? '' : ' (PGlite: not durable against power loss; use DATABASE_URL for PostgreSQL)'}`);
+  if (url) console.log(`API and owner panel on ${shown}`);
+  if (rt.seed?.loginToken) {
+    console.log(`Demo owner login link (valid ${Math.round(cfg.env.SESSION_TTL_S / 3600)} h): ${shown}/#token=${rt.seed.loginToken}`);
+  } else if (rt.seed) {
+    console.log('Demo owner: sign in with the token in COMMS_BOOTSTRAP_OWNER_TOKEN.');
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping…`);
+    await rt.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function readiness(args: string[]): Promise<void> {
+  const cfg = config();
+  const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+  await migrate(db);
+  const redactor = createRedactor(cfg.secrets);
+  const registry = createRegistry({ config: cfg, redactor }, { lanHub: () => null });
+  const tenantId = args.find((a) => a.startsWith('--tenant='))?.slice(9) ?? 'demo';
+  const tenant = await getTenant(db, tenantId);
+  if (!tenant) {
+    console.error(`No tenant "${tenantId}".`);
+    process.exit(1);
+  }
+  const doc = await computeReadiness(
+    { db, config: cfg, registry, redactor, secretGuardInstalled: true, lanLaneSeparate: true },
+    tenant,
+  );
+  await db.close();
+  if (args.includes('--json')) {
+    console.log(JSON.stringify(doc, null, 2));
+    return;
+  }
+  console.log(`Tenant ${doc.tenant.id} (${doc.tenant.country} / ${doc.tenant.currency}) — runtime ${doc.runtime} — store ${doc.store.kind}${doc.store.durable ? ' (durable)' : ' (not durable)'}`);
+  console.table(doc.summary);
+  console.table(Object.entries(doc.flags).map(([flag, value]) => ({ flag, value })));
+  console.table(
+    doc.adapters.map((a) => ({
+      adapter: a.id,
+      channel: a.channel,
+      mode: a.mode,
+      lanSafe: a.lanSafe,
+      env: a.env.map((e) => `${e.name}=${e.configured ? 'yes' : 'no'}`).join(' ') || '(none)',
+    })),
+  );
+}
+
+const [cmd = 'serve', ...rest] = process.argv.slice(2);
+try {
+  switch (cmd) {
+    case 'serve':
+    case 'api':
+    case 'dispatch':
+      await serve(cmd === 'serve' ? 'serve' : cmd);
+      break;
+    case 'migrate': {
+      const cfg = config();
+      const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+      const r = await migrate(db);
+      await db.close();
+      console.log(r.applied.length ? `Applied: ${r.applied.join(', ')}` : 'Up to date.');
+      break;
+    }
+    case 'readiness':
+      await readiness(rest);
+      break;
+    default: {
+      const handler = cliCommands[cmd];
+      if (!handler) {
+        console.error(`Unknown command "${cmd}". Commands: serve, api, dispatch, migrate, readiness, ${Object.keys(cliCommands).join(', ')}`);
+        process.exit(2);
+      }
+      process.exitCode = await handler(rest, config);
+    }
+  }
+} catch (err) {
+  const cfg = (() => {
+    try {
+      return loadConfig(process.env);
+    } catch {
+      return null;
+    }
+  })();
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(cfg ? createRedactor(cfg.secrets).scrub(msg) : 'failed');
+  process.exit(1);
+}

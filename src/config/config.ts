@@ -1,0 +1,94 @@
+import type { z } from 'zod';
+import { ENV_SCHEMA, SECRET_ENV_NAMES, type Env } from './schema.ts';
+import type { AdapterId } from '../core/channels.ts';
+import { ADAPTER_IDS } from '../core/channels.ts';
+import type { Runtime } from '../core/gate.ts';
+
+export interface Config {
+  env: Env;
+  runtime: Runtime;
+  externalSends: 'enabled' | 'disabled';
+  pinnedDryRun: ReadonlySet<AdapterId>;
+  /** name → value of every configured secret; handed only to the redactor and the adapters. */
+  secrets: Record<string, string>;
+  /** Which env names have a value (names only). */
+  configured: ReadonlySet<string>;
+  otpTestNumbers: ReadonlyMap<string, string>;
+}
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.');
+  // The message names the variable and the rule; zod messages never include the input value.
+  return `${name}: ${issue.message}`;
+}
+
+/**
+ * Reads the environment: the only function in the codebase that looks at process.env values
+ * (callers pass process.env in). Empty strings count as unset.
+ */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(ENV_SCHEMA.shape)) {
+    const v = source[key];
+    if (v !== undefined && v.trim() !== '') raw[key] = v;
+  }
+  const parsed = ENV_SCHEMA.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
+  const env = parsed.data;
+
+  const issues: string[] = [];
+  const pinned = new Set<AdapterId>();
+  for (const id of env.COMMS_DRY_RUN_ADAPTERS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if ((ADAPTER_IDS as readonly string[]).includes(id)) pinned.add(id as AdapterId);
+    else issues.push(`COMMS_DRY_RUN_ADAPTERS: unknown adapter id (allowed: ${ADAPTER_IDS.join(', ')})`);
+  }
+
+  const otpTestNumbers = new Map<string, string>();
+  if (env.OTP_TEST_NUMBERS) {
+    if (env.MUPZA_RUNTIME !== 'qa') {
+      issues.push('OTP_TEST_NUMBERS: fixed test numbers are only allowed when MUPZA_RUNTIME=qa');
+    }
+    for (const pair of env.OTP_TEST_NUMBERS.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(\+[1-9]\d{6,14}):(\d{4,10})$/.exec(pair);
+      if (!m) {
+        issues.push('OTP_TEST_NUMBERS: each entry must be +<E.164>:<4-10 digit code>');
+        break;
+      }
+      otpTestNumbers.set(m[1]!, m[2]!);
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  const secrets: Record<string, string> = {};
+  for (const name of SECRET_ENV_NAMES) {
+    const v = raw[name];
+    if (v) secrets[name] = v;
+  }
+  if (raw.DATABASE_URL) {
+    try {
+      const pw = decodeURIComponent(new URL(raw.DATABASE_URL).password);
+      if (pw) secrets.DATABASE_URL_PASSWORD = pw;
+    } catch {
+      // A URL that does not parse has no password to hide; pg will report it without the value.
+    }
+  }
+
+  return {
+    env,
+    runtime: env.MUPZA_RUNTIME,
+    externalSends: env.COMMS_EXTERNAL_SENDS,
+    pinnedDryRun: pinned,
+    secrets,
+    configured: new Set(Object.keys(raw)),
+    otpTestNumbers,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * One registry of stable error codes. Every error the API returns is an AppError with one of
+ * these codes; the README's error table is tested against this list.
+ */
+export const ERROR_CODES = {
+  bad_request: { status: 400, description: 'The request is malformed (bad JSON, wrong content type).' },
+  validation_failed: { status: 400, description: 'The body or query does not match the schema.' },
+  unknown_channel: { status: 400, description: 'The channel is not one of the supported channels.' },
+  invalid_phone: { status: 400, description: 'The target is not a valid E.164 phone number.' },
+  invalid_email: { status: 400, description: 'The target is not a valid email address.' },
+  invalid_target: { status: 400, description: 'The target does not fit the channel.' },
+  unknown_template: { status: 400, description: 'The template id is not known.' },
+  template_data_invalid: { status: 400, description: 'The template data is missing fields the template needs.' },
+  unauthorized: { status: 401, description: 'Missing, unknown, expired or revoked bearer token.' },
+  invalid_signature: { status: 401, description: 'A webhook signature or secret did not verify.' },
+  forbidden: { status: 403, description: 'The token is valid but its role may not do this.' },
+  destination_not_allowed: { status: 403, description: 'The OTP destination is outside the tenant allow-list.' },
+  not_found: { status: 404, description: 'No such resource for this tenant (or no such route).' },
+  method_not_allowed: { status: 405, description: 'The route does not take this method.' },
+  idempotency_conflict: { status: 409, description: 'The idempotency key was used with a different body.' },
+  conflict: { status: 409, description: 'The resource already exists or its state forbids the change.' },
+  invalid_transition: { status: 409, description: 'The outbox row cannot move to the requested status.' },
+  payload_too_large: { status: 413, description: 'The body is over the route limit.' },
+  unsupported_media_type: { status: 415, description: 'The content type is not accepted by this route.' },
+  rate_limited: { status: 429, description: 'Too many requests; wait for Retry-After seconds.' },
+  otp_invalid_code: { status: 400, description: 'The OTP code is wrong.' },
+  otp_expired: { status: 410, description: 'The OTP verification expired, was used, or hit its check limit.' },
+  otp_unavailable: { status: 503, description: 'OTP cannot be sent now (no provider, sends disabled, provider down).' },
+  firebase_token_invalid: { status: 401, description: 'The Firebase ID token is malformed or its signature fails.' },
+  firebase_token_expired: { status: 401, description: 'The Firebase ID token has expired.' },
+  firebase_wrong_audience: { status: 401, description: 'The Firebase ID token is for another project (aud).' },
+  firebase_wrong_issuer: { status: 401, description: 'The Firebase ID token has the wrong issuer (iss).' },
+  firebase_unknown_kid: { status: 401, description: 'The Firebase ID token key id is not among the current keys.' },
+  firebase_wrong_algorithm: { status: 401, description: 'The Firebase ID token is not RS256.' },
+  firebase_missing_phone: { status: 401, description: 'The Firebase ID token carries no phone_number.' },
+  store_unavailable: { status: 503, description: 'The database cannot be reached; nothing was accepted.' },
+  internal_error: { status: 500, description: 'An unexpected error; the message is scrubbed of secrets.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = opts.details;
+    this.headers = opts.headers;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

@@ -1,0 +1,102 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { Metrics } from '../app/metrics.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Db } from '../store/driver.ts';
+import { reclaimExpiredLeases } from '../store/sql/reclaim.ts';
+import { Lane } from './lane.ts';
+
+export interface DispatcherOptions {
+  db: Db;
+  config: Config;
+  registry: ProviderRegistry;
+  redactor: Redactor;
+  metrics: Metrics;
+  logger: Logger;
+  worker?: string;
+}
+
+/**
+ * Runs one lane per adapter plus the lease reaper. NOTIFY on `outbox_ready` wakes the lane of the
+ * named adapter at once; polling is only the fallback for scheduled rows and lost notifications.
+ */
+export class Dispatcher {
+  readonly worker: string;
+  readonly lanes = new Map<string, Lane>();
+  private unlisten: (() => Promise<void>) | null = null;
+  private reaper: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.worker = o.worker ?? `dispatcher:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const { config } = o;
+    for (const adapter of o.registry.all()) {
+      const lan = adapter.info.lanSafe;
+      const live =
+        config.runtime === 'production' &&
+        config.externalSends === 'enabled' &&
+        adapter.missingEnv().length === 0 &&
+        !config.pinnedDryRun.has(adapter.id);
+      this.lanes.set(
+        adapter.id,
+        new Lane({
+          db: o.db,
+          config,
+          adapter,
+          redactor: o.redactor,
+          metrics: o.metrics,
+          logger: o.logger,
+          worker: this.worker,
+          // Dry-run renders are local work; live calls are bounded per provider.
+          capacity: lan
+            ? config.env.COMMS_LAN_CONCURRENCY * 16
+            : live
+              ? config.env.COMMS_ONLINE_CONCURRENCY
+              : config.env.COMMS_BATCH_SIZE * 2,
+          timeoutMs: lan ? 5_000 : adapter.id === 'twilio_verify' ? config.env.OTP_TIMEOUT_MS : config.env.COMMS_PROVIDER_TIMEOUT_MS,
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = await this.o.db.listen('outbox_ready', (adapter) => {
+      const lane = this.lanes.get(adapter);
+      if (lane) lane.wake();
+      else for (const l of this.lanes.values()) l.wake();
+    });
+    for (const lane of this.lanes.values()) lane.start();
+    const every = Math.max(250, Math.floor(this.o.config.env.COMMS_LEASE_MS / 3));
+    this.reaper = setInterval(() => void this.reap(), every);
+    this.reaper.unref();
+    await this.reap();
+  }
+
+  async reap(): Promise<number> {
+    try {
+      const n = await reclaimExpiredLeases(this.o.db, this.worker);
+      if (n > 0) this.o.logger.warn({ rows: n }, 'reclaimed rows whose lease expired');
+      return n;
+    } catch (err) {
+      this.o.logger.warn({ err: this.o.redactor.scrub(String(err)) }, 'lease reaper failed');
+      return 0;
+    }
+  }
+
+  wakeAll(): void {
+    for (const l of this.lanes.values()) l.wake();
+  }
+
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.reaper) clearInterval(this.reaper);
+    await this.unlisten?.();
+    await Promise.all([...this.lanes.values()].map((l) => l.stop(graceMs)));
+  }
+}

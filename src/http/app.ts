@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../core/errors.ts';
+import type { HttpContext } from './context.ts';
+import { sendError, toAppError } from './errors.ts';
+import { installSecretGuard } from './secret-guard.ts';
+import { outboxRoutes } from './routes/outbox.ts';
+import { systemRoutes } from './routes/system.ts';
+import { tenantRoutes } from './routes/tenant.ts';
+
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** A route module: registers its routes on the app. Other areas (LAN, OTP, webhooks) add theirs. */
+export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void | Promise<void>;
+
+export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly RouteModule[] = []): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.env.COMMS_BODY_LIMIT_BYTES,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('principal', null);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  const origins = ctx.config.env.COMMS_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  // CORS stays closed unless the operator names origins.
+  if (origins.length) await app.register(cors, { origin: origins, credentials: false });
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  installSecretGuard(app, ctx.redactor, ctx.metrics, ctx.logger);
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toAppError(err, ctx.redactor);
+    if (e.status >= 500) {
+      req.log.error({ err: ctx.redactor.scrub(String((e.cause as Error | undefined)?.stack ?? e.cause ?? e.message)), code: e.code }, 'request failed');
+    }
+    return sendError(reply, req, e);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, req, new AppError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+
+  systemRoutes(app, ctx);
+  outboxRoutes(app, ctx);
+  tenantRoutes(app, ctx);
+  for (const m of extraRoutes) await m(app, ctx);
+
+  if (existsSync(WEB_DIST)) {
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build:web</code>.</p>'),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import type { Db } from '../store/driver.ts';
+import { findPrincipal, type Principal, type TokenRole } from '../store/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function bearerOf(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  const m = /^Bearer\s+([A-Za-z0-9._~+/=-]{16,512})$/.exec(h.trim());
+  return m?.[1] ?? null;
+}
+
+/** preHandler factory: a valid bearer token with one of `roles`, scoped to its tenant. */
+export function requireRole(db: Db, roles: readonly TokenRole[]) {
+  return async (req: FastifyRequest, _reply: FastifyReply) => {
+    const token = bearerOf(req);
+    if (!token) throw new AppError('unauthorized', 'A bearer token is required.');
+    const p = await findPrincipal(db, token);
+    if (!p) throw new AppError('unauthorized', 'The token is unknown, expired or revoked.');
+    if (!roles.includes(p.role)) throw new AppError('forbidden', `This route needs one of: ${roles.join(', ')}.`);
+    req.principal = p;
+  };
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new AppError('unauthorized', 'A bearer token is required.');
+  return req.principal;
+}
+
+export function actorName(p: Principal): string {
+  return `${p.role}:${p.subject}`;
+}

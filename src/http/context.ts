@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../app/metrics.ts';
+import type { Config } from '../config/config.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { OutboxService } from '../outbox/service.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Db } from '../store/driver.ts';
+import type { EventBus } from '../app/event-bus.ts';
+
+/** What route modules receive from the composition root. */
+export interface HttpContext {
+  db: Db;
+  config: Config;
+  redactor: Redactor;
+  metrics: Metrics;
+  logger: Logger;
+  registry: ProviderRegistry;
+  outbox: OutboxService;
+  events: EventBus;
+  /** State the readiness flags read. */
+  state: { lanLaneSeparate: boolean; verifications: Map<string, { at: string; ok: boolean; detail: string }> };
+}

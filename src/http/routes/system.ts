@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { computeReadiness } from '../../readiness/readiness.ts';
+import { principalOf, requireRole } from '../auth.ts';
+import type { HttpContext } from '../context.ts';
+
+export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const ok = await ctx.db.ping();
+    return reply.code(ok ? 200 : 503).send(ok ? { status: 'ready', store: ctx.db.kind } : { error: 'store_unavailable', message: 'The database is not reachable.' });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    try {
+      const r = await ctx.db.query<{ status: string; channel: string; n: number }>(
+        'SELECT status, channel, count(*)::int AS n FROM outbox GROUP BY status, channel',
+      );
+      ctx.metrics.rowsByStatus.reset();
+      for (const row of r.rows) ctx.metrics.rowsByStatus.set({ status: row.status, channel: row.channel }, row.n);
+    } catch {
+      // Metrics still answer with what the process knows when the store is down.
+    }
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  app.get('/api/v1/readiness', { preHandler: requireRole(ctx.db, ['owner', 'service']) }, async (req) => {
+    const p = principalOf(req);
+    return computeReadiness(
+      {
+        db: ctx.db,
+        config: ctx.config,
+        registry: ctx.registry,
+        redactor: ctx.redactor,
+        secretGuardInstalled: true,
+        lanLaneSeparate: ctx.state.lanLaneSeparate,
+        verifications: ctx.state.verifications,
+      },
+      p.tenant,
+    );
+  });
+
+  app.get('/api/v1/auth/config', async () => {
+    const e = ctx.config.env;
+    const firebase = e.OTP_PROVIDER === 'firebase' && e.NEXT_PUBLIC_FIREBASE_PROJECT_ID
+      ? {
+          apiKey: e.NEXT_PUBLIC_FIREBASE_API_KEY ?? null,
+          authDomain: e.NEXT_PUBLIC_FIREBASE_AUTH_DOMAIN ?? null,
+          projectId: e.NEXT_PUBLIC_FIREBASE_PROJECT_ID,
+          appId: e.NEXT_PUBLIC_FIREBASE_APP_ID ?? null,
+        }
+      : null;
+    return { otpProvider: e.OTP_PROVIDER ?? null, runtime: ctx.config.runtime, firebase };
+  });
+
+  // Live status changes for the owner panel. fetch() + stream (needs the Authorization header).
+  app.get('/api/v1/events', { preHandler: requireRole(ctx.db, ['owner', 'service']) }, (req, reply) => {
+    const p = principalOf(req);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const unsubscribe = ctx.events.subscribe((e) => {
+      if (e.tenantId !== p.tenant.id) return;
+      res.write(`data: ${JSON.stringify({ type: 'outbox', id: e.id, status: e.status })}\n\n`);
+    });
+    const ping = setInterval(() => res.write(`data: {"type":"ping"}\n\n`), 15_000);
+    ping.unref();
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+  });
+}

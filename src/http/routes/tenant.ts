@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CHANNELS } from '../../core/channels.ts';
+import { AppError } from '../../core/errors.ts';
+import { safeEqual } from '../../core/secret-compare.ts';
+import { PolicyBody } from '../../outbox/schemas.ts';
+import { createTenant } from '../../store/tenants.ts';
+import { newToken, storeToken } from '../../store/tokens.ts';
+import { actorName, bearerOf, principalOf, requireRole } from '../auth.ts';
+import type { HttpContext } from '../context.ts';
+import { parseWith } from '../errors.ts';
+
+const TenantBody = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and - (max 63)'),
+    name: z.string().min(1).max(200),
+    country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. AZ'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217, e.g. AZN'),
+    timezone: z.string().min(1).max(64).default('Asia/Baku'),
+    locale: z.enum(['az', 'ru', 'en']).default('az'),
+  })
+  .strict();
+
+function optInsOf(raw: Record<string, unknown>) {
+  return Object.fromEntries(CHANNELS.map((c) => [c, raw[c] === true]));
+}
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const owner = requireRole(ctx.db, ['owner']);
+
+  app.get('/api/v1/me', { preHandler: requireRole(ctx.db, ['owner', 'service', 'device']) }, async (req) => {
+    const p = principalOf(req);
+    const t = p.tenant;
+    return {
+      tenant: { id: t.id, name: t.name, country: t.country, currency: t.currency, timezone: t.timezone, locale: t.locale },
+      role: p.role,
+      subject: p.subject,
+    };
+  });
+
+  app.get('/api/v1/tenant/policy', { preHandler: owner }, async (req) => {
+    const p = principalOf(req);
+    return { optIns: optInsOf(p.tenant.opt_ins) };
+  });
+
+  app.put('/api/v1/tenant/policy', { preHandler: owner }, async (req) => {
+    const p = principalOf(req);
+    const body = parseWith(PolicyBody, req.body);
+    const { tenant, moved } = await ctx.outbox.updatePolicy(p.tenant, body.optIns, actorName(p));
+    return { optIns: optInsOf(tenant.opt_ins), reevaluated: moved };
+  });
+
+  app.post('/api/v1/admin/tenants', async (req, reply) => {
+    const admin = ctx.config.env.COMMS_ADMIN_TOKEN;
+    const token = bearerOf(req);
+    if (!admin || !token || !safeEqual(token, admin)) {
+      throw new AppError('unauthorized', 'The operator token (COMMS_ADMIN_TOKEN) is required.');
+    }
+    const body = parseWith(TenantBody, req.body);
+    if (!validTimeZone(body.timezone)) throw new AppError('validation_failed', 'timezone: not a known IANA time zone');
+    const ownerToken = newToken('owner');
+    const tenant = await ctx.db.tx(async (q) => {
+      const t = await createTenant(q, { ...body, optIns: { in_app: true } }, 'operator');
+      if (!t) return null;
+      await storeToken(q, { token: ownerToken, tenantId: t.id, role: 'owner', subject: `${t.id}-owner`, label: 'created by operator' });
+      return t;
+    });
+    if (!tenant) throw new AppError('conflict', `A tenant with id "${body.id}" already exists.`);
+    return reply.code(201).send({
+      tenant: { id: tenant.id, name: tenant.name, country: tenant.country, currency: tenant.currency, timezone: tenant.timezone, locale: tenant.locale },
+      ownerToken,
+    });
+  });
+}

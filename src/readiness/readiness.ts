@@ -1,0 +1,135 @@
+import type { Config } from '../config/config.ts';
+import { ADAPTERS, CONTRACTS } from '../core/channels.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Db } from '../store/driver.ts';
+import type { TenantRow } from '../store/rows.ts';
+
+export interface ReadinessContext {
+  db: Db;
+  config: Config;
+  registry: ProviderRegistry;
+  redactor: Redactor;
+  secretGuardInstalled: boolean;
+  /** The LAN lane runs apart from the online lanes (its own loop and concurrency). */
+  lanLaneSeparate: boolean;
+  verifications?: ReadonlyMap<string, { at: string; ok: boolean; detail: string }>;
+}
+
+export type AdapterMode = 'dry_run' | 'live' | 'lan';
+
+export function adapterMode(ctx: Pick<ReadinessContext, 'config' | 'registry'>, id: (typeof ADAPTERS)[number]['id']): AdapterMode {
+  const a = ctx.registry.get(id);
+  if (a.info.lanSafe) return 'lan';
+  const { config } = ctx;
+  const live =
+    config.runtime === 'production' &&
+    config.externalSends === 'enabled' &&
+    a.missingEnv().length === 0 &&
+    !config.pinnedDryRun.has(id);
+  return live ? 'live' : 'dry_run';
+}
+
+const envList = (config: Config, names: readonly string[]) => names.map((name) => ({ name, configured: config.configured.has(name) }));
+
+/**
+ * The readiness document: counts, the eight safety flags and every provider, all computed from the
+ * running configuration and the database. Env values never enter it; only names and yes/no.
+ */
+export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow) {
+  const { config, db } = ctx;
+  const counts = await db.query<{ total: number; lan: number; otp_waiting: number; unaudited: number }>(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE channel = 'in_app')::int AS lan,
+            count(*) FILTER (WHERE channel = 'otp_sms' AND status IN ('queued', 'failed'))::int AS otp_waiting,
+            count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM audit_events a
+                WHERE a.tenant_id = o.tenant_id AND a.entity = 'outbox' AND a.entity_id = o.id::text))::int AS unaudited
+     FROM outbox o WHERE o.tenant_id = $1`,
+    [tenant.id],
+  );
+  const triggers = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname IN ('audit_events_append_only', 'outbox_attempts_append_only') AND tgenabled <> 'D'`,
+  );
+  // Inbound traffic may only ever record itself or report delivery status: anything else done by a
+  // webhook actor would mean an inbound message changed business state.
+  const inbound = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_events
+     WHERE tenant_id = $1 AND actor LIKE 'webhook:%' AND entity NOT IN ('inbound', 'outbox', 'telegram_link')`,
+    [tenant.id],
+  );
+  const c = counts.rows[0] ?? { total: 0, lan: 0, otp_waiting: 0, unaudited: 0 };
+
+  const adapters = ADAPTERS.map((a) => {
+    const mode = adapterMode(ctx, a.id);
+    const v = ctx.verifications?.get(a.id);
+    return {
+      id: a.id,
+      name: a.name,
+      provider: a.provider,
+      channel: a.channel,
+      mode,
+      lanSafe: a.lanSafe,
+      endpoint: a.endpoint,
+      webhook: a.webhook,
+      note: a.note,
+      env: envList(config, a.env),
+      ...(v ? { verification: v } : {}),
+    };
+  });
+
+  const contracts = CONTRACTS.map((k) => {
+    const env = envList(config, k.env);
+    const missing = k.adapters.every((id) => ctx.registry.get(id).missingEnv().length > 0);
+    const status = k.lanSafe ? 'lan_ready' : missing ? 'env_required' : 'configured';
+    return { id: k.id, name: k.name, provider: k.provider, note: k.note, status, adapters: k.adapters, env };
+  });
+
+  const onlineAdapters = adapters.filter((a) => !a.lanSafe);
+  const flags = {
+    externalSendsDisabled: !(config.runtime === 'production' && config.externalSends === 'enabled'),
+    outboxAuditRequired: c.unaudited === 0 && (triggers.rows[0]?.n ?? 0) === 2,
+    otpOnlineOnly: c.otp_waiting === 0 && config.env.OTP_TIMEOUT_MS > 0,
+    posLanProtected: ctx.lanLaneSeparate && adapters.filter((a) => a.lanSafe).every((a) => a.env.length === 0),
+    cashierApprovalUntouched: (inbound.rows[0]?.n ?? 0) === 0,
+    secretsNeverReturned: ctx.secretGuardInstalled,
+    providerAdaptersDryRun: onlineAdapters.every((a) => a.mode === 'dry_run'),
+    envValuesRedacted: true,
+  };
+
+  const doc = {
+    tenant: { id: tenant.id, name: tenant.name, country: tenant.country, currency: tenant.currency, timezone: tenant.timezone, locale: tenant.locale },
+    runtime: config.runtime,
+    externalSends: config.externalSends,
+    store: {
+      kind: db.kind,
+      durable: db.durable,
+      note:
+        db.kind === 'pglite'
+          ? 'Embedded PGlite: zero setup, one connection, never fsyncs (rows survive a killed process, not a power cut). PostgreSQL is the durable production store.'
+          : 'PostgreSQL: the durable production store.',
+    },
+    summary: {
+      providers: CONTRACTS.length,
+      outboxItems: c.total,
+      envRequiredProviders: contracts.filter((k) => k.status === 'env_required').length,
+      lanSafeItems: c.lan,
+      dryRunAdapters: adapters.filter((a) => a.mode === 'dry_run').length,
+    },
+    flags,
+    contracts,
+    adapters,
+  };
+  // Env values redacted is checked, not assumed: the finished document must hold no configured value.
+  doc.flags.envValuesRedacted = ctx.redactor.findNames(JSON.stringify(doc)).length === 0 && !leaksEnvValue(config, doc);
+  return doc;
+}
+
+function leaksEnvValue(config: Config, doc: unknown): boolean {
+  const text = JSON.stringify(doc);
+  for (const name of config.configured) {
+    const v = (config.env as Record<string, unknown>)[name];
+    // Short or enum-like values (ports, "qa", "enabled") are not secrets and appear legitimately.
+    if (typeof v === 'string' && v.length >= 12 && /[A-Za-z0-9]/.test(v) && text.includes(v) && !/^https?:\/\//.test(v)) return true;
+  }
+  return false;
+}

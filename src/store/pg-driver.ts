@@ -1,0 +1,165 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult, TxOptions } from './driver.ts';
+import { AppError } from '../core/errors.ts';
+
+// int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Connection-level failures map to store_unavailable so the API answers 503, never a raw error. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004']);
+
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    e.message ?? '',
+  );
+}
+
+function wrap(err: unknown): never {
+  if (isUnavailable(err)) {
+    throw new AppError('store_unavailable', 'The database is not reachable; nothing was accepted.', { cause: err });
+  }
+  throw err;
+}
+
+export class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  readonly durable = true;
+  private listener: pg.Client | null = null;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+  ) {
+    // An idle client that loses its server emits here; without a handler the process would crash.
+    pool.on('error', () => undefined);
+  }
+
+  static async open(connectionString: string, poolSize = 10): Promise<PostgresDb> {
+    const pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    return new PostgresDb(pool, connectionString);
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    try {
+      const r = await this.pool.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    } catch (err) {
+      return wrap(err);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      await this.pool.query(sql);
+    } catch (err) {
+      wrap(err);
+    }
+  }
+
+  async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return wrap(err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      if (opts.tenantId) await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [opts.tenantId]);
+      const q: Queryable = {
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          const r = await client.query(sql, params as unknown[]);
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+        },
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+      };
+      const out = await fn(q);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      broken = isUnavailable(err);
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      return wrap(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async ensureListener(): Promise<pg.Client> {
+    if (this.listener) return this.listener;
+    const c = new pg.Client({ connectionString: this.connectionString });
+    c.on('error', () => {
+      // The listener reconnects lazily; wake-ups fall back to polling meanwhile.
+      this.listener = null;
+      if (!this.closed) setTimeout(() => void this.relisten(), 1_000).unref();
+    });
+    c.on('notification', (msg) => {
+      const hs = this.handlers.get(msg.channel);
+      if (hs) for (const h of hs) h(msg.payload ?? '');
+    });
+    await c.connect();
+    this.listener = c;
+    return c;
+  }
+
+  private async relisten(): Promise<void> {
+    if (this.closed || this.listener) return;
+    try {
+      const c = await this.ensureListener();
+      for (const ch of this.handlers.keys()) await c.query(`LISTEN "${ch}"`);
+    } catch {
+      if (!this.closed) setTimeout(() => void this.relisten(), 1_000).unref();
+    }
+  }
+
+  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error('invalid channel name');
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      const c = await this.ensureListener();
+      await c.query(`LISTEN "${channel}"`);
+    }
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listener;
+    this.listener = null;
+    if (l) await l.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+}
