@@ -5,12 +5,11 @@ import type { Redactor } from '../core/redact.ts';
 
 /** Parses a body or query with a schema; failures become validation_failed with the field path. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value ?? {});
+  const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue?.path.join('.') || '(body)';
-  const code: ErrorCode = issue?.code === 'unrecognized_keys' ? 'validation_failed' : 'validation_failed';
-  throw new AppError(code, `${path}: ${issue?.message ?? 'invalid'}`, { details: { field: path } });
+  throw new AppError('validation_failed', `${path}: ${issue?.message ?? 'invalid'}`, { details: { field: path } });
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {

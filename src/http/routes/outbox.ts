@@ -42,7 +42,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.get('/api/v1/outbox', { preHandler: owner }, async (req) => {
     const p = principalOf(req);
-    const q = parseWith(ListQuery, req.query);
+    const q = parseWith(ListQuery, req.query ?? {});
     const { items, nextCursor } = await ctx.outbox.list(p.tenant.id, q);
     return { items: items.map((r) => presentItem(r, { mask: true })), nextCursor };
   });

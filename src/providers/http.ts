@@ -1,0 +1,77 @@
+import type { Redactor } from '../core/redact.ts';
+
+/**
+ * The one HTTP helper every HTTP adapter uses: a timeout and caller AbortSignal on every call, and
+ * transport failures wrapped into a typed error whose message is scrubbed of secrets (fetch errors
+ * can echo the URL, and the Telegram token sits in the URL path).
+ */
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  json: unknown;
+}
+
+export type TransportErrorKind = 'timeout' | 'aborted' | 'connection' | 'dns' | 'reset' | 'other';
+
+export class TransportError extends Error {
+  constructor(
+    readonly kind: TransportErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+function classify(err: unknown): TransportErrorKind {
+  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  const code = e?.cause?.code ?? e?.code ?? '';
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timeout';
+  if (e?.name === 'AbortError') return 'aborted';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'reset';
+  if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH') return 'connection';
+  return 'other';
+}
+
+export async function httpCall(req: HttpRequest, redactor: Redactor): Promise<HttpResponse> {
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  try {
+    // eslint-disable-next-line no-restricted-globals -- this is the one place raw fetch is allowed
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: 'manual' });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  } catch (err) {
+    const kind = timeout.aborted ? 'timeout' : classify(err);
+    const e = err as { message?: string; cause?: { message?: string; code?: string } };
+    const detail = [e?.message, e?.cause?.code, e?.cause?.message].filter(Boolean).join(': ');
+    // No cause is attached: the original error can carry the URL (and with it a token).
+    throw new TransportError(kind, redactor.scrub(`${kind}: ${detail}`.slice(0, 500)));
+  }
+}
+
+/** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or garbage. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
