@@ -1,4 +1,3 @@
-/* eslint-disable no-console -- the CLI is the one place that prints to the terminal */
 import type { Config } from '../config/config.ts';
 import { openStore } from '../store/open.ts';
 import { migrate } from '../store/migrate.ts';

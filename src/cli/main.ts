@@ -1,8 +1,7 @@
-/* eslint-disable no-console -- the CLI is the one place that prints to the terminal */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { ConfigError, loadProcessConfig, type Config } from '../config/config.ts';
 import { Runtime, type RuntimeMode } from '../app/runtime.ts';
 import { WEB_DIST } from '../http/app.ts';
 import { computeReadiness } from '../readiness/readiness.ts';
@@ -18,7 +17,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function config(): Config {
   try {
-    return loadConfig(process.env);
+    return loadProcessConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -131,7 +130,7 @@ try {
 } catch (err) {
   const cfg = (() => {
     try {
-      return loadConfig(process.env);
+      return loadProcessConfig();
     } catch {
       return null;
     }

@@ -92,3 +92,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     otpTestNumbers,
   };
 }
+
+/** The process environment, read here and nowhere else. */
+export function loadProcessConfig(): Config {
+  return loadConfig(process.env);
+}

@@ -49,7 +49,6 @@ export async function httpCall(req: HttpRequest, redactor: Redactor): Promise<Ht
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   try {
-    // eslint-disable-next-line no-restricted-globals -- this is the one place raw fetch is allowed
     const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: 'manual' });
     const text = await res.text();
     let json: unknown;

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers } from '../helpers/db.ts';
+import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
+
+for (const kind of await drivers()) {
+  describe(`audit is written in the same transaction as the status change [${kind}]`, () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await createTestApp(kind, { env: { COMMS_LEASE_MS: '1000' } });
+      // Failure injected between the status change and its audit event: the audit insert for the
+      // final transition raises, so the whole statement (status, attempt, audit) must roll back.
+      await app.db.exec(`
+        CREATE FUNCTION inject_audit_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.to_status = 'mock_sent' AND current_setting('test.inject', true) IS DISTINCT FROM 'off'
+             AND EXISTS (SELECT 1 FROM pg_class WHERE relname = 'inject_on') THEN
+            RAISE EXCEPTION 'injected audit failure';
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TABLE inject_on (x int);
+        CREATE TRIGGER inject_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION inject_audit_failure();`);
+    });
+    afterAll(() => app.close());
+
+    it('a failed audit write leaves no status change, no attempt row; the row is recovered after the lease', async () => {
+      const res = await app.as(app.ownerToken, {
+        method: 'POST',
+        url: '/api/v1/outbox',
+        payload: { channel: 'telegram', target: '123456789', body: 'Sifariş hazırdır', source: 'kitchen_desktop' },
+      });
+      expect(res.statusCode).toBe(202);
+      const { id } = res.json() as { id: string };
+
+      // The claim (ready → sending) commits; the completion fails on its audit insert.
+      await waitFor(async () => {
+        const r = await app.db.query<{ status: string }>('SELECT status FROM outbox WHERE id = $1', [id]);
+        return r.rows[0]?.status === 'sending';
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const during = await app.db.query<{ status: string; n: number; a: number }>(
+        `SELECT o.status, (SELECT count(*)::int FROM outbox_attempts WHERE outbox_id = o.id) AS n,
+                (SELECT count(*)::int FROM audit_events WHERE entity_id = o.id::text AND to_status = 'mock_sent') AS a
+         FROM outbox o WHERE id = $1`,
+        [id],
+      );
+      expect(during.rows[0]).toEqual({ status: 'sending', n: 0, a: 0 });
+
+      await app.db.exec('DROP TABLE inject_on');
+      // The lease (1 s) expires, the reaper makes the row failed, the lane sends it again.
+      await waitFor(
+        async () => {
+          await app.rt.dispatcher!.reap();
+          const r = await app.db.query<{ status: string }>('SELECT status FROM outbox WHERE id = $1', [id]);
+          return r.rows[0]?.status === 'mock_sent';
+        },
+        15_000,
+        100,
+      );
+      const audit = await app.db.query<{ from_status: string | null; to_status: string }>(
+        `SELECT from_status, to_status FROM audit_events WHERE entity = 'outbox' AND entity_id = $1 ORDER BY id`,
+        [id],
+      );
+      expect(audit.rows.map((r) => `${r.from_status}->${r.to_status}`)).toEqual([
+        'null->ready',
+        'ready->sending',
+        'sending->failed',
+        'failed->sending',
+        'sending->mock_sent',
+      ]);
+      const attempts = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_attempts WHERE outbox_id = $1', [id]);
+      expect(attempts.rows[0]!.n).toBe(1);
+    });
+
+    it('every row status equals the to_status of its latest audit event', async () => {
+      const r = await app.db.query<{ ok: boolean }>(
+        `SELECT bool_and(o.status = (SELECT to_status FROM audit_events a WHERE a.entity = 'outbox' AND a.entity_id = o.id::text ORDER BY a.id DESC LIMIT 1)) AS ok FROM outbox o`,
+      );
+      expect(r.rows[0]!.ok).toBe(true);
+    });
+
+    it('audit and attempt rows are append-only', async () => {
+      await expect(app.db.query('UPDATE audit_events SET reason = $1', ['x'])).rejects.toThrow(/append-only/);
+      await expect(app.db.query('DELETE FROM outbox_attempts')).rejects.toThrow(/append-only/);
+    });
+  });
+}
