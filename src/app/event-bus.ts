@@ -1,4 +1,5 @@
 import type { Db } from '../store/driver.ts';
+import { EVENTS_CHANNEL, parseNotice } from '../store/sql/notify.ts';
 
 export interface OutboxEvent {
   tenantId: string;
@@ -17,13 +18,12 @@ export class EventBus {
   constructor(private readonly db: Db) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen('outbox_events', (payload) => {
-      try {
-        const p = JSON.parse(payload) as { t: string; id: string; s: string };
-        const e = { tenantId: p.t, id: p.id, status: p.s };
+    this.unlisten = await this.db.listen(EVENTS_CHANNEL, (payload) => {
+      const n = parseNotice(payload);
+      if (!n) return;
+      for (const [id, status] of n.e) {
+        const e = { tenantId: n.t, id, status };
         for (const l of this.listeners) l(e);
-      } catch {
-        // Not ours; ignore.
       }
     });
   }

@@ -7,6 +7,7 @@ import type { Metrics } from '../app/metrics.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import { reclaimExpiredLeases } from '../store/sql/reclaim.ts';
+import { EVENTS_CHANNEL, parseNotice } from '../store/sql/notify.ts';
 import { Lane } from './lane.ts';
 
 export interface DispatcherOptions {
@@ -65,10 +66,10 @@ export class Dispatcher {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.unlisten = await this.o.db.listen('outbox_ready', (adapter) => {
-      const lane = this.lanes.get(adapter);
-      if (lane) lane.wake();
-      else for (const l of this.lanes.values()) l.wake();
+    this.unlisten = await this.o.db.listen(EVENTS_CHANNEL, (payload) => {
+      const n = parseNotice(payload);
+      if (!n) return;
+      for (const adapter of n.w) this.lanes.get(adapter)?.wake();
     });
     for (const lane of this.lanes.values()) lane.start();
     const every = Math.max(250, Math.floor(this.o.config.env.COMMS_LEASE_MS / 3));

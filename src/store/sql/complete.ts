@@ -1,4 +1,5 @@
 import type { Queryable } from '../driver.ts';
+import { notifyAggregated } from './notify.ts';
 
 export interface Completion {
   id: string;
@@ -56,7 +57,7 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
          provider_message_id = COALESCE(r.provider_message_id, o.provider_message_id), last_error_code = r.error_code,
          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
        FROM r WHERE o.id = r.id AND o.status = 'sending' AND o.lease_owner = $2
-       RETURNING o.id, o.tenant_id, o.status
+       RETURNING o.id, o.tenant_id, o.status, o.adapter, o.next_attempt_at
      ), att AS (
        INSERT INTO outbox_attempts (outbox_id, tenant_id, attempt, adapter, mode, outcome, error_code, error_message,
          provider_message_id, request, response, worker, started_at, finished_at, duration_ms)
@@ -70,7 +71,7 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
            'errorCode', r.error_code, 'providerMessageId', r.provider_message_id))
        FROM r JOIN upd ON upd.id = r.id
      ), ev AS (
-       SELECT pg_notify('outbox_events', json_build_object('t', tenant_id, 'id', id, 's', status)::text) FROM upd
+       ${notifyAggregated('upd', 'false')}
      )
      SELECT upd.id::text AS id, (SELECT count(*) FROM ev) AS _n FROM upd`,
     [payload, worker],

@@ -41,12 +41,12 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<Ou
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason)
        SELECT tenant_id, 'outbox', id::text, $21, 'created', NULL, status, reason FROM ins
-     ), wake AS (
-       SELECT pg_notify('outbox_ready', adapter) FROM ins WHERE status = 'ready' AND send_at <= now()
      ), ev AS (
-       SELECT pg_notify('outbox_events', json_build_object('t', tenant_id, 'id', id, 's', status)::text) FROM ins
+       SELECT pg_notify('outbox_events', json_build_object('t', tenant_id,
+         'w', CASE WHEN status = 'ready' AND send_at <= now() THEN json_build_array(adapter) ELSE '[]'::json END,
+         'e', json_build_array(json_build_array(id, status)))::text) FROM ins
      )
-     SELECT ins.*, (SELECT count(*) FROM wake) + (SELECT count(*) FROM ev) AS _n FROM ins`,
+     SELECT ins.*, (SELECT count(*) FROM ev) AS _n FROM ins`,
     [
       r.id,
       r.tenantId,

@@ -1,4 +1,5 @@
 import type { Queryable } from '../driver.ts';
+import { notifyAggregated } from './notify.ts';
 
 /**
  * Rows whose lease ran out (their dispatcher died or hung) become claimable again: `failed` and due
@@ -20,10 +21,10 @@ export async function reclaimExpiredLeases(q: Queryable, actor: string, limit = 
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason)
        SELECT tenant_id, 'outbox', id::text, $1, 'lease_expired', 'sending', status, reason FROM upd
-     ), wake AS (
-       SELECT pg_notify('outbox_ready', adapter) FROM upd WHERE status = 'failed'
+     ), ev AS (
+       ${notifyAggregated('upd', "status = 'failed'")}
      )
-     SELECT id::text AS id, (SELECT count(*) FROM wake) AS _n FROM upd`,
+     SELECT id::text AS id, (SELECT count(*) FROM ev) AS _n FROM upd`,
     [actor, limit],
   );
   return res.rows.length;

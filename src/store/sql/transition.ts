@@ -1,4 +1,5 @@
 import type { Queryable } from '../driver.ts';
+import { notifyAggregated } from './notify.ts';
 import { assertTransition, type Status } from '../../core/status.ts';
 import { OUTBOX_COLUMNS, type OutboxRow } from '../rows.ts';
 
@@ -35,12 +36,10 @@ export async function transitionRow(q: Queryable, t: TransitionInput): Promise<O
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail)
        SELECT tenant_id, 'outbox', id::text, $6, $15, $3, status, reason, $16::jsonb FROM upd
-     ), wake AS (
-       SELECT pg_notify('outbox_ready', adapter) FROM upd WHERE status = 'ready'
      ), ev AS (
-       SELECT pg_notify('outbox_events', json_build_object('t', tenant_id, 'id', id, 's', status)::text) FROM upd
+       ${notifyAggregated('upd', "status = 'ready'")}
      )
-     SELECT upd.*, (SELECT count(*) FROM wake) + (SELECT count(*) FROM ev) AS _n FROM upd`,
+     SELECT upd.*, (SELECT count(*) FROM ev) AS _n FROM upd`,
     [
       t.tenantId,
       t.id,
