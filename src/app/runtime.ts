@@ -81,7 +81,7 @@ export class Runtime {
       { config, redactor: this.redactor },
       { lanHub: () => this.lanHub, overrides: this.opts.adapterOverrides },
     );
-    this.outbox = new OutboxService(this.db, config, this.registry);
+    this.outbox = new OutboxService(this.db, config, this.registry, this.redactor);
     this.events = new EventBus(this.db);
     if (this.opts.seedDemo ?? true) this.seed = await ensureDemoTenant(this.db, config, this.outbox);
     await this.reevaluateAll();

@@ -6,6 +6,7 @@ import { CANCELLABLE, RETRYABLE_BY_OWNER, isStatus } from '../core/status.ts';
 import { normalizeTarget } from '../core/target.ts';
 import { renderTemplate, toLocale } from '../core/templates.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Redactor } from '../core/redact.ts';
 import type { Db, Queryable } from '../store/driver.ts';
 import { OUTBOX_COLUMNS, type AttemptRow, type AuditRow, type OutboxRow, type TenantRow } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
@@ -36,6 +37,7 @@ export class OutboxService {
     private readonly db: Db,
     private readonly config: Config,
     private readonly registry: ProviderRegistry,
+    private readonly redactor: Redactor,
   ) {}
 
   /** Validates and renders a message into a row draft; throws AppError with a stable code. */
@@ -68,6 +70,11 @@ export class OutboxService {
       throw new AppError('validation_failed', `The ${channel} text is ${length} characters; the limit is ${limit}.`, {
         details: { field: 'body', limit },
       });
+    }
+    // A configured secret inside a message would be sent to a provider and stored: refuse it.
+    const leaked = this.redactor.findNames(JSON.stringify([input.target, body, title, subject, input.data ?? null]));
+    if (leaked.length) {
+      throw new AppError('secret_in_content', `The message contains the value of ${leaked.join(', ')}; it was not accepted.`);
     }
     const sendAt = input.sendAt ? new Date(input.sendAt) : new Date();
     return { channel, target, locale, body: body ?? null, title: title ?? null, subject: subject ?? null, sendAt };
