@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { Runtime, type RuntimeOptions } from '../../src/app/runtime.ts';
+import { defaultModules } from '../../src/app/modules.ts';
 import { createTestDb, type DriverKind, type TestDb } from './db.ts';
 import { CANARIES, checkForCanaries } from './canary.ts';
 import { newToken, storeToken } from '../../src/store/tokens.ts';
@@ -70,7 +71,7 @@ export async function createTestApp(kind: DriverKind, o: TestAppOptions = {}): P
   const tdb = o.testDb ?? (await createTestDb(kind));
   const logs = new LogCapture();
   const config = testConfig(o.env, { canaries: o.canaries ?? true });
-  const rt = new Runtime(config, { ...o, db: tdb.db, logDestination: logs, seedDemo: o.seedDemo ?? false });
+  const rt = new Runtime(config, { ...o, modules: o.modules ?? defaultModules(config), db: tdb.db, logDestination: logs, seedDemo: o.seedDemo ?? false });
   await rt.init();
   const ownerToken = newToken('owner');
   await tdb.db.tx(async (q) => {

@@ -1,0 +1,26 @@
+import type { ServiceModule } from '../app/runtime.ts';
+import { principalOf, requireRole } from '../http/auth.ts';
+import { sealTenant, verifyTenant } from './chain.ts';
+import { AuditSealer } from './sealer.ts';
+
+/** Tamper-evident audit: the sealer loop and GET /api/v1/audit/verify. */
+export function auditModule(): ServiceModule {
+  let sealer: AuditSealer | null = null;
+  return {
+    routes(app, ctx) {
+      app.get('/api/v1/audit/verify', { preHandler: requireRole(ctx.db, ['owner', 'service']) }, async (req) => {
+        const p = principalOf(req);
+        while ((await sealTenant(ctx.db, p.tenant.id)) > 0);
+        return verifyTenant(ctx.db, p.tenant.id);
+      });
+    },
+    async start(rt) {
+      if (rt.mode === 'api') return;
+      sealer = new AuditSealer(rt.db, rt.logger.child({ component: 'audit-sealer' }));
+      sealer.start();
+    },
+    async stop() {
+      await sealer?.stop();
+    },
+  };
+}
