@@ -4,6 +4,7 @@ import { migrate } from '../store/migrate.ts';
 import { createTenant } from '../store/tenants.ts';
 import { newToken, storeToken } from '../store/tokens.ts';
 import { maskTarget } from '../core/redact.ts';
+import { sealTenant, verifyTenant } from '../audit/chain.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -54,6 +55,34 @@ export const cliCommands: Record<string, CliCommand> = {
       }
       console.log(JSON.stringify({ tenant: { id: t.id, name: t.name, country: t.country, currency: t.currency }, ownerToken: token }, null, 2));
       return 0;
+    } finally {
+      await db.close();
+    }
+  },
+
+  async audit(args, config) {
+    if (args[0] !== 'verify') {
+      console.error('usage: mupza-comms audit verify [--tenant ID]');
+      return 2;
+    }
+    const cfg = config();
+    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    try {
+      await migrate(db);
+      const only = flag(args, 'tenant');
+      const tenants = only ? [only] : (await db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id')).rows.map((r) => r.id);
+      let ok = true;
+      for (const t of tenants) {
+        while ((await sealTenant(db, t)) > 0);
+        const r = await verifyTenant(db, t);
+        ok &&= r.ok;
+        console.log(
+          r.ok
+            ? `${t}: ok, ${r.checked} events chained`
+            : `${t}: BROKEN at seal ${r.firstBroken!.seq} (audit event ${r.firstBroken!.auditId}): ${r.firstBroken!.reason}`,
+        );
+      }
+      return ok ? 0 : 1;
     } finally {
       await db.close();
     }
