@@ -3,7 +3,10 @@ import { openStore } from '../store/open.ts';
 import { migrate } from '../store/migrate.ts';
 import { createTenant } from '../store/tenants.ts';
 import { newToken, storeToken } from '../store/tokens.ts';
-import { maskTarget } from '../core/redact.ts';
+import { createRedactor, maskTarget } from '../core/redact.ts';
+import { ADAPTER_IDS } from '../core/channels.ts';
+import { createRegistry } from '../providers/registry.ts';
+import { runVerification, VerifyUnsupportedError } from '../providers/verification.ts';
 import { sealTenant, verifyTenant } from '../audit/chain.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
@@ -104,6 +107,36 @@ export const cliCommands: Record<string, CliCommand> = {
       return 0;
     } finally {
       await db.close();
+    }
+  },
+
+  // On-demand provider credential check; sends no message. Exit 0 = verified, 1 = refused.
+  async providers(args, config) {
+    const id = args[1];
+    if (args[0] !== 'verify' || !id) {
+      console.error(`usage: mupza-comms providers verify <${ADAPTER_IDS.filter((a) => a !== 'lan_hub').join('|')}> [--json]`);
+      return 2;
+    }
+    const adapterId = ADAPTER_IDS.find((a) => a === id);
+    if (!adapterId) {
+      console.error(`No adapter "${id.replace(/[^a-z0-9_]/g, '')}". Adapters: ${ADAPTER_IDS.join(', ')}.`);
+      return 2;
+    }
+    const cfg = config();
+    const redactor = createRedactor(cfg.secrets);
+    const registry = createRegistry({ config: cfg, redactor }, { lanHub: () => null });
+    try {
+      const r = await runVerification(registry.get(adapterId), cfg.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000, redactor);
+      console.log(args.includes('--json') ? JSON.stringify(r, null, 2) : `${adapterId}: ${r.ok ? 'verified' : 'NOT verified'} at ${r.at} — ${r.detail}`);
+      return r.ok ? 0 : 1;
+    } catch (err) {
+      if (err instanceof VerifyUnsupportedError) {
+        console.error(`${adapterId} has no credentials to check.`);
+        return 2;
+      }
+      throw err;
+    } finally {
+      await registry.close();
     }
   },
 };

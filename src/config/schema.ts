@@ -99,6 +99,8 @@ export const ENV_SCHEMA = z.object({
   SMTP_FROM: str().describe('From address of outgoing email.'),
   SMTP_SECURE: z.enum(['true', 'false']).default('false').describe('true = implicit TLS (465); false = STARTTLS when offered.'),
   SMTP_IGNORE_TLS: z.enum(['true', 'false']).default('false').describe('true = never STARTTLS (loopback test servers only).'),
+  SMTP_POOL_MAX_CONNECTIONS: int(2, 1, 50).describe('Pooled SMTP connections kept open to SMTP_HOST.'),
+  SMTP_POOL_MAX_MESSAGES: int(100, 1, 10_000).describe('Messages sent over one pooled SMTP connection before it is recycled.'),
 
   LAN_ALLOWED_ORIGINS: z.string().default('').describe('Comma-separated browser Origins allowed on the LAN WebSocket; empty allows only same-host and non-browser clients.'),
   LAN_PING_INTERVAL_MS: int(15_000, 100, 300_000).describe('WebSocket ping interval; a device missing two pongs is dropped.'),

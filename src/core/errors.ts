@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   firebase_unknown_kid: { status: 401, description: 'The Firebase ID token key id is not among the current keys.' },
   firebase_wrong_algorithm: { status: 401, description: 'The Firebase ID token is not RS256.' },
   firebase_missing_phone: { status: 401, description: 'The Firebase ID token carries no phone_number.' },
+  firebase_keys_unavailable: { status: 503, description: 'The Firebase signing certificates (FIREBASE_CERTS_URL) cannot be fetched or read.' },
+  provider_not_configured: { status: 409, description: 'The provider env is incomplete, so there is nothing to check or send with.' },
+  verify_not_supported: { status: 400, description: 'This adapter has no credential check (the LAN hub has no credentials).' },
   store_unavailable: { status: 503, description: 'The database cannot be reached; nothing was accepted.' },
   internal_error: { status: 500, description: 'An unexpected error; the message is scrubbed of secrets.' },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -1,6 +1,8 @@
 import { adapterInfo } from '../core/channels.ts';
+import { isAppError } from '../core/errors.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { missingOf, type AdapterDeps } from './common.ts';
+import { FirebaseTokenVerifier } from './firebase-verify.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
 
 const REQUIRED = [
@@ -33,6 +35,18 @@ export function createFirebaseAuthAdapter(deps: AdapterDeps): ProviderAdapter {
     async send(row: OutboxRow, _ctx: SendContext): Promise<SendResult> {
       // The SMS leaves from the browser SDK; there is nothing for the server to send.
       return { outcome: 'sent', providerMessageId: null, request: redactor.scrubValue(build(row)) };
+    },
+    // The server's only live dependency is the signing-key URL: the check fetches and reads the keys.
+    async verify() {
+      const verifier = FirebaseTokenVerifier.fromConfig(config, redactor);
+      if (!verifier) return { ok: false, errorCode: 'provider_not_configured', message: 'missing NEXT_PUBLIC_FIREBASE_PROJECT_ID' };
+      try {
+        const k = await verifier.checkKeys();
+        return { ok: true, detail: `${k.count} signing certificate(s) read from FIREBASE_CERTS_URL, cached ${k.cachedForS} s` };
+      } catch (err) {
+        if (isAppError(err)) return { ok: false, errorCode: err.code, message: redactor.scrub(err.message) };
+        throw err;
+      }
     },
   };
 }

@@ -63,8 +63,34 @@ export async function httpCall(req: HttpRequest, redactor: Redactor): Promise<Ht
     const e = err as { message?: string; cause?: { message?: string; code?: string } };
     const detail = [e?.message, e?.cause?.code, e?.cause?.message].filter(Boolean).join(': ');
     // No cause is attached: the original error can carry the URL (and with it a token).
-    throw new TransportError(kind, redactor.scrub(`${kind}: ${detail}`.slice(0, 500)));
+    throw new TransportError(kind, redactor.scrub(withoutUrl(`${kind}: ${detail}`, req.url)).slice(0, 500));
   }
+}
+
+/**
+ * Removes the request URL from an error text before the redactor sees it, so a secret in the URL
+ * (the Telegram token, userinfo) is gone even if the redactor was built without it.
+ */
+export function withoutUrl(text: string, url: string): string {
+  let out = text;
+  const forms = new Set([url]);
+  try {
+    forms.add(new URL(url).href);
+  } catch {
+    // An unparsable URL is only removed in the form it was given.
+  }
+  for (const f of forms) if (f) out = out.split(f).join('<request url>');
+  // Belt and braces for the Bot API path shape and for userinfo, in whatever form they were echoed.
+  return out.replace(/\/bot[^/\s]+\//g, '/bot[REDACTED]/').replace(/\/\/[^/\s@]*@/g, '//[REDACTED]@');
+}
+
+/**
+ * The deadline an adapter gives its own call: a little shorter than the lane's, so the adapter
+ * classifies its own timeout (a Twilio create timeout must not become a blind retry) before the
+ * lane's generic timeout fires.
+ */
+export function adapterDeadlineMs(laneTimeoutMs: number): number {
+  return Math.max(50, laneTimeoutMs - Math.min(500, Math.floor(laneTimeoutMs / 5)));
 }
 
 /** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or garbage. */

@@ -1,6 +1,13 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type { Config } from '../config/config.ts';
 import { adapterInfo } from '../core/channels.ts';
 import type { OutboxRow } from '../store/rows.ts';
+import { failureResult } from './classify.ts';
 import { missingOf, valueOr, type AdapterDeps } from './common.ts';
+import { adapterDeadlineMs } from './http.ts';
+import { classifySmtp } from './smtp-errors.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
 
 const REQUIRED = ['SMTP_HOST', 'SMTP_PORT', 'SMTP_FROM'] as const;
@@ -27,14 +34,40 @@ export function emailMessage(row: OutboxRow, from: string): Record<string, unkno
     to: row.target,
     subject: row.subject ?? row.title ?? 'MUPZAOS',
     text,
-    html: `<!doctype html><html><body><p>${escapeHtml(text).replace(/\n/g, '<br>')}</p></body></html>`,
+    html: `<!doctype html><html><head><meta charset="utf-8"></head><body><p>${escapeHtml(text).replace(/\n/g, '<br>')}</p></body></html>`,
     messageId: messageIdFor(row, from),
     headers: { 'X-Mupza-Outbox-Id': row.id },
   };
 }
 
+/** Transport options from config: timeouts from the provider timeout, no file or URL access in messages. */
+export function smtpOptions(config: Config, pooled: boolean): SMTPPool.Options & SMTPTransport.Options {
+  const e = config.env;
+  const t = adapterDeadlineMs(e.COMMS_PROVIDER_TIMEOUT_MS);
+  return {
+    ...(pooled ? { pool: true as const, maxConnections: e.SMTP_POOL_MAX_CONNECTIONS, maxMessages: e.SMTP_POOL_MAX_MESSAGES } : {}),
+    host: e.SMTP_HOST,
+    port: e.SMTP_PORT,
+    secure: e.SMTP_SECURE === 'true',
+    ignoreTLS: e.SMTP_IGNORE_TLS === 'true',
+    ...(e.SMTP_USER && e.SMTP_PASS ? { auth: { user: e.SMTP_USER, pass: e.SMTP_PASS } } : {}),
+    connectionTimeout: t,
+    greetingTimeout: t,
+    socketTimeout: t,
+    dnsTimeout: t,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    logger: false,
+    debug: false,
+  };
+}
+
 export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
   const { config, redactor } = deps;
+  // One pooled transport per process, opened on the first live send and closed with the registry.
+  let pool: Transporter<SMTPPool.SentMessageInfo> | null = null;
+  const transport = () => (pool ??= nodemailer.createTransport(smtpOptions(config, true) as SMTPPool.Options));
+
   const build = (row: OutboxRow): RenderedRequest => {
     const from = valueOr(config, 'SMTP_FROM');
     return {
@@ -52,12 +85,46 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
     missingEnv: () => missingOf(config, ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASS', 'SMTP_FROM']),
     render: (row) => redactor.scrubValue(build(row)),
     async send(row: OutboxRow, _ctx: SendContext): Promise<SendResult> {
-      return {
-        outcome: 'permanent',
-        errorCode: 'live_not_available',
-        errorMessage: 'live SMTP sends are not available in this build',
-        request: redactor.scrubValue(build(row)),
-      };
+      const request = redactor.scrubValue(build(row));
+      const from = config.env.SMTP_FROM!;
+      try {
+        // The lane bounds the call; nodemailer's own timeouts end a stuck socket.
+        const info = await transport().sendMail(emailMessage(row, from));
+        return {
+          outcome: 'sent',
+          providerMessageId: info.messageId ?? messageIdFor(row, from),
+          request,
+          response: { response: redactor.scrub(String(info.response ?? '')).slice(0, 300), accepted: info.accepted?.length ?? 0 },
+        };
+      } catch (err) {
+        const c = classifySmtp(err);
+        return failureResult({ ...c, message: redactor.scrub(c.message) }, request);
+      }
+    },
+    async verify(signal) {
+      if (missingOf(config, REQUIRED).length) return { ok: false, errorCode: 'provider_not_configured', message: 'missing SMTP_HOST, SMTP_PORT or SMTP_FROM' };
+      // A separate, unpooled connection: the check must not take a pooled slot or wait behind sends.
+      const t = nodemailer.createTransport(smtpOptions(config, false) as SMTPTransport.Options);
+      let onAbort = () => {};
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(Object.assign(new Error('the check was aborted'), { code: 'ETIMEDOUT' }));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        await Promise.race([t.verify(), aborted]);
+        return { ok: true, detail: `SMTP server ${config.env.SMTP_HOST}:${config.env.SMTP_PORT} accepted the connection${config.env.SMTP_USER ? ' and AUTH' : ''}` };
+      } catch (err) {
+        const c = classifySmtp(err);
+        return { ok: false, errorCode: c.code, message: redactor.scrub(c.message) };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        t.close();
+      }
+    },
+    async close() {
+      pool?.close();
+      pool = null;
     },
   };
 }

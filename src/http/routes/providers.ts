@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ADAPTER_IDS } from '../../core/channels.ts';
+import { AppError } from '../../core/errors.ts';
+import { runVerification, VerifyUnsupportedError } from '../../providers/verification.ts';
+import { actorName, principalOf, requireRole } from '../auth.ts';
+import type { HttpContext } from '../context.ts';
+import { parseWith } from '../errors.ts';
+
+const Params = z.object({ id: z.string().max(40) }).strict();
+
+/**
+ * POST /api/v1/providers/:id/verify — the on-demand credential check (owner only). The result is
+ * kept for readiness ("verified at" or the classified error). It sends no message.
+ */
+export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.db, ['owner']) }, async (req) => {
+    const p = principalOf(req);
+    const { id } = parseWith(Params, req.params);
+    const adapterId = ADAPTER_IDS.find((a) => a === id);
+    if (!adapterId) throw new AppError('not_found', `No adapter "${id.replace(/[^a-z0-9_]/g, '')}". Adapters: ${ADAPTER_IDS.join(', ')}.`);
+    let outcome;
+    try {
+      // The check gets the provider timeout plus a little for DNS and TLS set-up.
+      outcome = await runVerification(ctx.registry.get(adapterId), ctx.config.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000, ctx.redactor);
+    } catch (err) {
+      if (err instanceof VerifyUnsupportedError) throw new AppError('verify_not_supported', `${adapterId} has no credentials to check.`);
+      throw err;
+    }
+    if (outcome.errorCode === 'provider_not_configured') {
+      throw new AppError('provider_not_configured', `${adapterId}: ${outcome.detail.replace(/^provider_not_configured: /, '')}.`);
+    }
+    ctx.state.verifications.set(adapterId, { at: outcome.at, ok: outcome.ok, detail: outcome.detail });
+    req.log.info({ adapter: adapterId, ok: outcome.ok, errorCode: outcome.errorCode, actor: actorName(p) }, 'provider credential check');
+    return outcome;
+  });
+}

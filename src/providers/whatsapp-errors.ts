@@ -1,0 +1,69 @@
+import { clip, fromRule, type Classified, type Rule } from './classify.ts';
+import { retryAfterMs } from './http.ts';
+
+export const OUTSIDE_WINDOW_REASON = 'outside 24h window, template required';
+
+/**
+ * WhatsApp Cloud API error codes (../shared/PROVIDERS.md §3). Meta advises branching on
+ * `error.code` (and `error_data.details`), not on the HTTP status or the subcode. Meta sends no
+ * Retry-After, so rate limits wait the table's default.
+ */
+export const WHATSAPP_RULES: Readonly<Record<number, Rule>> = {
+  0: { class: 'permanent', meaning: 'AuthException: the access token is invalid or was invalidated' },
+  190: { class: 'permanent', meaning: 'access token expired' },
+  10: { class: 'permanent', meaning: 'permission denied' },
+  // App-level call budget (rolling hour): a short wait is pointless.
+  4: { class: 'rate_limited', meaning: 'API too many calls (app rate limit)', defaultWaitMs: 60_000 },
+  80007: { class: 'rate_limited', meaning: 'WABA rate limit', defaultWaitMs: 60_000 },
+  // Throughput per phone number (default 80 msg/s): seconds are enough.
+  130429: { class: 'rate_limited', meaning: 'Cloud API throughput rate limit', defaultWaitMs: 2_000 },
+  // Pair rate limit: roughly one message per 6 s to the same recipient.
+  131056: { class: 'rate_limited', meaning: '(business, consumer) pair rate limit', defaultWaitMs: 6_000 },
+  131047: { class: 'permanent', meaning: OUTSIDE_WINDOW_REASON },
+  131026: { class: 'permanent', meaning: 'message undeliverable (not on WhatsApp, old app, terms not accepted)' },
+  // Quality restriction: retrying messages flagged as spam makes the number's quality worse.
+  131048: { class: 'permanent', meaning: 'spam rate limit hit (quality restriction)' },
+  100: { class: 'permanent', meaning: 'invalid parameter' },
+  368: { class: 'permanent', meaning: 'temporarily blocked for policy violations' },
+  131051: { class: 'permanent', meaning: 'unsupported message type' },
+  131009: { class: 'permanent', meaning: 'parameter value is not valid' },
+  132000: { class: 'permanent', meaning: 'template parameter count mismatch' },
+  132001: { class: 'permanent', meaning: 'template does not exist in this language' },
+  1: { class: 'retryable', meaning: 'API unknown error' },
+  2: { class: 'retryable', meaning: 'API service temporarily unavailable' },
+  131000: { class: 'retryable', meaning: 'something went wrong' },
+  131016: { class: 'retryable', meaning: 'service unavailable' },
+  133004: { class: 'retryable', meaning: 'server temporarily unavailable' },
+};
+
+interface GraphError {
+  message?: unknown;
+  code?: unknown;
+  is_transient?: unknown;
+  error_data?: { details?: unknown };
+  fbtrace_id?: unknown;
+}
+
+/** Classifies a non-2xx Graph API answer. */
+export function classifyWhatsApp(status: number, body: unknown, retryAfter: string | null = null): Classified {
+  const e = ((body as { error?: GraphError } | undefined)?.error ?? {}) as GraphError;
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  const details = clip(e.error_data?.details, 200);
+  const text = [clip(e.message, 200), details].filter(Boolean).join(' — ') || `HTTP ${status}`;
+  const detail = { message: `${text} (HTTP ${status}${code !== undefined ? `, code ${code}` : ''})`, httpStatus: status, retryAfterMs: retryAfterMs(retryAfter) };
+  if (code === 131047) {
+    return { ...fromRule('whatsapp', code, WHATSAPP_RULES[code]!, detail), message: `${OUTSIDE_WINDOW_REASON} (Meta code 131047)` };
+  }
+  if (code !== undefined) {
+    const rule = WHATSAPP_RULES[code] ?? (code >= 200 && code <= 299 ? WHATSAPP_RULES[10] : undefined);
+    if (rule) return fromRule('whatsapp', code, rule, detail);
+    if (e.is_transient === true) return fromRule('whatsapp', code, { class: 'retryable', meaning: 'transient' }, detail);
+  }
+  const fallback: Rule =
+    status === 429
+      ? { class: 'rate_limited', meaning: 'rate limited', defaultWaitMs: 60_000 }
+      : status >= 500
+        ? { class: 'retryable', meaning: 'server error' }
+        : { class: 'permanent', meaning: 'rejected' };
+  return fromRule('whatsapp', code ?? status, fallback, detail);
+}
