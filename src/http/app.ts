@@ -9,6 +9,9 @@ import { AppError } from '../core/errors.ts';
 import type { HttpContext } from './context.ts';
 import { sendError, toAppError } from './errors.ts';
 import { installSecretGuard } from './secret-guard.ts';
+import { buildOpenApi, collectRoutes } from './openapi.ts';
+
+export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
@@ -31,6 +34,8 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
+  const routes = collectRoutes(app);
+  app.decorate('collectedRoutes', routes);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -66,9 +71,11 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   outboxRoutes(app, ctx);
   tenantRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);
+  let openapi: unknown = null;
+  app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, API_VERSION)));
 
   if (existsSync(WEB_DIST)) {
-    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', index: ['index.html'], wildcard: true });
   } else {
     app.get('/', async (_req, reply) =>
       reply

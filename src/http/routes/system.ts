@@ -2,16 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { computeReadiness } from '../../readiness/readiness.ts';
 import { principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
+import { z } from 'zod';
+import { AuthConfig, Readiness } from '../api-schemas.ts';
 
 export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { openapi: { summary: 'Liveness', tags: ['system'], auth: 'public', response: { status: 200, schema: z.object({ status: z.literal('ok') }) } } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: { openapi: { summary: 'Readiness probe: the database answers', tags: ['system'], auth: 'public', response: { status: 200, schema: z.object({ status: z.literal('ready'), store: z.enum(['pglite', 'postgres']) }) }, errors: ['store_unavailable'] } } }, async (_req, reply) => {
     const ok = await ctx.db.ping();
     return reply.code(ok ? 200 : 503).send(ok ? { status: 'ready', store: ctx.db.kind } : { error: 'store_unavailable', message: 'The database is not reachable.' });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { openapi: { summary: 'Prometheus metrics', tags: ['system'], auth: 'public', response: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' } } } }, async (_req, reply) => {
     try {
       const r = await ctx.db.query<{ status: string; channel: string; n: number }>(
         'SELECT status, channel, count(*)::int AS n FROM outbox GROUP BY status, channel',
@@ -24,7 +26,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 
-  app.get('/api/v1/readiness', { preHandler: requireRole(ctx.db, ['owner', 'service']) }, async (req) => {
+  app.get('/api/v1/readiness', { preHandler: requireRole(ctx.db, ['owner', 'service']), config: { openapi: { summary: 'Counts, the eight safety flags, contracts and adapters (env names configured yes/no)', tags: ['system'], auth: 'owner_or_service', response: { status: 200, schema: Readiness }, errors: ['forbidden'] } } }, async (req) => {
     const p = principalOf(req);
     return computeReadiness(
       {
@@ -40,7 +42,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     );
   });
 
-  app.get('/api/v1/auth/config', async () => {
+  app.get('/api/v1/auth/config', { config: { openapi: { summary: 'Which sign-in methods are available (public config only)', tags: ['auth'], auth: 'public', response: { status: 200, schema: AuthConfig } } } }, async () => {
     const e = ctx.config.env;
     const firebase = e.OTP_PROVIDER === 'firebase' && e.NEXT_PUBLIC_FIREBASE_PROJECT_ID
       ? {
@@ -54,7 +56,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
 
   // Live status changes for the owner panel. fetch() + stream (needs the Authorization header).
-  app.get('/api/v1/events', { preHandler: requireRole(ctx.db, ['owner', 'service']) }, (req, reply) => {
+  app.get('/api/v1/events', { preHandler: requireRole(ctx.db, ['owner', 'service']), config: { openapi: { summary: 'Server-sent events of outbox status changes', tags: ['outbox'], auth: 'owner_or_service', response: { status: 200, description: 'text/event-stream of {type:"outbox",id,status} and {type:"ping"}', contentType: 'text/event-stream' }, errors: ['forbidden'] } } }, (req, reply) => {
     const p = principalOf(req);
     reply.hijack();
     const res = reply.raw;

@@ -9,6 +9,7 @@ import { newToken, storeToken } from '../../store/tokens.ts';
 import { actorName, bearerOf, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { parseWith } from '../errors.ts';
+import { MeAnswer, PolicyAnswer, TenantCreated } from '../api-schemas.ts';
 
 const TenantBody = z
   .object({
@@ -37,7 +38,7 @@ function validTimeZone(tz: string): boolean {
 export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.db, ['owner']);
 
-  app.get('/api/v1/me', { preHandler: requireRole(ctx.db, ['owner', 'service', 'device']) }, async (req) => {
+  app.get('/api/v1/me', { preHandler: requireRole(ctx.db, ['owner', 'service', 'device']), config: { openapi: { summary: 'The caller: tenant, role and subject', tags: ['tenant'], auth: 'any_token', response: { status: 200, schema: MeAnswer } } } }, async (req) => {
     const p = principalOf(req);
     const t = p.tenant;
     return {
@@ -47,19 +48,19 @@ export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
     };
   });
 
-  app.get('/api/v1/tenant/policy', { preHandler: owner }, async (req) => {
+  app.get('/api/v1/tenant/policy', { preHandler: owner, config: { openapi: { summary: 'Channel opt-ins of the tenant', tags: ['tenant'], auth: 'owner', response: { status: 200, schema: PolicyAnswer }, errors: ['forbidden'] } } }, async (req) => {
     const p = principalOf(req);
     return { optIns: optInsOf(p.tenant.opt_ins) };
   });
 
-  app.put('/api/v1/tenant/policy', { preHandler: owner }, async (req) => {
+  app.put('/api/v1/tenant/policy', { preHandler: owner, config: { openapi: { summary: 'Change channel opt-ins (audited); waiting items are re-evaluated', tags: ['tenant'], auth: 'owner', body: PolicyBody, response: { status: 200, schema: PolicyAnswer }, errors: ['validation_failed', 'forbidden', 'not_found'] } } }, async (req) => {
     const p = principalOf(req);
     const body = parseWith(PolicyBody, req.body);
     const { tenant, moved } = await ctx.outbox.updatePolicy(p.tenant, body.optIns, actorName(p));
     return { optIns: optInsOf(tenant.opt_ins), reevaluated: moved };
   });
 
-  app.post('/api/v1/admin/tenants', async (req, reply) => {
+  app.post('/api/v1/admin/tenants', { config: { openapi: { summary: 'Create a tenant and its first owner token (operator token)', tags: ['admin'], auth: 'operator', body: TenantBody, response: { status: 201, schema: TenantCreated }, errors: ['validation_failed', 'conflict'] } } }, async (req, reply) => {
     const admin = ctx.config.env.COMMS_ADMIN_TOKEN;
     const token = bearerOf(req);
     if (!admin || !token || !safeEqual(token, admin)) {

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/runtime.ts';
+import { ERROR_CODES } from '../../src/core/errors.ts';
+
+describe('OpenAPI document [pglite]', () => {
+  let app: TestApp;
+  let doc: { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: Record<string, unknown> };
+  beforeAll(async () => {
+    app = await createTestApp('pglite');
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    doc = res.json();
+  });
+  afterAll(() => app.close());
+
+  it('is OpenAPI 3.1', () => {
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('documents every route the app serves', () => {
+    const routes = app.rt.http!.collectedRoutes;
+    expect(routes.length).toBeGreaterThan(15);
+    const undocumented = routes
+      .filter((r) => r.url !== '/openapi.json' && !r.url.includes('*'))
+      .filter((r) => !r.doc || !doc.paths[r.url.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[r.method.toLowerCase()])
+      .map((r) => `${r.method} ${r.url}`);
+    expect(undocumented).toEqual([]);
+  });
+
+  it('documents every error code', () => {
+    const text = JSON.stringify(doc);
+    const missing = Object.keys(ERROR_CODES).filter((c) => !text.includes(`"${c}"`));
+    expect(missing).toEqual([]);
+    expect(Object.keys(doc.components['x-error-codes'] as object).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+  });
+
+  it('every documented error response uses the documented status of its code', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, resp] of Object.entries(op.responses)) {
+          const examples = (resp as { content?: Record<string, { examples?: Record<string, unknown> }> }).content?.['application/json']?.examples ?? {};
+          for (const code of Object.keys(examples)) {
+            expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status, `${method} ${path} ${code}`).toBe(Number(status));
+          }
+        }
+      }
+    }
+  });
+});
