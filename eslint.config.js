@@ -40,7 +40,7 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], rules: restricted },
   { files: ['src/config/**'], rules: { 'no-restricted-properties': 'off' } },
   { files: ['src/cli/**'], rules: { 'no-console': 'off' } },
-  { files: ['src/providers/http.ts'], rules: { 'no-restricted-globals': 'off' } },
+  { files: ['src/providers/http.ts', 'src/client/**'], rules: { 'no-restricted-globals': 'off' } },
   {
     files: ['web/**/*.{ts,tsx}'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', location: 'readonly', navigator: 'readonly', fetch: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly', HTMLDialogElement: 'readonly', KeyboardEvent: 'readonly', Event: 'readonly', ReadableStreamDefaultReader: 'readonly' } },

@@ -8,6 +8,7 @@ import { ADAPTER_IDS } from '../core/channels.ts';
 import { createRegistry } from '../providers/registry.ts';
 import { runVerification, VerifyUnsupportedError } from '../providers/verification.ts';
 import { sealTenant, verifyTenant } from '../audit/chain.ts';
+import { CommsApiError, CommsClient } from '../client/index.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -88,6 +89,37 @@ export const cliCommands: Record<string, CliCommand> = {
       return ok ? 0 : 1;
     } finally {
       await db.close();
+    }
+  },
+
+  /** Enqueue through a running service with the typed client: integrators' smoke test. */
+  async send(args) {
+    const url = flag(args, 'url') ?? 'http://localhost:8080';
+    const token = flag(args, 'token');
+    const channel = flag(args, 'channel');
+    const target = flag(args, 'target');
+    if (!token || !channel || !target) {
+      console.error('usage: mupza-comms send --token T --channel email|whatsapp|telegram|in_app|otp_sms --target X [--body TEXT] [--subject S] [--title T] [--url http://localhost:8080]');
+      return 2;
+    }
+    const client = new CommsClient({ baseUrl: url, token });
+    try {
+      const r = await client.enqueue({
+        channel,
+        target,
+        body: flag(args, 'body'),
+        subject: flag(args, 'subject'),
+        title: flag(args, 'title'),
+        source: 'cli',
+      });
+      console.log(JSON.stringify(r));
+      return 0;
+    } catch (err) {
+      if (err instanceof CommsApiError) {
+        console.error(`${err.status} ${err.code}: ${err.message}`);
+        return 1;
+      }
+      throw err;
     }
   },
 
