@@ -16,6 +16,16 @@ import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 
+function isWellFormedDeep(v: unknown, depth = 0): boolean {
+  if (depth > 200) return false;
+  if (typeof v === 'string') return v.isWellFormed();
+  if (Array.isArray(v)) return v.every((x) => isWellFormedDeep(x, depth + 1));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    return Object.entries(v as Record<string, unknown>).every(([k, x]) => k.isWellFormed() && isWellFormedDeep(x, depth + 1));
+  }
+  return true;
+}
+
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** A route module: registers its routes on the app. Other areas (LAN, OTP, webhooks) add theirs. */
@@ -57,6 +67,12 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     void reply.header('x-request-id', req.id);
   });
   installSecretGuard(app, ctx.redactor, ctx.metrics, ctx.logger);
+  // Lone UTF-16 surrogates cannot be stored as UTF-8 text: refuse them before any route sees them.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && !isWellFormedDeep(req.body)) {
+      throw new AppError('bad_request', 'The body contains text that is not valid Unicode (a lone surrogate).');
+    }
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, ctx.redactor);
