@@ -4,6 +4,7 @@ import type { Db } from '../store/driver.ts';
 import { createTenant, getTenant } from '../store/tenants.ts';
 import { newToken, storeToken } from '../store/tokens.ts';
 import type { TenantRow } from '../store/rows.ts';
+import { ensureDemoDevice } from '../lan/devices.ts';
 
 export const DEMO_TENANT = {
   id: 'demo',
@@ -48,6 +49,8 @@ export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxSer
     tenant = (await db.tx((q) => createTenant(q, { ...DEMO_TENANT, optIns: DEMO_OPT_INS }, 'system:demo-seed'))) ?? (await getTenant(db, DEMO_TENANT.id));
     if (!tenant) throw new Error('demo tenant could not be created');
     if (!production) {
+      // The device first: the sample kitchen ticket is delivered to its inbox, not blocked.
+      await ensureDemoDevice(db, tenant.id);
       await seedSampleItems(outbox, tenant);
       createdSampleData = true;
     }

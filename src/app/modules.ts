@@ -2,8 +2,9 @@ import type { Config } from '../config/config.ts';
 import type { ServiceModule } from './runtime.ts';
 import { auditModule } from '../audit/module.ts';
 import { providersModule } from '../providers/module.ts';
+import { lanModule } from '../lan/module.ts';
 
 /** The service modules a default process runs (LAN hub, webhooks, OTP); each area adds itself here. */
 export function defaultModules(_config: Config): ServiceModule[] {
-  return [auditModule(), providersModule()];
+  return [auditModule(), providersModule(), lanModule()];
 }

@@ -9,6 +9,9 @@ import { createRegistry } from '../providers/registry.ts';
 import { runVerification, VerifyUnsupportedError } from '../providers/verification.ts';
 import { sealTenant, verifyTenant } from '../audit/chain.ts';
 import { CommsApiError, CommsClient } from '../client/index.ts';
+import { readFile } from 'node:fs/promises';
+import { DeviceClient } from '../lan/device-client.ts';
+import { CLOSE } from '../lan/protocol.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -170,5 +173,56 @@ export const cliCommands: Record<string, CliCommand> = {
     } finally {
       await registry.close();
     }
+  },
+
+  // Reference LAN device: notifications as JSON lines on stdout (status on stderr), each acked.
+  async device(args) {
+    const url = flag(args, 'url');
+    const tokenFile = flag(args, 'token-file');
+    const token = flag(args, 'token') ?? (tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : undefined);
+    if (args[0] !== 'connect' || !url || !token) {
+      console.error(
+        'usage: mupza-comms device connect --url ws://HUB:8080/api/v1/lan/ws (--token TOKEN | --token-file PATH) [--after SEQ] [--count N] [--no-ack] [--auth-message]',
+      );
+      return 2;
+    }
+    const after = flag(args, 'after');
+    const count = flag(args, 'count');
+    if ((after !== undefined && !/^\d+$/.test(after)) || (count !== undefined && !/^[1-9]\d*$/.test(count))) {
+      console.error('--after and --count take whole numbers');
+      return 2;
+    }
+    const client = new DeviceClient({
+      url,
+      token,
+      after: after === undefined ? undefined : Number(after),
+      ack: !args.includes('--no-ack'),
+      auth: args.includes('--auth-message') ? 'message' : 'header',
+      reconnect: true,
+    });
+    return new Promise<number>((resolve) => {
+      let received = 0;
+      const done = (code: number) => {
+        void client.close().then(() => resolve(code));
+      };
+      client.on('hello', (h) => console.error(JSON.stringify(h)));
+      client.on('protocol-error', (e) => console.error(JSON.stringify(e)));
+      client.on('refused', (e: Error) => {
+        console.error(e.message);
+        done(1);
+      });
+      client.on('close', (code: number, reason: string) => {
+        console.error(JSON.stringify({ type: 'closed', code, reason }));
+        if (code === CLOSE.unauthorized || code === CLOSE.revoked || code === CLOSE.replaced) done(1);
+      });
+      client.on('notification', (n) => {
+        console.log(JSON.stringify(n));
+        // Close after the ack of this burst went out (acks are sent on the next turn).
+        if (count !== undefined && ++received >= Number(count)) setImmediate(() => done(0));
+      });
+      process.once('SIGINT', () => done(0));
+      process.once('SIGTERM', () => done(0));
+      client.connect().catch(() => undefined);
+    });
   },
 };

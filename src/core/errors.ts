@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, description: 'Missing, unknown, expired or revoked bearer token.' },
   invalid_signature: { status: 401, description: 'A webhook signature or secret did not verify.' },
   forbidden: { status: 403, description: 'The token is valid but its role may not do this.' },
+  origin_not_allowed: { status: 403, description: 'The browser Origin may not open the LAN WebSocket (LAN_ALLOWED_ORIGINS).' },
   destination_not_allowed: { status: 403, description: 'The OTP destination is outside the tenant allow-list.' },
   not_found: { status: 404, description: 'No such resource for this tenant (or no such route).' },
   method_not_allowed: { status: 405, description: 'The route does not take this method.' },
@@ -23,6 +24,8 @@ export const ERROR_CODES = {
   invalid_transition: { status: 409, description: 'The outbox row cannot move to the requested status.' },
   payload_too_large: { status: 413, description: 'The body is over the route limit.' },
   unsupported_media_type: { status: 415, description: 'The content type is not accepted by this route.' },
+  device_exists: { status: 409, description: 'A LAN device with this id is already registered for the tenant.' },
+  upgrade_required: { status: 426, description: 'The LAN WebSocket path was requested without a WebSocket upgrade.' },
   rate_limited: { status: 429, description: 'Too many requests; wait for Retry-After seconds.' },
   otp_invalid_code: { status: 400, description: 'The OTP code is wrong.' },
   otp_expired: { status: 410, description: 'The OTP verification expired, was used, or hit its check limit.' },
@@ -38,6 +41,7 @@ export const ERROR_CODES = {
   provider_not_configured: { status: 409, description: 'The provider env is incomplete, so there is nothing to check or send with.' },
   verify_not_supported: { status: 400, description: 'This adapter has no credential check (the LAN hub has no credentials).' },
   store_unavailable: { status: 503, description: 'The database cannot be reached; nothing was accepted.' },
+  lan_unavailable: { status: 503, description: 'The LAN hub is not running in this process (or is stopping).' },
   internal_error: { status: 500, description: 'An unexpected error; the message is scrubbed of secrets.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -1,0 +1,169 @@
+import { AppError } from '../core/errors.ts';
+import type { Db, Queryable } from '../store/driver.ts';
+import { appendAudit } from '../store/sql/audit.ts';
+import { findPrincipal, newToken, storeToken } from '../store/tokens.ts';
+import type { TenantRow } from '../store/rows.ts';
+
+export const DEVICE_ROLES = ['pos', 'waiter', 'kitchen', 'printer'] as const;
+export type DeviceRole = (typeof DEVICE_ROLES)[number];
+export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export interface DeviceRow {
+  tenant_id: string;
+  id: string;
+  role: DeviceRole;
+  name: string;
+  last_seq: number;
+  created_at: Date;
+  revoked_at: Date | null;
+  last_seen_at: Date | null;
+  connected_hub: string | null;
+}
+
+export interface NewDevice {
+  tenantId: string;
+  id: string;
+  role: DeviceRole;
+  name: string;
+  actor: string;
+}
+
+async function revokeDeviceTokens(q: Queryable, tenantId: string, deviceId: string): Promise<number> {
+  const r = await q.query(
+    `UPDATE api_tokens SET revoked_at = now()
+     WHERE tenant_id = $1 AND role = 'device' AND subject = $2 AND revoked_at IS NULL`,
+    [tenantId, deviceId],
+  );
+  return r.rowCount;
+}
+
+async function mintToken(q: Queryable, tenantId: string, deviceId: string): Promise<string> {
+  const token = newToken('device');
+  await storeToken(q, { token, tenantId, role: 'device', subject: deviceId, label: `device:${deviceId}` });
+  return token;
+}
+
+/**
+ * Registers a device and mints its token (shown once). A revoked id may be registered again: it
+ * keeps its seq counter, so a device that remembers an old seq never mistakes new entries for old.
+ * Call inside a transaction.
+ */
+export async function registerDevice(q: Queryable, d: NewDevice): Promise<{ device: DeviceRow; token: string }> {
+  const r = await q.query<DeviceRow>(
+    `INSERT INTO lan_devices (tenant_id, id, role, name) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, id) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name, revoked_at = NULL,
+       connected_hub = NULL, updated_at = now()
+       WHERE lan_devices.revoked_at IS NOT NULL
+     RETURNING *`,
+    [d.tenantId, d.id, d.role, d.name],
+  );
+  const device = r.rows[0];
+  if (!device) throw new AppError('device_exists', `A device with id "${d.id}" is already registered.`);
+  const token = await mintToken(q, d.tenantId, d.id);
+  await appendAudit(q, [
+    {
+      tenantId: d.tenantId,
+      entity: 'device',
+      entityId: d.id,
+      actor: d.actor,
+      action: 'registered',
+      to: 'active',
+      reason: `${d.role} device "${d.name}" registered`,
+      detail: { role: d.role },
+    },
+  ]);
+  return { device, token };
+}
+
+/** Replaces a device's token (the old one stops working at once); its inbox is kept. In a transaction. */
+export async function rotateDeviceToken(q: Queryable, tenantId: string, deviceId: string, actor: string): Promise<string> {
+  const r = await q.query('SELECT 1 FROM lan_devices WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL FOR UPDATE', [
+    tenantId,
+    deviceId,
+  ]);
+  if (r.rows.length === 0) throw new AppError('not_found', 'No such device.');
+  const revoked = await revokeDeviceTokens(q, tenantId, deviceId);
+  const token = await mintToken(q, tenantId, deviceId);
+  await appendAudit(q, [
+    { tenantId, entity: 'device', entityId: deviceId, actor, action: 'token_rotated', reason: `${revoked} old token(s) revoked` },
+  ]);
+  return token;
+}
+
+/**
+ * Revokes a device: its token stops working, and entries it never acked are dropped (its rows stay
+ * `sent`: not every target acknowledged them). In a transaction.
+ */
+export async function revokeDevice(q: Queryable, tenantId: string, deviceId: string, actor: string): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE lan_devices SET revoked_at = now(), connected_hub = NULL, updated_at = now()
+     WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`,
+    [tenantId, deviceId],
+  );
+  if (r.rowCount === 0) return false;
+  await revokeDeviceTokens(q, tenantId, deviceId);
+  const dropped = await q.query(
+    `UPDATE lan_inbox SET dropped_at = now() WHERE tenant_id = $1 AND device_id = $2 AND acked_at IS NULL AND dropped_at IS NULL`,
+    [tenantId, deviceId],
+  );
+  await appendAudit(q, [
+    {
+      tenantId,
+      entity: 'device',
+      entityId: deviceId,
+      actor,
+      action: 'revoked',
+      from: 'active',
+      to: 'revoked',
+      reason: `revoked by ${actor}`,
+      detail: { droppedEntries: dropped.rowCount },
+    },
+  ]);
+  return true;
+}
+
+export async function listDevices(q: Queryable, tenantId: string): Promise<DeviceRow[]> {
+  const r = await q.query<DeviceRow>(
+    `SELECT * FROM lan_devices WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id`,
+    [tenantId],
+  );
+  return r.rows;
+}
+
+export async function getDevice(q: Queryable, tenantId: string, deviceId: string): Promise<DeviceRow | null> {
+  const r = await q.query<DeviceRow>('SELECT * FROM lan_devices WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL', [
+    tenantId,
+    deviceId,
+  ]);
+  return r.rows[0] ?? null;
+}
+
+export interface DeviceIdentity {
+  tenant: TenantRow;
+  device: DeviceRow;
+  tokenHash: string;
+}
+
+/** A device token → its tenant and active device; null for any other token or a revoked device. */
+export async function authenticateDevice(q: Queryable, token: string): Promise<DeviceIdentity | null> {
+  const p = await findPrincipal(q, token);
+  if (!p || p.role !== 'device') return null;
+  const device = await getDevice(q, p.tenant.id, p.subject);
+  if (!device) return null;
+  return { tenant: p.tenant, device, tokenHash: p.tokenHash };
+}
+
+/** The demo tenant's POS screen, so the seeded "Kitchen ticket ready" item has an inbox to land in. */
+export const DEMO_DEVICE = { id: 'pos-desktop-01', role: 'pos', name: 'POS desktop 01' } as const;
+
+/**
+ * Registers the demo device unless it exists (two processes seeding at once: the second finds it).
+ * Its token is never shown; the owner gets one with POST /api/v1/lan/devices/pos-desktop-01/token.
+ */
+export async function ensureDemoDevice(db: Db, tenantId: string): Promise<void> {
+  try {
+    await db.tx((q) => registerDevice(q, { tenantId, ...DEMO_DEVICE, actor: 'system:demo-seed' }), { tenantId });
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'device_exists')) throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Runtime, ServiceModule } from '../app/runtime.ts';
+import { LanHub } from './hub.ts';
+import { lanRoutes } from './routes.ts';
+import { attachLanWebSocket } from './ws-server.ts';
+import { CLOSE } from './protocol.ts';
+
+/**
+ * The LAN hub as a service module: HTTP routes and the WebSocket on the API server, and the hub
+ * itself (inbox writer for the LAN lane, socket pushes, acks) in every process mode — a dispatch-only
+ * process writes inboxes and NOTIFYs the API processes that hold the sockets.
+ */
+export function lanModule(): ServiceModule {
+  let hub: LanHub | null = null;
+  let rt: Runtime | null = null;
+  let socket: { close(): void } | null = null;
+  return {
+    routes(app, ctx) {
+      lanRoutes(app, ctx, () => hub);
+      socket = attachLanWebSocket(app.server, { db: ctx.db, config: ctx.config, logger: ctx.logger, redactor: ctx.redactor, hub: () => hub });
+      // Open sockets would keep the HTTP server from closing: end them first.
+      app.addHook('preClose', async () => {
+        socket?.close();
+        hub?.closeAll(CLOSE.goingAway, 'server shutting down');
+      });
+    },
+    async start(runtime) {
+      rt = runtime;
+      hub = new LanHub({
+        db: runtime.db,
+        config: runtime.config,
+        logger: runtime.logger.child({ component: 'lan' }),
+        redactor: runtime.redactor,
+        events: runtime.events,
+      });
+      await hub.start();
+      runtime.lanHub = hub;
+    },
+    async stop() {
+      if (rt) rt.lanHub = null;
+      await hub?.stop();
+      hub = null;
+    },
+  };
+}

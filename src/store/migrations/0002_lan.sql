@@ -1,0 +1,41 @@
+-- LAN hub: registered devices and one durable inbox per device with its own sequence numbers.
+
+CREATE TABLE lan_devices (
+  tenant_id text NOT NULL REFERENCES tenants(id),
+  id text NOT NULL CHECK (id ~ '^[a-z0-9][a-z0-9._-]{0,63}$'),
+  role text NOT NULL CHECK (role IN ('pos', 'waiter', 'kitchen', 'printer')),
+  name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  -- The per-device counter: the last seq handed out. Writers bump it with UPDATE … RETURNING while
+  -- holding the row lock, so two processes never hand out the same seq and seqs have no holes.
+  last_seq bigint NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  revoked_at timestamptz,
+  last_seen_at timestamptz,
+  -- The hub process holding the device's socket (NULL when none); trusted only while last_seen_at is fresh.
+  connected_hub text,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX lan_devices_role ON lan_devices (tenant_id, role) WHERE revoked_at IS NULL;
+
+-- One entry per (device, outbox row). Content is read from the outbox row, so a role broadcast to
+-- many screens stores the text once.
+CREATE TABLE lan_inbox (
+  tenant_id text NOT NULL,
+  device_id text NOT NULL,
+  seq bigint NOT NULL,
+  outbox_id uuid NOT NULL REFERENCES outbox(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  acked_at timestamptz,
+  -- Set when the device is revoked before acking: the entry is never replayed to a re-registered device.
+  dropped_at timestamptz,
+  PRIMARY KEY (tenant_id, device_id, seq),
+  -- A row dispatched twice (lease expired mid-send) lands in each inbox once.
+  CONSTRAINT lan_inbox_once UNIQUE (tenant_id, device_id, outbox_id),
+  FOREIGN KEY (tenant_id, device_id) REFERENCES lan_devices (tenant_id, id)
+);
+CREATE INDEX lan_inbox_outbox ON lan_inbox (outbox_id);
+
+-- in_app rows waiting for device acks: the sweeper that finishes rows whose last ack raced the
+-- dispatcher reads only these.
+CREATE INDEX outbox_in_app_sent ON outbox (updated_at) WHERE channel = 'in_app' AND status = 'sent';
