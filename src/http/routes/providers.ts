@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ADAPTER_IDS } from '../../core/channels.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, type ErrorCode } from '../../core/errors.ts';
 import { runVerification, VerifyUnsupportedError } from '../../providers/verification.ts';
 import { actorName, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
@@ -9,12 +9,29 @@ import { parseWith } from '../errors.ts';
 
 const Params = z.object({ id: z.string().max(40) }).strict();
 
+export const VerificationAnswer = z.object({
+  adapter: z.enum(ADAPTER_IDS),
+  at: z.string(),
+  ok: z.boolean(),
+  /** What was verified, or `<classified error code>: <scrubbed message>`. */
+  detail: z.string(),
+  errorCode: z.string().nullable(),
+});
+
 /**
  * POST /api/v1/providers/:id/verify — the on-demand credential check (owner only). The result is
  * kept for readiness ("verified at" or the classified error). It sends no message.
  */
 export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.db, ['owner']) }, async (req) => {
+  const openapi = {
+    summary: 'Check a provider credential on demand (Telegram getMe, WhatsApp phone number, Twilio service, SMTP verify, Firebase keys); readiness shows the result',
+    tags: ['providers'],
+    auth: 'owner' as const,
+    params: Params,
+    response: { status: 200, schema: VerificationAnswer },
+    errors: ['validation_failed', 'forbidden', 'not_found', 'verify_not_supported', 'provider_not_configured'] as ErrorCode[],
+  };
+  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.db, ['owner']), config: { openapi } }, async (req) => {
     const p = principalOf(req);
     const { id } = parseWith(Params, req.params);
     const adapterId = ADAPTER_IDS.find((a) => a === id);
