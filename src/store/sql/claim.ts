@@ -7,8 +7,14 @@ export type ClaimedRow = OutboxRow & { from_status: string };
  * Claims due rows of one adapter lane with a lease. SKIP LOCKED lets several dispatchers claim
  * side by side without waiting on each other; the audit event is written in the same statement.
  *
- * Fairness: rows are taken round-robin across tenants (the oldest due row of each tenant first), so
- * one tenant's flood cannot starve another tenant's messages. The candidate window bounds the scan.
+ * Fairness: the claim first finds every tenant with due rows (a skip scan over the
+ * (adapter, tenant_id, next_attempt_at) index: one index probe per tenant, however many rows each
+ * has queued), then takes the oldest rows of each tenant round-robin. A tenant that floods 5,000
+ * rows gets one slot per round like everybody else, so its backlog cannot starve a quiet tenant.
+ *
+ * Each tenant contributes a window of about 4 x limit / tenants candidates (at least one): enough
+ * that up to four dispatchers claiming at the same moment find unlocked rows past each other's,
+ * while the rows to sort stay near 4 x limit + tenants whatever the backlog.
  */
 export async function claimDue(
   q: Queryable,
@@ -18,21 +24,41 @@ export async function claimDue(
     .map((c) => `o.${c.trim()}`)
     .join(', ');
   const res = await q.query<ClaimedRow>(
-    `WITH candidates AS (
-       SELECT id, tenant_id, next_attempt_at FROM outbox
-       WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()
-       ORDER BY next_attempt_at
-       LIMIT $2 * 20
-     ), ranked AS (
-       SELECT id, row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at) AS rn, next_attempt_at
-       FROM candidates
+    `WITH RECURSIVE heads AS (
+       (SELECT tenant_id FROM outbox
+        WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()
+        ORDER BY tenant_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT o.tenant_id FROM outbox o
+               WHERE o.adapter = $1 AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+                 AND o.tenant_id > h.tenant_id
+               ORDER BY o.tenant_id LIMIT 1)
+       FROM heads h WHERE h.tenant_id IS NOT NULL
+     ), due_tenants AS (
+       SELECT tenant_id FROM heads WHERE tenant_id IS NOT NULL
+     ), win AS (
+       SELECT greatest(1, ceil($2::int * 4.0 / greatest(count(*), 1)))::int AS n FROM due_tenants
+     ), candidates AS (
+       SELECT c.id, c.next_attempt_at, row_number() OVER (PARTITION BY t.tenant_id ORDER BY c.next_attempt_at) AS rn
+       FROM due_tenants t
+       CROSS JOIN LATERAL (
+         SELECT o.id, o.next_attempt_at FROM outbox o
+         WHERE o.adapter = $1 AND o.tenant_id = t.tenant_id AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+         ORDER BY o.next_attempt_at
+         LIMIT (SELECT n FROM win)
+       ) c
      ), due AS (
-       SELECT o.id, o.status AS from_status FROM outbox o
-       JOIN ranked r ON r.id = o.id
-       WHERE o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
-       ORDER BY r.rn, r.next_attempt_at
+       -- Lock row by row in round-robin order (a nested loop on the primary key, whatever the
+       -- planner thinks of the candidate count) until the limit is met, skipping rows other
+       -- dispatchers hold.
+       SELECT l.id, l.from_status
+       FROM (SELECT id, rn, next_attempt_at FROM candidates ORDER BY rn, next_attempt_at) c
+       CROSS JOIN LATERAL (
+         SELECT o.id, o.status AS from_status FROM outbox o
+         WHERE o.id = c.id AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+         FOR UPDATE SKIP LOCKED
+       ) l
        LIMIT $2
-       FOR UPDATE OF o SKIP LOCKED
      ), upd AS (
        UPDATE outbox o SET status = 'sending', lease_owner = $3,
          lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), attempts = o.attempts + 1, updated_at = now()
