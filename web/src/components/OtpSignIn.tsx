@@ -1,0 +1,132 @@
+import { useId, useState, type FormEvent } from 'react';
+import { ApiError, api } from '../api.ts';
+import { useI18n } from '../i18n/I18nContext.tsx';
+import type { Me } from '../types.ts';
+import { useCountdown } from '../useCountdown.ts';
+import { ErrorMessage } from './ErrorMessage.tsx';
+
+/**
+ * Phone + one-time code. OTP is online-only: when the server cannot send (503 otp_unavailable)
+ * its message is shown as is; a 429 shows when to try again.
+ */
+export function OtpSignIn(props: {
+  providerConfigured: boolean | null;
+  onSignedIn(token: string, me: Me): void;
+}) {
+  const { t } = useI18n();
+  const headingId = useId();
+  const phoneId = useId();
+  const phoneHintId = useId();
+  const codeId = useId();
+  const [phone, setPhone] = useState('');
+  const [code, setCode] = useState('');
+  const [verificationId, setVerificationId] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [retryUntil, setRetryUntil] = useState<number | null>(null);
+  const wait = useCountdown(retryUntil);
+
+  const fail = (err: unknown) => {
+    setError(err);
+    if (err instanceof ApiError && err.status === 429)
+      setRetryUntil(Date.now() + (err.retryAfter ?? 60) * 1000);
+  };
+
+  const start = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await api.otpStart(phone.trim());
+      setVerificationId(res.verificationId);
+      setCode('');
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const check = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!verificationId) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const { token } = await api.otpCheck(verificationId, code.trim());
+      const me = await api.meWithToken(token);
+      props.onSignedIn(token, me);
+    } catch (err) {
+      fail(err);
+      // An expired or used verification cannot be checked again: back to the phone step.
+      if (err instanceof ApiError && err.code === 'otp_expired') setVerificationId(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const blocked = busy || wait > 0;
+  return (
+    <section className="signin-block" aria-labelledby={headingId} data-testid="otp-signin">
+      <h2 id={headingId}>{t('signin.otpHeading')}</h2>
+      <p className="muted small">{t('signin.otpOnline')}</p>
+      {props.providerConfigured === false && (
+        <p className="notice" data-testid="otp-not-configured">
+          {t('signin.otpNotConfigured')}
+        </p>
+      )}
+      {verificationId === null ? (
+        <form onSubmit={(e) => void start(e)} className="form" data-testid="otp-start-form">
+          <label htmlFor={phoneId}>{t('signin.phone')}</label>
+          <input
+            id={phoneId}
+            type="tel"
+            inputMode="tel"
+            autoComplete="tel"
+            required
+            value={phone}
+            onChange={(e) => setPhone(e.target.value)}
+            aria-describedby={phoneHintId}
+            placeholder="+994501234567"
+            data-testid="otp-phone"
+          />
+          <p id={phoneHintId} className="hint">
+            {t('signin.phoneHint')}
+          </p>
+          <button type="submit" className="btn btn--primary" disabled={blocked} data-testid="otp-send">
+            {busy ? t('signin.working') : t('signin.sendCode')}
+          </button>
+        </form>
+      ) : (
+        <form onSubmit={(e) => void check(e)} className="form" data-testid="otp-check-form">
+          <p role="status">{t('signin.codeSent', { phone })}</p>
+          <label htmlFor={codeId}>{t('signin.code')}</label>
+          <input
+            id={codeId}
+            type="text"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            data-testid="otp-code"
+          />
+          <div className="actions">
+            <button type="submit" className="btn btn--primary" disabled={blocked} data-testid="otp-verify">
+              {busy ? t('signin.working') : t('signin.verify')}
+            </button>
+            <button type="button" className="btn" onClick={() => setVerificationId(null)}>
+              {t('signin.startOver')}
+            </button>
+          </div>
+        </form>
+      )}
+      <ErrorMessage error={error} testId="otp-error" />
+      {wait > 0 && (
+        <p className="error" data-testid="otp-retry-after">
+          {t('signin.retryAfter', { s: wait })}
+        </p>
+      )}
+    </section>
+  );
+}
