@@ -1,0 +1,359 @@
+import { randomBytes } from 'node:crypto';
+import {
+  FakeRefusal,
+  HttpFake,
+  parseJson,
+  postWebhook,
+  type FakeRequest,
+  type FakeResponse,
+  type WebhookDelivery,
+} from './http-fake-base.ts';
+import { validateWhatsAppMessage, type WhatsAppMessageKind } from './whatsapp-schema.ts';
+import {
+  buildInboundPayload,
+  buildStatusPayload,
+  newWamid,
+  signWhatsAppBody,
+  toMetaJson,
+  type WhatsAppStatus,
+  type WhatsAppStatusError,
+} from './whatsapp-webhooks.ts';
+
+/**
+ * Fake WhatsApp Cloud API (PROVIDERS.md section 3): POST /{version}/{phoneNumberId}/messages with a
+ * Bearer token, relaxed body validation, the 24-hour customer-service window, Graph API error shapes,
+ * and signed status / inbound webhooks.
+ */
+
+export interface WhatsAppFakeOptions {
+  accessToken: string;
+  phoneNumberId: string;
+  /** Graph API version in the path; default 'v23.0' (the spec's version). */
+  apiVersion?: string;
+  appSecret: string;
+  /** Where webhooks go; can also be set later with setWebhookUrl(). */
+  webhookUrl?: string;
+  now?: () => number;
+  /** Post sent → delivered → read for each accepted message. */
+  autoStatuses?: boolean;
+  /** Gap between automatic statuses (default 10 ms). */
+  autoStatusDelayMs?: number;
+  wabaId?: string;
+  displayPhoneNumber?: string;
+}
+
+export type WhatsAppErrorCode =
+  0 | 4 | 10 | 100 | 190 | 368 | 80007 | 130429 | 131000 | 131026 | 131047 | 131048 | 131056;
+
+// HTTP statuses from the Meta table as mirrored in PROVIDERS.md (code 4 is disputed: 400 vs 429).
+const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details: string }> = {
+  0: { status: 401, title: 'AuthException', details: 'We were unable to authenticate the app user.' },
+  4: { status: 400, title: 'API Too Many Calls', details: 'The app has reached its API call rate limit.' },
+  10: {
+    status: 403,
+    title: 'Permission denied',
+    details: 'Permission is either not granted or has been removed.',
+  },
+  100: { status: 400, title: 'Invalid parameter', details: 'Invalid parameter.' },
+  190: { status: 401, title: 'Access token has expired', details: 'Your access token has expired.' },
+  368: {
+    status: 403,
+    title: 'Temporarily blocked for policies violations',
+    details: 'The WhatsApp Business Account is restricted.',
+  },
+  80007: {
+    status: 400,
+    title: 'Rate limit issues',
+    details: 'The WhatsApp Business Account has reached its rate limit.',
+  },
+  130429: { status: 400, title: 'Rate limit hit', details: 'Cloud API message throughput has been reached.' },
+  131000: {
+    status: 500,
+    title: 'Something went wrong',
+    details: 'Message failed to send due to an unknown error.',
+  },
+  131026: { status: 400, title: 'Message undeliverable', details: 'Message Undeliverable.' },
+  131047: {
+    status: 400,
+    title: 'Re-engagement message',
+    details:
+      'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+  },
+  131048: {
+    status: 400,
+    title: 'Spam rate limit hit',
+    details:
+      'Message failed to send because there are restrictions on how many messages can be sent from this phone number.',
+  },
+  131056: {
+    status: 400,
+    title: '(Business Account, Consumer Account) pair rate limit hit',
+    details:
+      'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.',
+  },
+};
+
+export interface WhatsAppForcedError {
+  code: WhatsAppErrorCode;
+  status?: number;
+  details?: string;
+}
+
+export interface WhatsAppReceiptBody {
+  wamid: string;
+  /** Digits only, as the wa_id Meta returns. */
+  waId: string;
+  kind: WhatsAppMessageKind;
+  /** The parsed request body. */
+  message: Record<string, unknown>;
+}
+
+export interface InboundDelivery extends WebhookDelivery {
+  messageId: string;
+}
+
+/** The customer-service window: 24 h after the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * 60 * 60_000;
+
+export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedError> {
+  /** Every webhook POST the fake made, with the exact bytes and the receiver's answer. */
+  readonly webhookDeliveries: WebhookDelivery[] = [];
+  private webhookUrl: string | undefined;
+  private readonly apiVersion: string;
+  private readonly lastInbound = new Map<string, number>();
+  private readonly sent = new Map<string, WhatsAppReceiptBody>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly opts: WhatsAppFakeOptions) {
+    super(opts);
+    this.apiVersion = opts.apiVersion ?? 'v23.0';
+    this.webhookUrl = opts.webhookUrl;
+  }
+
+  /** The messages endpoint an adapter should call. */
+  get messagesUrl(): string {
+    return `${this.url}/${this.apiVersion}/${this.opts.phoneNumberId}/messages`;
+  }
+
+  setWebhookUrl(url: string): void {
+    this.webhookUrl = url;
+  }
+
+  /** Opens (or refreshes) the 24-hour window for a recipient, as if they had just written. */
+  openWindow(waId: string, atMs: number = this.now()): void {
+    this.lastInbound.set(digits(waId), atMs);
+  }
+
+  closeWindow(waId: string): void {
+    this.lastInbound.delete(digits(waId));
+  }
+
+  isWindowOpen(waId: string): boolean {
+    const at = this.lastInbound.get(digits(waId));
+    return at !== undefined && this.now() - at < SERVICE_WINDOW_MS;
+  }
+
+  /** The next `times` authenticated sends answer this Graph API error. */
+  forceError(code: WhatsAppErrorCode, times = 1, options: Omit<WhatsAppForcedError, 'code'> = {}): void {
+    if (!(code in ERRORS)) throw new Error(`whatsapp fake: unsupported forced error ${String(code)}`);
+    this.queueForcedError({ code, ...options }, times);
+  }
+
+  /** Posts a signed status webhook for a message this fake accepted (or any wamid, with recipientId). */
+  async sendStatus(
+    wamid: string,
+    status: WhatsAppStatus,
+    errors?: WhatsAppStatusError[],
+    options: { recipientId?: string } = {},
+  ): Promise<WebhookDelivery> {
+    const sent = this.sent.get(wamid);
+    const recipientId = options.recipientId ?? sent?.waId;
+    if (!recipientId) throw new Error(`whatsapp fake: unknown wamid ${wamid}; pass options.recipientId`);
+    const bizOpaque = sent?.message.biz_opaque_callback_data;
+    const payload = buildStatusPayload({
+      ...this.metadata(),
+      wamid,
+      status,
+      recipientId,
+      timestamp: Math.floor(this.now() / 1000),
+      ...(errors ? { errors } : {}),
+      ...(typeof bizOpaque === 'string' ? { bizOpaqueCallbackData: bizOpaque } : {}),
+    });
+    return this.postSigned(payload);
+  }
+
+  /** Posts a signed inbound text message webhook and opens the sender's 24-hour window. */
+  async sendInbound(input: {
+    from: string;
+    text: string;
+    id?: string;
+    profileName?: string;
+  }): Promise<InboundDelivery> {
+    const messageId = input.id ?? newWamid();
+    this.openWindow(input.from);
+    const payload = buildInboundPayload({
+      ...this.metadata(),
+      from: digits(input.from),
+      text: input.text,
+      id: messageId,
+      timestamp: Math.floor(this.now() / 1000),
+      ...(input.profileName !== undefined ? { profileName: input.profileName } : {}),
+    });
+    return { ...(await this.postSigned(payload)), messageId };
+  }
+
+  /** Meta's subscription handshake: GET webhookUrl?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…. */
+  async verifyWebhook(
+    verifyToken: string,
+    challenge = String(1_000_000_000 + (randomBytes(4).readUInt32BE() % 1e9)),
+  ) {
+    const url = new URL(this.requireWebhookUrl());
+    url.searchParams.set('hub.mode', 'subscribe');
+    url.searchParams.set('hub.challenge', challenge);
+    url.searchParams.set('hub.verify_token', verifyToken);
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const body = await res.text();
+    return { status: res.status, body, challenge, accepted: res.status === 200 && body === challenge };
+  }
+
+  protected override onClose(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  protected serverErrorResponse(): FakeResponse {
+    return graphError(131000);
+  }
+
+  protected rateLimitResponse(): FakeResponse {
+    // Meta answers throughput limits with HTTP 400 / code 130429 and no Retry-After header.
+    return graphError(130429);
+  }
+
+  protected handle(req: FakeRequest): FakeResponse {
+    const auth = req.headers.authorization ?? '';
+    const token = /^Bearer\s+(\S+)$/.exec(auth)?.[1];
+    if (token !== this.opts.accessToken) {
+      const res = graphError(190, { message: 'Invalid OAuth access token - Cannot parse access token' });
+      res.headers = {
+        'www-authenticate': 'OAuth "Facebook Platform" "invalid_token" "Invalid OAuth access token"',
+      };
+      throw new FakeRefusal(res, token ? 'bad token' : 'missing token', 190);
+    }
+    const expected = `/${this.apiVersion}/${this.opts.phoneNumberId}/messages`;
+    if (req.path !== expected || req.method !== 'POST') {
+      throw refuse(100, `no route ${req.method} ${req.path}`, {
+        message: `Unsupported ${req.method.toLowerCase()} request. Object with ID '${req.path.split('/')[2] ?? ''}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      });
+    }
+    if (req.contentType !== 'application/json')
+      throw refuse(100, `content-type ${req.contentType || '(none)'}`);
+    const forced = this.takeForcedError();
+    if (forced) throw refuse(forced.code, 'forced error', forced);
+    const body = parseJson(req.rawBody);
+    const checked = validateWhatsAppMessage(body);
+    if ('problem' in checked) throw refuse(100, `schema: ${checked.problem}`, { details: checked.problem });
+    const message = body as Record<string, unknown>;
+    const input = String(message.to);
+    const waId = digits(input);
+    if (checked.kind !== 'template' && !this.isWindowOpen(waId)) throw refuse(131047, 'outside 24h window');
+
+    const receipt: WhatsAppReceiptBody = { wamid: newWamid(), waId, kind: checked.kind, message };
+    this.sent.set(receipt.wamid, receipt);
+    this.recordReceipt(req, receipt);
+    if (this.opts.autoStatuses) this.scheduleAutoStatuses(receipt.wamid);
+    return {
+      status: 200,
+      json: {
+        messaging_product: 'whatsapp',
+        contacts: [{ input, wa_id: waId }],
+        messages: [{ id: receipt.wamid }],
+      },
+    };
+  }
+
+  private scheduleAutoStatuses(wamid: string): void {
+    const delay = this.opts.autoStatusDelayMs ?? 10;
+    const steps: WhatsAppStatus[] = ['sent', 'delivered', 'read'];
+    const next = (i: number) => {
+      const status = steps[i];
+      if (status === undefined || this.closed || !this.webhookUrl) return;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        // Sequential on purpose: each status is posted after the previous one was answered.
+        void this.sendStatus(wamid, status).then(() => next(i + 1));
+      }, delay);
+      this.timers.add(t);
+    };
+    next(0);
+  }
+
+  private metadata() {
+    return {
+      phoneNumberId: this.opts.phoneNumberId,
+      ...(this.opts.displayPhoneNumber !== undefined
+        ? { displayPhoneNumber: this.opts.displayPhoneNumber }
+        : {}),
+      ...(this.opts.wabaId !== undefined ? { wabaId: this.opts.wabaId } : {}),
+    };
+  }
+
+  private requireWebhookUrl(): string {
+    if (!this.webhookUrl) throw new Error('whatsapp fake: no webhookUrl configured');
+    return this.webhookUrl;
+  }
+
+  private async postSigned(payload: unknown): Promise<WebhookDelivery> {
+    const url = this.requireWebhookUrl();
+    const raw = toMetaJson(payload);
+    const delivery = await postWebhook(
+      url,
+      raw,
+      {
+        'x-hub-signature-256': signWhatsAppBody(raw, this.opts.appSecret),
+        'user-agent': 'facebookexternalua',
+      },
+      this.now(),
+    );
+    this.webhookDeliveries.push(delivery);
+    return delivery;
+  }
+}
+
+export async function startWhatsAppFake(options: WhatsAppFakeOptions): Promise<WhatsAppFake> {
+  return new WhatsAppFake(options).listen();
+}
+
+/** A GraphAPIError response in Meta's shape. */
+export function graphError(
+  code: WhatsAppErrorCode,
+  o: { status?: number; details?: string; message?: string } = {},
+): FakeResponse {
+  const e = ERRORS[code];
+  return {
+    status: o.status ?? e.status,
+    json: {
+      error: {
+        message: o.message ?? `(#${code}) ${e.title}`,
+        type: 'OAuthException',
+        code,
+        error_data: { messaging_product: 'whatsapp', details: o.details ?? e.details },
+        fbtrace_id: `A${randomBytes(12).toString('base64url')}`,
+      },
+    },
+  };
+}
+
+function refuse(
+  code: WhatsAppErrorCode,
+  reason: string,
+  o: { status?: number; details?: string; message?: string } = {},
+): FakeRefusal {
+  return new FakeRefusal(graphError(code, o), reason, code);
+}
+
+function digits(s: string): string {
+  return s.replace(/\D/g, '');
+}
