@@ -19,6 +19,19 @@ import {
   type WhatsAppStatusError,
 } from './whatsapp-webhooks.ts';
 
+// Webhook helpers live in whatsapp-webhooks.ts; re-exported so tests can import everything from here.
+export {
+  buildInboundPayload,
+  buildStatusPayload,
+  newWamid,
+  signWhatsAppBody,
+  toMetaJson,
+  type InboundPayloadOptions,
+  type StatusPayloadOptions,
+  type WhatsAppStatus,
+  type WhatsAppStatusError,
+} from './whatsapp-webhooks.ts';
+
 /**
  * Fake WhatsApp Cloud API (PROVIDERS.md section 3): POST /{version}/{phoneNumberId}/messages with a
  * Bearer token, relaxed body validation, the 24-hour customer-service window, Graph API error shapes,
