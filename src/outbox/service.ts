@@ -8,7 +8,13 @@ import { renderTemplate, toLocale } from '../core/templates.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Db, Queryable } from '../store/driver.ts';
-import { OUTBOX_COLUMNS, type AttemptRow, type AuditRow, type OutboxRow, type TenantRow } from '../store/rows.ts';
+import {
+  OUTBOX_COLUMNS,
+  type AttemptRow,
+  type AuditRow,
+  type OutboxRow,
+  type TenantRow,
+} from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import { insertOutboxRow } from '../store/sql/enqueue.ts';
 import { transitionRow } from '../store/sql/transition.ts';
@@ -29,7 +35,9 @@ export interface Actor {
 function canonicalHash(input: EnqueueInput): string {
   const { idempotencyKey: _k, ...rest } = input;
   const sorted = JSON.stringify(rest, Object.keys(rest).sort());
-  return createHash('sha256').update(sorted + JSON.stringify(rest.data ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(sorted + JSON.stringify(rest.data ?? null))
+    .digest('hex');
 }
 
 export class OutboxService {
@@ -43,52 +51,92 @@ export class OutboxService {
   /** Validates and renders a message into a row draft; throws AppError with a stable code. */
   private prepare(input: EnqueueInput, tenant: TenantRow) {
     if (!isChannel(input.channel)) {
-      throw new AppError('unknown_channel', `Unknown channel "${String(input.channel).slice(0, 40)}". Use one of: ${CHANNELS.join(', ')}.`);
+      throw new AppError(
+        'unknown_channel',
+        `Unknown channel "${String(input.channel).slice(0, 40)}". Use one of: ${CHANNELS.join(', ')}.`,
+      );
     }
     const channel: Channel = input.channel;
     const target = normalizeTarget(channel, input.target);
     const locale = toLocale(input.locale ?? tenant.locale);
     let { body, title, subject } = input;
     if (input.template && channel !== 'whatsapp') {
-      const r = renderTemplate(input.template, input.data ?? {}, { locale, currency: tenant.currency, timeZone: tenant.timezone });
+      const r = renderTemplate(input.template, input.data ?? {}, {
+        locale,
+        currency: tenant.currency,
+        timeZone: tenant.timezone,
+      });
       body = body ?? r.body;
       title = title ?? r.title;
       subject = subject ?? r.subject;
     }
     if (channel === 'whatsapp' && input.template && typeof input.data?.whatsappTemplate !== 'string') {
       // A WhatsApp template is Meta's pre-approved template: name it in data.whatsappTemplate.
-      const r = renderTemplate(input.template, input.data ?? {}, { locale, currency: tenant.currency, timeZone: tenant.timezone });
+      const r = renderTemplate(input.template, input.data ?? {}, {
+        locale,
+        currency: tenant.currency,
+        timeZone: tenant.timezone,
+      });
       body = body ?? r.body;
       title = title ?? r.title;
     }
-    if (!body && !(channel === 'whatsapp' && typeof input.data?.whatsappTemplate === 'string') && channel !== 'otp_sms') {
-      throw new AppError('validation_failed', 'Give either "body" or "template".', { details: { field: 'body' } });
+    if (
+      !body &&
+      !(channel === 'whatsapp' && typeof input.data?.whatsappTemplate === 'string') &&
+      channel !== 'otp_sms'
+    ) {
+      throw new AppError('validation_failed', 'Give either "body" or "template".', {
+        details: { field: 'body' },
+      });
     }
     const limit = BODY_LIMITS[channel];
     const length = (body?.length ?? 0) + (channel === 'telegram' && title ? title.length + 1 : 0);
     if (length > limit) {
-      throw new AppError('validation_failed', `The ${channel} text is ${length} characters; the limit is ${limit}.`, {
-        details: { field: 'body', limit },
-      });
+      throw new AppError(
+        'validation_failed',
+        `The ${channel} text is ${length} characters; the limit is ${limit}.`,
+        {
+          details: { field: 'body', limit },
+        },
+      );
     }
     // A configured secret inside a message would be sent to a provider and stored: refuse it.
-    const leaked = this.redactor.findNames(JSON.stringify([input.target, body, title, subject, input.data ?? null]));
+    const leaked = this.redactor.findNames(
+      JSON.stringify([input.target, body, title, subject, input.data ?? null]),
+    );
     if (leaked.length) {
-      throw new AppError('secret_in_content', `The message contains the value of ${leaked.join(', ')}; it was not accepted.`);
+      throw new AppError(
+        'secret_in_content',
+        `The message contains the value of ${leaked.join(', ')}; it was not accepted.`,
+      );
     }
     const sendAt = input.sendAt ? new Date(input.sendAt) : new Date();
-    return { channel, target, locale, body: body ?? null, title: title ?? null, subject: subject ?? null, sendAt };
+    return {
+      channel,
+      target,
+      locale,
+      body: body ?? null,
+      title: title ?? null,
+      subject: subject ?? null,
+      sendAt,
+    };
   }
 
   /** Enqueue within an existing transaction (used by the batch endpoint and by other modules). */
-  async enqueueIn(q: Queryable, input: EnqueueInput, actor: Actor, idempotencyKey?: string): Promise<EnqueueResult> {
+  async enqueueIn(
+    q: Queryable,
+    input: EnqueueInput,
+    actor: Actor,
+    idempotencyKey?: string,
+  ): Promise<EnqueueResult> {
     const tenant = actor.tenant;
     const p = this.prepare(input, tenant);
     const adapter = this.registry.forChannel(p.channel);
     const decision = gateFor(this.config, adapter, tenant.opt_ins, p.channel);
     const key = idempotencyKey ?? input.idempotencyKey ?? null;
     const hash = canonicalHash(input);
-    const expiresAt = p.channel === 'otp_sms' ? new Date(p.sendAt.getTime() + this.config.env.OTP_TTL_S * 1000) : null;
+    const expiresAt =
+      p.channel === 'otp_sms' ? new Date(p.sendAt.getTime() + this.config.env.OTP_TTL_S * 1000) : null;
     const row = await insertOutboxRow(q, {
       id: randomUUID(),
       tenantId: tenant.id,
@@ -118,15 +166,19 @@ export class OutboxService {
       [tenant.id, key],
     );
     const found = existing.rows[0];
-    if (!found) throw new AppError('conflict', 'The idempotency key is being used by a request that has not finished.');
+    if (!found)
+      throw new AppError('conflict', 'The idempotency key is being used by a request that has not finished.');
     if (found.request_hash !== hash) {
-      throw new AppError('idempotency_conflict', 'This idempotency key was already used with a different message.');
+      throw new AppError(
+        'idempotency_conflict',
+        'This idempotency key was already used with a different message.',
+      );
     }
     return { row: found, created: false };
   }
 
   async enqueue(input: EnqueueInput, actor: Actor, idempotencyKey?: string): Promise<EnqueueResult> {
-    return this.enqueueIn(this.db, input, actor, idempotencyKey);
+    return this.db.tx((q) => this.enqueueIn(q, input, actor, idempotencyKey), { tenantId: actor.tenant.id });
   }
 
   /** All-or-nothing: every message is validated first, then all are written in one transaction. */
@@ -153,25 +205,40 @@ export class OutboxService {
 
   async get(tenantId: string, id: string): Promise<OutboxRow | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const r = await this.db.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const r = await this.db.tx(
+      (q) =>
+        q.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND id = $2`, [
+          tenantId,
+          id,
+        ]),
+      { tenantId },
+    );
     return r.rows[0] ?? null;
   }
 
   async attempts(tenantId: string, id: string): Promise<AttemptRow[]> {
-    const r = await this.db.query<AttemptRow>(
-      `SELECT id, outbox_id, attempt, adapter, mode, outcome, error_code, error_message, provider_message_id, request,
-              response, worker, started_at, finished_at, duration_ms
-       FROM outbox_attempts WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY id`,
-      [tenantId, id],
+    const r = await this.db.tx(
+      (q) =>
+        q.query<AttemptRow>(
+          `SELECT id, outbox_id, attempt, adapter, mode, outcome, error_code, error_message, provider_message_id, request,
+                  response, worker, started_at, finished_at, duration_ms
+           FROM outbox_attempts WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY id`,
+          [tenantId, id],
+        ),
+      { tenantId },
     );
     return r.rows;
   }
 
   async audit(tenantId: string, id: string): Promise<AuditRow[]> {
-    const r = await this.db.query<AuditRow>(
-      `SELECT id, tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail, created_at
-       FROM audit_events WHERE tenant_id = $1 AND entity = 'outbox' AND entity_id = $2 ORDER BY id`,
-      [tenantId, id],
+    const r = await this.db.tx(
+      (q) =>
+        q.query<AuditRow>(
+          `SELECT id, tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail, created_at
+           FROM audit_events WHERE tenant_id = $1 AND entity = 'outbox' AND entity_id = $2 ORDER BY id`,
+          [tenantId, id],
+        ),
+      { tenantId },
     );
     return r.rows;
   }
@@ -193,16 +260,31 @@ export class OutboxService {
         if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad');
         after = { at, id };
       } catch {
-        throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
+        throw new AppError(
+          'validation_failed',
+          'The cursor is not valid; use nextCursor from a previous page.',
+        );
       }
     }
-    const r = await this.db.query<OutboxRow>(
-      `SELECT ${OUTBOX_COLUMNS} FROM outbox
+    const r = await this.db.tx(
+      (q) =>
+        q.query<OutboxRow>(
+          `SELECT ${OUTBOX_COLUMNS} FROM outbox
        WHERE tenant_id = $1
          AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3) AND ($4::text IS NULL OR source = $4)
          AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
        ORDER BY created_at DESC, id DESC LIMIT $7`,
-      [tenantId, f.status ?? null, f.channel ?? null, f.source ?? null, after?.at ?? null, after?.id ?? null, f.limit + 1],
+          [
+            tenantId,
+            f.status ?? null,
+            f.channel ?? null,
+            f.source ?? null,
+            after?.at ?? null,
+            after?.id ?? null,
+            f.limit + 1,
+          ],
+        ),
+      { tenantId },
     );
     const items = r.rows.slice(0, f.limit);
     const last = items[items.length - 1];
@@ -226,21 +308,25 @@ export class OutboxService {
     if (to === row.status && to !== 'queued') {
       throw new AppError('invalid_transition', `The item stays ${to}: ${decision.reason}.`);
     }
-    const moved = await transitionRow(this.db, {
-      tenantId: tenant.id,
-      id,
-      from: row.status,
-      to,
-      actor,
-      action: 'retry',
-      reason: decision.reason,
-      set: {
-        nextAttemptAt: to === 'ready' ? new Date() : null,
-        mode: modeOf(decision, row.channel),
-        maxAttempts: row.attempts + this.config.env.COMMS_MAX_ATTEMPTS,
-        lastErrorCode: null,
-      },
-    });
+    const moved = await this.db.tx(
+      (q) =>
+        transitionRow(q, {
+          tenantId: tenant.id,
+          id,
+          from: row.status,
+          to,
+          actor,
+          action: 'retry',
+          reason: decision.reason,
+          set: {
+            nextAttemptAt: to === 'ready' ? new Date() : null,
+            mode: modeOf(decision, row.channel),
+            maxAttempts: row.attempts + this.config.env.COMMS_MAX_ATTEMPTS,
+            lastErrorCode: null,
+          },
+        }),
+      { tenantId: tenant.id },
+    );
     if (!moved) throw new AppError('conflict', 'The item changed while retrying; reload and try again.');
     return moved;
   }
@@ -251,16 +337,20 @@ export class OutboxService {
     if (!CANCELLABLE.includes(row.status)) {
       throw new AppError('invalid_transition', `An item that is ${row.status} cannot be cancelled.`);
     }
-    const moved = await transitionRow(this.db, {
-      tenantId,
-      id,
-      from: row.status,
-      to: 'cancelled',
-      actor,
-      action: 'cancel',
-      reason: `cancelled by ${actor}`,
-      set: { nextAttemptAt: null },
-    });
+    const moved = await this.db.tx(
+      (q) =>
+        transitionRow(q, {
+          tenantId,
+          id,
+          from: row.status,
+          to: 'cancelled',
+          actor,
+          action: 'cancel',
+          reason: `cancelled by ${actor}`,
+          set: { nextAttemptAt: null },
+        }),
+      { tenantId },
+    );
     if (!moved) throw new AppError('conflict', 'The item changed while cancelling; reload and try again.');
     return moved;
   }
@@ -310,7 +400,9 @@ export class OutboxService {
           'UPDATE tenants SET opt_ins = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING *',
           [tenant.id, JSON.stringify(next)],
         );
-        const changes = Object.entries(optIns).filter(([ch, v]) => (before.opt_ins as Record<string, boolean>)[ch] !== v);
+        const changes = Object.entries(optIns).filter(
+          ([ch, v]) => (before.opt_ins as Record<string, boolean>)[ch] !== v,
+        );
         await appendAudit(
           q,
           changes.map(([ch, v]) => ({

@@ -18,7 +18,10 @@ export interface ReadinessContext {
 
 export type AdapterMode = 'dry_run' | 'live' | 'lan';
 
-export function adapterMode(ctx: Pick<ReadinessContext, 'config' | 'registry'>, id: (typeof ADAPTERS)[number]['id']): AdapterMode {
+export function adapterMode(
+  ctx: Pick<ReadinessContext, 'config' | 'registry'>,
+  id: (typeof ADAPTERS)[number]['id'],
+): AdapterMode {
   const a = ctx.registry.get(id);
   if (a.info.lanSafe) return 'lan';
   const { config } = ctx;
@@ -30,7 +33,8 @@ export function adapterMode(ctx: Pick<ReadinessContext, 'config' | 'registry'>, 
   return live ? 'live' : 'dry_run';
 }
 
-const envList = (config: Config, names: readonly string[]) => names.map((name) => ({ name, configured: config.configured.has(name) }));
+const envList = (config: Config, names: readonly string[]) =>
+  names.map((name) => ({ name, configured: config.configured.has(name) }));
 
 /**
  * The readiness document: counts, the eight safety flags and every provider, all computed from the
@@ -38,7 +42,10 @@ const envList = (config: Config, names: readonly string[]) => names.map((name) =
  */
 export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow) {
   const { config, db } = ctx;
-  const counts = await db.query<{ total: number; lan: number; otp_waiting: number; unaudited: number }>(
+  // Tenant-scoped reads run under row-level security like every request path.
+  const scoped = <T>(sql: string, params: unknown[]) =>
+    db.tx((q) => q.query<T>(sql, params), { tenantId: tenant.id });
+  const counts = await scoped<{ total: number; lan: number; otp_waiting: number; unaudited: number }>(
     `SELECT count(*)::int AS total,
             count(*) FILTER (WHERE channel = 'in_app')::int AS lan,
             count(*) FILTER (WHERE channel = 'otp_sms' AND status IN ('queued', 'failed'))::int AS otp_waiting,
@@ -52,7 +59,7 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   );
   // Inbound traffic may only ever record itself or report delivery status: anything else done by a
   // webhook actor would mean an inbound message changed business state.
-  const inbound = await db.query<{ n: number }>(
+  const inbound = await scoped<{ n: number }>(
     `SELECT count(*)::int AS n FROM audit_events
      WHERE tenant_id = $1 AND actor LIKE 'webhook:%' AND entity NOT IN ('inbound', 'outbox', 'telegram_link')`,
     [tenant.id],
@@ -89,7 +96,8 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     externalSendsDisabled: !(config.runtime === 'production' && config.externalSends === 'enabled'),
     outboxAuditRequired: c.unaudited === 0 && (triggers.rows[0]?.n ?? 0) === 2,
     otpOnlineOnly: c.otp_waiting === 0 && config.env.OTP_TIMEOUT_MS > 0,
-    posLanProtected: ctx.lanLaneSeparate && adapters.filter((a) => a.lanSafe).every((a) => a.env.length === 0),
+    posLanProtected:
+      ctx.lanLaneSeparate && adapters.filter((a) => a.lanSafe).every((a) => a.env.length === 0),
     cashierApprovalUntouched: (inbound.rows[0]?.n ?? 0) === 0,
     secretsNeverReturned: ctx.secretGuardInstalled,
     providerAdaptersDryRun: onlineAdapters.every((a) => a.mode === 'dry_run'),
@@ -97,7 +105,14 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   };
 
   const doc = {
-    tenant: { id: tenant.id, name: tenant.name, country: tenant.country, currency: tenant.currency, timezone: tenant.timezone, locale: tenant.locale },
+    tenant: {
+      id: tenant.id,
+      name: tenant.name,
+      country: tenant.country,
+      currency: tenant.currency,
+      timezone: tenant.timezone,
+      locale: tenant.locale,
+    },
     runtime: config.runtime,
     externalSends: config.externalSends,
     store: {
@@ -120,7 +135,8 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     adapters,
   };
   // Env values redacted is checked, not assumed: the finished document must hold no configured value.
-  doc.flags.envValuesRedacted = ctx.redactor.findNames(JSON.stringify(doc)).length === 0 && !leaksEnvValue(config, doc);
+  doc.flags.envValuesRedacted =
+    ctx.redactor.findNames(JSON.stringify(doc)).length === 0 && !leaksEnvValue(config, doc);
   return doc;
 }
 
@@ -129,7 +145,14 @@ function leaksEnvValue(config: Config, doc: unknown): boolean {
   for (const name of config.configured) {
     const v = (config.env as Record<string, unknown>)[name];
     // Short or enum-like values (ports, "qa", "enabled") are not secrets and appear legitimately.
-    if (typeof v === 'string' && v.length >= 12 && /[A-Za-z0-9]/.test(v) && text.includes(v) && !/^https?:\/\//.test(v)) return true;
+    if (
+      typeof v === 'string' &&
+      v.length >= 12 &&
+      /[A-Za-z0-9]/.test(v) &&
+      text.includes(v) &&
+      !/^https?:\/\//.test(v)
+    )
+      return true;
   }
   return false;
 }

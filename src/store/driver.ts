@@ -14,8 +14,21 @@ export interface Queryable {
 }
 
 export interface TxOptions {
-  /** Tenant the transaction is scoped to (sets app.tenant_id for row-level security). */
+  /**
+   * Tenant the transaction is scoped to: it runs as the role mupza_app with app.tenant_id set, so
+   * row-level security lets it see and write only that tenant's rows.
+   */
   tenantId?: string;
+}
+
+// Tenant ids are validated by the tenants table CHECK; re-checked here because the id is spliced
+// into the one-round-trip transaction preamble.
+const TENANT_ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Statements that open a tenant-scoped transaction (one round trip on PostgreSQL). */
+export function tenantPreamble(tenantId: string): string {
+  if (!TENANT_ID_RE.test(tenantId)) throw new Error('invalid tenant id for a scoped transaction');
+  return `SET LOCAL ROLE mupza_app; SELECT set_config('app.tenant_id', '${tenantId}', true)`;
 }
 
 export interface Db extends Queryable {

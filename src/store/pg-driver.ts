@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, TxOptions } from './driver.ts';
+import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
 import { AppError } from '../core/errors.ts';
 
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
@@ -75,8 +75,7 @@ export class PostgresDb implements Db {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
-      if (opts.tenantId) await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [opts.tenantId]);
+      await client.query(opts.tenantId ? `BEGIN; ${tenantPreamble(opts.tenantId)}` : 'BEGIN');
       const q: Queryable = {
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await client.query(sql, params as unknown[]);

@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult, TxOptions } from './driver.ts';
+import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
 
 /**
  * Embedded PGlite: zero-setup, one connection on the main thread. It starts Postgres with fsync off
@@ -38,7 +38,7 @@ export class PgliteDb implements Db {
           await t.exec(sql);
         },
       };
-      if (opts.tenantId) await q.query(`SELECT set_config('app.tenant_id', $1, true)`, [opts.tenantId]);
+      if (opts.tenantId) await t.exec(tenantPreamble(opts.tenantId));
       return fn(q);
     });
   }
