@@ -66,8 +66,17 @@ export class TwilioVerifyClient {
     return `${baseUrl(this.o.baseUrl)}/v2/Services/${encodeURIComponent(this.o.serviceSid)}`;
   }
 
+  private get credentials(): string {
+    return Buffer.from(`${this.o.accountSid}:${this.o.authToken}`).toString('base64');
+  }
+
   private get authorization(): string {
-    return `Basic ${Buffer.from(`${this.o.accountSid}:${this.o.authToken}`).toString('base64')}`;
+    return `Basic ${this.credentials}`;
+  }
+
+  /** The redactor, plus the Basic credential as sent: its base64 does not contain the token's own base64. */
+  private scrub(text: string): string {
+    return this.o.redactor.scrub(text).split(this.credentials).join('[REDACTED]');
   }
 
   /** The create request, with the Basic header redacted whole (base64 hides the token from substring scrubbing). */
@@ -107,7 +116,7 @@ export class TwilioVerifyClient {
     }
     if (res.status < 200 || res.status > 299) {
       const c = classifyTwilio(op, res.status, res.json, res.headers.get('retry-after'));
-      throw new ProviderError({ ...c, message: this.o.redactor.scrub(c.message) });
+      throw new ProviderError({ ...c, message: this.scrub(c.message) });
     }
     return res;
   }

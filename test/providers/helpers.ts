@@ -11,8 +11,9 @@ export const LIVE_ENV: Record<string, string> = {
   COMMS_EXTERNAL_SENDS: 'enabled',
   COMMS_PROVIDER_TIMEOUT_MS: '500',
   OTP_TIMEOUT_MS: '500',
-  // Short base backoff, so a provider-requested wait visibly dominates the computed delay.
-  COMMS_RETRY_BASE_MS: '50',
+  // First retry after 0.5–1 s: quick enough for retry-then-deliver tests, slow enough to cancel a
+  // failed row before its retry; every provider-requested wait tested (≥ 2 s) dominates it.
+  COMMS_RETRY_BASE_MS: '1000',
   COMMS_RETRY_CAP_MS: '2000',
   COMMS_POLL_MS: '100',
   COMMS_ONLINE_CONCURRENCY: '1',

@@ -99,7 +99,7 @@ for (const kind of await drivers()) {
 
     it("the fake's own flood control (burst 3 per chat) is honoured: the 4th message waits retry_after and is sent", async () => {
       const to = freshChat();
-      const ids = [];
+      const ids: string[] = [];
       for (let i = 0; i < 4; i++) ids.push(await enqueue(app, { channel: 'telegram', target: to, body: `burst ${i}` }));
       const rows = await waitFor(async () => {
         const r = await Promise.all(ids.map((id) => rowState(app, id)));
