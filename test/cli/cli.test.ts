@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, startChild, type ChildService } from '../helpers/child.ts';
+
+const run = promisify(execFile);
+
+describe('first start and the command line [pglite]', () => {
+  let dir: string;
+  let child: ChildService | null = null;
+  afterAll(async () => {
+    await child?.kill('SIGTERM');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serve on a fresh data dir creates the demo tenant and prints a working login link', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'comms-cli-'));
+    const port = await freePort();
+    child = startChild('serve', { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
+    const line = await child.waitForLine(/login link/, 60_000);
+    const token = /#token=(\S+)/.exec(line)![1]!;
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await me.json()).toMatchObject({ tenant: { id: 'demo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' }, role: 'owner' });
+    expect(child.output.join('\n')).toContain('store pglite');
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    await child.kill('SIGTERM');
+    child = null;
+  }, 120_000);
+
+  it('readiness prints the same document as the API, as a table or JSON', async () => {
+    const env = { ...process.env, DATA_DIR: dir };
+    const { stdout } = await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness', '--json'], { env });
+    const doc = JSON.parse(stdout) as { summary: Record<string, number>; flags: Record<string, boolean> };
+    expect(doc.summary).toMatchObject({ providers: 5, outboxItems: 4, lanSafeItems: 1 });
+    expect(Object.values(doc.flags).every(Boolean)).toBe(true);
+    const table = (await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness'], { env })).stdout;
+    expect(table).toContain('externalSendsDisabled');
+    expect(table).toContain('whatsapp_cloud');
+    expect(table).toContain('WHATSAPP_ACCESS_TOKEN=no');
+  }, 60_000);
+
+  it('an invalid env value stops the process naming the variable, not the value', async () => {
+    const r = await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness'], { env: { ...process.env, DATA_DIR: dir, MUPZA_RUNTIME: 'prodution-typo-xyz' } }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(2);
+    expect((r as { stderr: string }).stderr).toContain('MUPZA_RUNTIME');
+    expect((r as { stderr: string }).stderr).not.toContain('prodution-typo-xyz');
+  }, 60_000);
+
+  it('tenant create prints an owner token; audit verify reports the chain', async () => {
+    const env = { ...process.env, DATA_DIR: dir };
+    const { stdout } = await run(process.execPath, ['bin/mupza-comms.mjs', 'tenant', 'create', '--id', 'cli-cafe', '--name', 'CLI Cafe'], { env });
+    expect(JSON.parse(stdout)).toMatchObject({ tenant: { id: 'cli-cafe', currency: 'AZN' }, ownerToken: expect.stringMatching(/^mz_owner_/) });
+    const v = await run(process.execPath, ['bin/mupza-comms.mjs', 'audit', 'verify'], { env });
+    expect(v.stdout).toMatch(/demo: ok, \d+ events chained/);
+  }, 60_000);
+});
