@@ -14,6 +14,7 @@ import type { DeviceIdentity } from './devices.ts';
 import {
   ackRanges,
   appendToInboxes,
+  currentHolder,
   inboxPosition,
   liveDeviceTokens,
   markConnected,
@@ -49,7 +50,7 @@ interface PendingDelivery {
   reject: (err: unknown) => void;
 }
 
-type ControlMessage = { k: 'revoke'; t: string; d: string; r?: string } | { k: 'session'; t: string; d: string; c: string };
+type ControlMessage = { k: 'revoke'; t: string; d: string; r?: string } | { k: 'session'; t: string; d: string; c: string; h: string };
 
 /**
  * The LAN hub of one process: writes in_app rows into device inboxes (for the dispatcher's LAN lane),
@@ -251,7 +252,7 @@ export class LanHub implements LanDelivery {
       };
       conn.send(hello);
       await markConnected(this.d.db, conn.tenantId, conn.deviceId, conn.connId);
-      await this.d.db.notify('lan_control', JSON.stringify({ k: 'session', t: conn.tenantId, d: conn.deviceId, c: conn.connId }));
+      await this.d.db.notify('lan_control', JSON.stringify({ k: 'session', t: conn.tenantId, d: conn.deviceId, c: conn.connId, h: this.id }));
     } catch (err) {
       this.warn('device greeting failed', err);
       conn.close(CLOSE.internal, 'store unavailable');
@@ -349,7 +350,14 @@ export class LanHub implements LanDelivery {
     const conn = this.conns.get(connectionKey(m.t, m.d));
     if (!conn) return;
     if (m.k === 'revoke') conn.close(CLOSE.revoked, m.r ?? 'device revoked');
-    else if (m.k === 'session' && m.c !== conn.connId) conn.close(CLOSE.replaced, 'replaced by a newer connection of this device');
+    // Another process took a socket of this device. Notifications can arrive late, so the newest
+    // registration in the store decides (checked after this socket's own registration is written).
+    else if (m.k === 'session' && m.h !== this.id && m.c !== conn.connId) {
+      conn.chain = conn.chain.then(async () => {
+        const holder = await currentHolder(this.d.db, conn.tenantId, conn.deviceId);
+        if (holder !== conn.connId) conn.close(CLOSE.replaced, 'replaced by a newer connection of this device');
+      }).catch((err) => this.warn('checking the socket holder failed', err));
+    }
   }
 
   /**

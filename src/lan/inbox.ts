@@ -166,6 +166,14 @@ export async function markConnected(q: Queryable, tenantId: string, deviceId: st
   }
 }
 
+export async function currentHolder(q: Queryable, tenantId: string, deviceId: string): Promise<string | null> {
+  const r = await q.query<{ connected_hub: string | null }>('SELECT connected_hub FROM lan_devices WHERE tenant_id = $1 AND id = $2', [
+    tenantId,
+    deviceId,
+  ]);
+  return r.rows[0]?.connected_hub ?? null;
+}
+
 export async function touchSeen(q: Queryable, devices: readonly { tenantId: string; deviceId: string }[]): Promise<void> {
   if (devices.length === 0) return;
   await q.query(
