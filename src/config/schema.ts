@@ -40,6 +40,12 @@ export const ENV_SCHEMA = z.object({
   COMMS_PROVIDER_TIMEOUT_MS: int(10_000, 100, 120_000).describe('Timeout of every online provider call.'),
   COMMS_RETRY_BASE_MS: int(1_000, 10, 600_000).describe('First retry delay; doubles per attempt with jitter.'),
   COMMS_RETRY_CAP_MS: int(3_600_000, 100, 86_400_000).describe('Largest retry delay.'),
+  COMMS_PACE: z
+    .string()
+    .regex(/^\s*([a-z_]+=\d+(\.\d+)?\s*(,\s*[a-z_]+=\d+(\.\d+)?\s*)*)?$/, 'must look like telegram_bot=30,whatsapp_cloud=80')
+    .default('telegram_bot=30')
+    .describe('Live sends per second per adapter, shared by every dispatcher on the database (adapter=rate,…); unlisted adapters are unpaced. Telegram allows about 30 messages/s per bot.'),
+  COMMS_STOP_GRACE_MS: int(5_000, 0, 120_000).describe('On SIGTERM, how long sends in flight may finish before they are aborted and their rows released.'),
 
   OTP_PROVIDER: z.enum(['twilio', 'firebase']).optional().describe('OTP provider: twilio | firebase.'),
   OTP_TIMEOUT_MS: int(5_000, 100, 60_000).describe('OTP provider call timeout; OTP fails fast, never queues.'),

@@ -9,6 +9,7 @@ import type { Db } from '../store/driver.ts';
 import { reclaimExpiredLeases } from '../store/sql/reclaim.ts';
 import { EVENTS_CHANNEL, parseNotice } from '../store/sql/notify.ts';
 import { Lane } from './lane.ts';
+import { Pace, parsePace } from './pace.ts';
 
 export interface DispatcherOptions {
   db: Db;
@@ -34,6 +35,7 @@ export class Dispatcher {
   constructor(private readonly o: DispatcherOptions) {
     this.worker = o.worker ?? `dispatcher:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const { config } = o;
+    const rates = parsePace(config.env.COMMS_PACE);
     for (const adapter of o.registry.all()) {
       const lan = adapter.info.lanSafe;
       const live =
@@ -58,6 +60,8 @@ export class Dispatcher {
               ? config.env.COMMS_ONLINE_CONCURRENCY
               : config.env.COMMS_BATCH_SIZE * 2,
           timeoutMs: lan ? 5_000 : adapter.id === 'twilio_verify' ? config.env.OTP_TIMEOUT_MS : config.env.COMMS_PROVIDER_TIMEOUT_MS,
+          // Pacing is about the provider's limits: only live online sends are paced.
+          pace: live && !lan && rates.has(adapter.id) ? new Pace(o.db, adapter.id, rates.get(adapter.id)!) : null,
         }),
       );
     }
@@ -93,7 +97,8 @@ export class Dispatcher {
     for (const l of this.lanes.values()) l.wake();
   }
 
-  async stop(graceMs = 5_000): Promise<void> {
+  /** Graceful stop: no new claims; rows in flight finish within the grace or are released. */
+  async stop(graceMs = this.o.config.env.COMMS_STOP_GRACE_MS): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.reaper) clearInterval(this.reaper);

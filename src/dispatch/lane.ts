@@ -5,10 +5,11 @@ import { gateFor, modeOf } from '../outbox/gate-inputs.ts';
 import type { ProviderAdapter, SendResult } from '../providers/types.ts';
 import type { Db } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
-import { claimDue, type ClaimedRow } from '../store/sql/claim.ts';
+import { anyDue, claimDue, type ClaimedRow } from '../store/sql/claim.ts';
 import { completeBatch, type Completion } from '../store/sql/complete.ts';
 import type { Metrics } from '../app/metrics.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
+import type { Pace } from './pace.ts';
 import type { Logger } from 'pino';
 
 export interface LaneOptions {
@@ -19,22 +20,52 @@ export interface LaneOptions {
   metrics: Metrics;
   logger: Logger;
   worker: string;
-  /** Rows in flight at most. */
+  /** Sends in flight at most. */
   capacity: number;
   timeoutMs: number;
+  /** Shared send rate of a live online lane (null: unpaced). */
+  pace?: Pace | null;
   random?: () => number;
 }
 
 const TIMEOUT = Symbol('timeout');
+/** Completions recorded per statement at most. */
+const RECORD_BATCH = 500;
+/** Longest wait before finished rows are recorded while other sends of the lane are in flight. */
+const FLUSH_LINGER_MS = 5;
+/** Stop waiting for the database after this long when stopping (the leases cover the rest). */
+const STOP_RECORD_MS = 3_000;
+
+interface Finished {
+  row: ClaimedRow;
+  completion: Completion;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * One dispatch lane: claims due rows of one adapter, runs the gate, calls the adapter and records
  * the outcome. The LAN lane (lan_hub) and each online provider have their own lane, so a hung
  * provider can only fill its own lane.
+ *
+ * Each row frees its send slot as soon as its own send ends (a slow send does not hold its batch
+ * mates), and finished rows are recorded together: whatever finished while the previous record
+ * statement ran goes into the next one (group commit). A record that fails because the database is
+ * briefly away is retried while the rows' leases last, so a database restart does not turn every
+ * send in flight into a duplicate.
  */
 export class Lane {
   private running = false;
+  private stopping = false;
+  /** The last claim found nothing. */
+  private idle = false;
   private inFlight = 0;
+  private readonly unrecorded: Finished[] = [];
+  private recording: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** Provider-requested pause of this lane (rate limited), epoch ms. */
+  private pausedUntil = 0;
+  private readonly rateLimitedTargets = new Map<string, number>();
   private wakeFlag = false;
   private wakeResolve: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -50,8 +81,9 @@ export class Lane {
     return this.o.adapter.id;
   }
 
+  /** Sends in flight plus finished sends not yet recorded. */
   get busy(): number {
-    return this.inFlight;
+    return this.inFlight + this.unrecorded.length;
   }
 
   start(): void {
@@ -65,17 +97,25 @@ export class Lane {
     this.wakeResolve?.();
   }
 
-  /** Stops claiming, waits for the rows in flight to be recorded (up to graceMs). */
+  /**
+   * Graceful stop: no new claims; sends in flight get `graceMs` to finish and be recorded. Sends
+   * still running then are aborted and their rows released at once (back to `failed`, due now, with
+   * an attempt row and audit event saying the send may have happened), so another dispatcher picks
+   * them up without waiting for the lease. Only if the database cannot be reached do rows keep their
+   * lease, to be reclaimed when it expires.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.wake();
     await this.loop;
-    const settle = Promise.all([...this.active]);
-    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
-    await Promise.race([settle, timer]);
-    // Whatever is still in flight keeps its lease; another dispatcher reclaims it when it expires.
+    const settled = () => Promise.all([...this.active]).then(() => undefined);
+    await Promise.race([settled(), sleep(graceMs)]);
+    this.stopping = true;
     this.stopController.abort();
+    // Aborted sends resolve at once (the adapter call races the abort signal).
+    await Promise.race([settled(), sleep(1_000)]);
+    await Promise.race([this.flushed(), sleep(STOP_RECORD_MS)]);
   }
 
   private async waitForWake(ms: number): Promise<void> {
@@ -96,17 +136,50 @@ export class Lane {
 
   private async run(): Promise<void> {
     const { config, db } = this.o;
+    // Finished-but-unrecorded rows count against the lane too: if the database is slow, the lane
+    // stops claiming instead of piling up sends it cannot record.
+    const maxPending = this.o.capacity + config.env.COMMS_BATCH_SIZE;
+    const claimChunk = Math.max(1, Math.min(Math.ceil(this.o.capacity / 4), config.env.COMMS_BATCH_SIZE));
     while (this.running) {
-      const free = Math.min(this.o.capacity - this.inFlight, this.breaker.allowance(), config.env.COMMS_BATCH_SIZE);
-      if (free > 0) {
+      const pause = this.pausedUntil - Date.now();
+      if (pause > 0) {
+        await this.waitForWake(Math.min(pause, config.env.COMMS_POLL_MS));
+        continue;
+      }
+      let free = Math.min(
+        this.o.capacity - this.inFlight,
+        maxPending - this.inFlight - this.unrecorded.length,
+        this.breaker.allowance(),
+        config.env.COMMS_BATCH_SIZE,
+      );
+      // Claim in chunks of a quarter of the lane (or when it is empty), not one statement per
+      // freed slot: the claim costs about the same for 1 row as for 25.
+      const chunk = Math.min(claimChunk, this.breaker.allowance());
+      if (free > 0 && (free >= chunk || this.inFlight + this.unrecorded.length === 0)) {
+        let granted = free;
         let rows: ClaimedRow[] = [];
         try {
+          // After an empty claim, probe before claiming again: idle lanes poll cheaply.
+          if (this.idle && !(await anyDue(db, this.o.adapter.id))) {
+            await this.waitForWake(config.env.COMMS_POLL_MS);
+            continue;
+          }
+          if (this.o.pace) {
+            const g = await this.o.pace.take(free);
+            if (g.granted === 0) {
+              await this.waitForWake(Math.min(Math.max(g.waitMs, 1), config.env.COMMS_POLL_MS));
+              continue;
+            }
+            granted = free = g.granted;
+          }
           rows = await claimDue(db, {
             adapter: this.o.adapter.id,
             limit: free,
             worker: this.o.worker,
             leaseMs: config.env.COMMS_LEASE_MS,
           });
+          this.idle = rows.length === 0;
+          if (this.o.pace && rows.length < granted) await this.o.pace.giveBack(granted - rows.length);
         } catch (err) {
           this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'claim failed');
           await this.waitForWake(config.env.COMMS_POLL_MS);
@@ -114,17 +187,17 @@ export class Lane {
         }
         if (rows.length > 0) {
           this.inFlight += rows.length;
-          const p = this.processBatch(rows).finally(() => {
-            this.inFlight -= rows.length;
-            this.active.delete(p);
-            this.wake();
-          });
-          this.active.add(p);
+          this.track(this.processBatch(rows));
           continue;
         }
       }
       await this.waitForWake(config.env.COMMS_POLL_MS);
     }
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.finally(() => this.active.delete(t));
+    this.active.add(t);
   }
 
   private async loadTenants(ids: string[]): Promise<Map<string, TenantRow>> {
@@ -137,22 +210,120 @@ export class Lane {
     try {
       tenants = await this.loadTenants([...new Set(rows.map((r) => r.tenant_id))]);
     } catch (err) {
-      this.o.logger.warn({ err: this.o.redactor.scrub(String(err)) }, 'tenant load failed; leases will expire');
+      // Nothing was sent; the leases expire and the rows are claimed again.
+      this.inFlight -= rows.length;
+      this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'tenant load failed; leases will expire');
+      this.wake();
       return;
     }
-    const completions = await Promise.all(rows.map((row) => this.processRow(row, tenants.get(row.tenant_id))));
+    await Promise.all(
+      rows.map(async (row) => {
+        let completion: Completion;
+        try {
+          completion = await this.processRow(row, tenants.get(row.tenant_id));
+        } catch (err) {
+          // A bug, not a provider answer (those come back classified): the lease expires and the
+          // row is tried again elsewhere.
+          this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'processing a row failed');
+          return;
+        } finally {
+          this.inFlight--;
+        }
+        this.unrecorded.push({ row, completion });
+        this.scheduleFlush();
+        this.wake();
+      }),
+    );
+  }
+
+  /**
+   * Records finished rows soon: at once when nothing else is in flight, else after a short linger
+   * so rows finishing close together share one statement (the store may be busy in this very
+   * thread, as PGlite is, and then nothing would accumulate on its own).
+   */
+  private scheduleFlush(): void {
+    if (this.recording) return;
+    if (this.inFlight === 0 || this.stopping) {
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.recording = this.flush();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      this.recording ??= this.flush();
+    }, FLUSH_LINGER_MS);
+  }
+
+  /** Resolves when every finished row has been recorded (or given up on). */
+  private async flushed(): Promise<void> {
+    if (this.unrecorded.length > 0) this.scheduleFlush();
+    while (this.recording) await this.recording;
+  }
+
+  private async flush(): Promise<void> {
+    // Yield first, so `recording` is set before the finally below can clear it.
+    await Promise.resolve();
     try {
-      await completeBatch(this.o.db, this.o.worker, completions);
-    } catch (err) {
-      // The rows keep their lease and are reclaimed when it expires: at-least-once, nothing lost.
-      this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'recording a batch failed');
-      return;
+      while (this.unrecorded.length > 0) await this.record(this.unrecorded.splice(0, RECORD_BATCH));
+    } finally {
+      this.recording = null;
     }
-    for (const c of completions) {
-      const row = rows.find((r) => r.id === c.id)!;
+  }
+
+  private async record(batch: Finished[]): Promise<void> {
+    const leaseEnd = Math.min(...batch.map((f) => new Date(f.row.lease_expires_at ?? 0).getTime()));
+    const stopBy = Date.now() + STOP_RECORD_MS;
+    let delay = 100;
+    let recorded: Set<string>;
+    for (;;) {
+      try {
+        recorded = await completeBatch(
+          this.o.db,
+          this.o.worker,
+          batch.map((f) => f.completion),
+        );
+        break;
+      } catch (err) {
+        const deadline = this.stopping ? Math.min(leaseEnd, stopBy) : leaseEnd;
+        if (Date.now() + delay >= deadline) {
+          // The rows keep their lease and are reclaimed when it expires: at-least-once, nothing lost.
+          this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length }, 'recording a batch failed; leases will expire');
+          return;
+        }
+        this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length }, 'recording a batch failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+    const lost = batch.length - recorded.size;
+    if (lost > 0) {
+      // Our lease ran out and the reaper (or another dispatcher) took the row over: its new owner
+      // records it. The send we made is the duplicate the lease_expired audit event explains.
+      this.o.logger.warn({ lane: this.adapterId, rows: lost }, 'lease lost before the outcome was recorded');
+    }
+    for (const { row, completion: c } of batch) {
+      if (!recorded.has(c.id)) continue;
       const since = Math.max(new Date(row.send_at).getTime(), new Date(row.created_at).getTime());
       this.o.metrics.dispatchLatency.observe({ adapter: this.adapterId, outcome: c.outcome }, (c.finishedAt.getTime() - since) / 1000);
       this.o.metrics.attempts.inc({ adapter: this.adapterId, outcome: c.outcome });
+    }
+  }
+
+  /**
+   * A rate-limit answer about one recipient (WhatsApp pair limit, Telegram per-chat flood) only
+   * delays that row. Answers about two or more recipients at once mean the account is limited:
+   * the whole lane waits, and with a shared pace every dispatcher of the adapter waits with it.
+   */
+  private onRateLimited(target: string, waitMs: number): void {
+    const now = Date.now();
+    for (const [t, until] of this.rateLimitedTargets) if (until <= now) this.rateLimitedTargets.delete(t);
+    this.rateLimitedTargets.set(target, now + waitMs);
+    if (this.rateLimitedTargets.size < 2) return;
+    this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
+    this.o.logger.warn({ lane: this.adapterId, waitMs }, 'provider rate limit: lane paused');
+    if (this.o.pace) {
+      this.o.pace.holdOff(waitMs).catch((err: unknown) => this.o.logger.warn({ err: this.o.redactor.scrub(String(err)) }, 'could not share the rate-limit pause'));
     }
   }
 
@@ -194,6 +365,9 @@ export class Lane {
       const request = adapter.render(row);
       return finish({ status: 'mock_sent', outcome: 'mock_sent', reason: decision.reason, mode, request });
     }
+    if (this.stopController.signal.aborted) {
+      return this.released(row, finish, mode, 'released at shutdown before the send started');
+    }
 
     // Live (or LAN): bounded by a timeout even if the adapter ignores its signal.
     const signal = AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stopController.signal]);
@@ -214,6 +388,10 @@ export class Lane {
         errorMessage: redactor.scrub(err instanceof Error ? err.message : String(err)),
         request: adapter.render(row),
       };
+    }
+    if (result === TIMEOUT && this.stopController.signal.aborted) {
+      this.breaker.onSuccess();
+      return this.released(row, finish, mode, 'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)');
     }
     if (result === TIMEOUT) {
       result = {
@@ -253,7 +431,10 @@ export class Lane {
     }
     // Retryable or rate limited: back off (honouring the provider's wait) unless the budget is spent.
     if (result.outcome === 'retryable') this.breaker.onFailure();
-    else this.breaker.onSuccess();
+    else {
+      this.breaker.onSuccess();
+      this.onRateLimited(row.target, result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS);
+    }
     this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);
     if (row.attempts >= row.max_attempts) {
       return finish({
@@ -283,6 +464,26 @@ export class Lane {
       errorCode: result.errorCode,
       errorMessage,
       nextAttemptAt: new Date(Date.now() + delay),
+    });
+  }
+
+  /** A row given back at shutdown: due again at once, or dead when it has no attempt left. */
+  private released(
+    row: ClaimedRow,
+    finish: (c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>) => Completion,
+    mode: Completion['mode'],
+    reason: string,
+  ): Completion {
+    const last = row.attempts >= row.max_attempts;
+    return finish({
+      status: last ? 'dead' : 'failed',
+      outcome: 'released',
+      reason: last ? `${reason}; attempts exhausted (${row.attempts})` : reason,
+      mode,
+      request: this.o.adapter.render(row),
+      errorCode: 'dispatcher_stopped',
+      errorMessage: reason,
+      nextAttemptAt: last ? null : new Date(),
     });
   }
 }

@@ -75,3 +75,15 @@ export async function claimDue(
   );
   return res.rows;
 }
+
+/**
+ * Whether the lane has any due row: a cheap probe (one index lookup, no writes) so idle lanes can
+ * poll often without paying for the claim statement, which is mostly planning cost when empty.
+ */
+export async function anyDue(q: Queryable, adapter: string): Promise<boolean> {
+  const r = await q.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM outbox WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()) AS due`,
+    [adapter],
+  );
+  return r.rows[0]?.due === true;
+}

@@ -21,8 +21,9 @@ export interface Completion {
 
 /**
  * Records the outcome of a batch of sends: status change, attempt row and audit event for each,
- * in one statement. Only rows this worker still leases are touched: a row whose lease expired and
- * was reclaimed elsewhere is left to its new owner. Returns the ids that were recorded.
+ * in one statement. Only rows this worker still leases for the same attempt are touched: a row whose
+ * lease expired and was reclaimed (elsewhere, or by this same worker: the attempt number is the
+ * fencing token) is left to its new lease. Returns the ids that were recorded.
  */
 export async function completeBatch(q: Queryable, worker: string, items: readonly Completion[]): Promise<Set<string>> {
   if (items.length === 0) return new Set();
@@ -56,7 +57,7 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
        UPDATE outbox o SET status = r.status, reason = r.reason, mode = r.mode, next_attempt_at = r.next_attempt_at,
          provider_message_id = COALESCE(r.provider_message_id, o.provider_message_id), last_error_code = r.error_code,
          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       FROM r WHERE o.id = r.id AND o.status = 'sending' AND o.lease_owner = $2
+       FROM r WHERE o.id = r.id AND o.status = 'sending' AND o.lease_owner = $2 AND o.attempts = r.attempt
        RETURNING o.id, o.tenant_id, o.status, o.adapter, o.next_attempt_at
      ), att AS (
        INSERT INTO outbox_attempts (outbox_id, tenant_id, attempt, adapter, mode, outcome, error_code, error_message,
