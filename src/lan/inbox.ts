@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/driver.ts';
+import type { Queryable } from '../store/driver.ts';
 
 /** One outbox row to put into the inboxes of the devices its target names. */
 export interface InboxDelivery {
@@ -37,77 +37,78 @@ export interface AckRange {
 const NOTIFY_CHUNK = 40;
 
 /**
- * Appends a batch of rows to the inboxes of their target devices, in one transaction:
- * 1. the target devices are locked in (tenant, id) order, so concurrent writers in other processes
- *    queue behind each other and never deadlock;
- * 2. then, in a new statement (whose snapshot sees whatever the previous lock holder committed),
- *    entries not already there get the next seqs from each device's counter (UPDATE … RETURNING),
- *    and a `lan_inbox` NOTIFY per chunk tells every hub process which devices have new entries.
- * Returns the devices each row resolved to (existing entries included) and the new entries.
+ * Appends a batch of rows to the inboxes of their target devices in ONE statement (one round trip,
+ * atomic): the target devices are locked in (tenant, id) order (so concurrent writers in other
+ * processes queue behind each other instead of deadlocking), entries not already there take the
+ * next seqs from each device's counter (UPDATE … RETURNING under that lock: no seq is handed out
+ * twice, and none is skipped), and a `lan_inbox` NOTIFY per chunk, sent at commit, tells every hub
+ * process which devices have new entries.
+ *
+ * The one race this leaves is the same row being written for the same device by two processes at
+ * once (a lease that expired mid-write): the loser's snapshot predates the winner's entry, its
+ * insert hits lan_inbox_once, the whole statement rolls back (counter included) and the lane
+ * retries the row, which then finds the entry. Returns the devices each row resolved to (existing
+ * entries included) and the entries added.
  */
 export async function appendToInboxes(
-  db: Db,
+  q: Queryable,
   hubId: string,
   items: readonly InboxDelivery[],
 ): Promise<{ devicesByOrd: Map<number, string[]>; entries: InboxEntry[] }> {
-  return db.tx(async (q) => {
-    const targets = await q.query<{ ord: number; tenant_id: string; id: string }>(
-      `SELECT x.ord, d.tenant_id, d.id
-       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, tenant text, target text)
-       JOIN lan_devices d ON d.tenant_id = x.tenant AND d.revoked_at IS NULL
+  const r = await q.query<{ ord: number; tenant_id: string; device_id: string; seq: number | null; outbox_id: string | null }>(
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, outbox_id uuid, tenant text, target text)
+     ), targets AS (
+       -- FOR UPDATE returns the newest version of each device row: last_seq is current under the lock.
+       SELECT x.ord, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq
+       FROM x JOIN lan_devices d ON d.tenant_id = x.tenant AND d.revoked_at IS NULL
          AND (d.id = x.target OR (x.target LIKE 'role:%' AND d.role = substr(x.target, 6)))
        ORDER BY d.tenant_id, d.id
-       FOR UPDATE OF d`,
-      [JSON.stringify(items.map((i) => ({ ord: i.ord, tenant: i.tenantId, target: i.target })))],
-    );
-    const devicesByOrd = new Map<number, string[]>();
-    const byOrd = new Map(items.map((i) => [i.ord, i]));
-    const pairs: { ord: number; tenant_id: string; device_id: string; outbox_id: string }[] = [];
-    for (const t of targets.rows) {
-      const ord = Number(t.ord);
+       FOR UPDATE OF d
+     ), numbered AS (
+       SELECT t.*, row_number() OVER (PARTITION BY t.tenant_id, t.device_id ORDER BY t.ord) AS n,
+              count(*) OVER (PARTITION BY t.tenant_id, t.device_id) AS cnt
+       FROM targets t
+       WHERE NOT EXISTS (SELECT 1 FROM lan_inbox i
+                         WHERE i.tenant_id = t.tenant_id AND i.device_id = t.device_id AND i.outbox_id = t.outbox_id)
+     ), bump AS (
+       UPDATE lan_devices d SET last_seq = d.last_seq + c.cnt
+       FROM (SELECT DISTINCT tenant_id, device_id, cnt FROM numbered) c
+       WHERE d.tenant_id = c.tenant_id AND d.id = c.device_id
+     ), ins AS (
+       INSERT INTO lan_inbox (tenant_id, device_id, seq, outbox_id)
+       SELECT tenant_id, device_id, last_seq + n, outbox_id FROM numbered
+       RETURNING tenant_id, device_id, seq, outbox_id
+     ), chunks AS (
+       SELECT (row_number() OVER (ORDER BY tenant_id, device_id, seq) - 1) / ${NOTIFY_CHUNK} AS chunk, tenant_id, device_id, seq
+       FROM ins
+     ), notes AS (
+       SELECT pg_notify('lan_inbox', json_build_object('h', $2::text,
+                'e', json_agg(json_build_array(tenant_id, device_id, seq)))::text)
+       FROM chunks GROUP BY chunk
+     )
+     SELECT t.ord, t.tenant_id, t.device_id, NULL::bigint AS seq, NULL::text AS outbox_id FROM targets t
+     UNION ALL
+     SELECT NULL, ins.tenant_id, ins.device_id, ins.seq, ins.outbox_id::text FROM ins
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT count(*) AS n FROM notes) w WHERE w.n < 0`,
+    [JSON.stringify(items.map((i) => ({ ord: i.ord, outbox_id: i.outboxId, tenant: i.tenantId, target: i.target }))), hubId],
+  );
+  const devicesByOrd = new Map<number, string[]>();
+  const entries: InboxEntry[] = [];
+  for (const row of r.rows) {
+    if (row.seq === null) {
+      const ord = Number(row.ord);
       const list = devicesByOrd.get(ord) ?? [];
-      list.push(t.id);
+      list.push(row.device_id);
       devicesByOrd.set(ord, list);
-      pairs.push({ ord, tenant_id: t.tenant_id, device_id: t.id, outbox_id: byOrd.get(ord)!.outboxId });
+    } else {
+      entries.push({ tenantId: row.tenant_id, deviceId: row.device_id, seq: Number(row.seq), outboxId: row.outbox_id! });
     }
-    if (pairs.length === 0) return { devicesByOrd, entries: [] };
-    const ins = await q.query<{ tenant_id: string; device_id: string; seq: number; outbox_id: string }>(
-      `WITH pairs AS (
-         SELECT p.ord, p.tenant_id, p.device_id, p.outbox_id
-         FROM jsonb_to_recordset($1::jsonb) AS p(ord int, tenant_id text, device_id text, outbox_id uuid)
-         WHERE NOT EXISTS (SELECT 1 FROM lan_inbox i
-                           WHERE i.tenant_id = p.tenant_id AND i.device_id = p.device_id AND i.outbox_id = p.outbox_id)
-       ), numbered AS (
-         SELECT pairs.*, row_number() OVER (PARTITION BY tenant_id, device_id ORDER BY ord) AS n,
-                count(*) OVER (PARTITION BY tenant_id, device_id) AS cnt
-         FROM pairs
-       ), bump AS (
-         UPDATE lan_devices d SET last_seq = d.last_seq + c.cnt
-         FROM (SELECT DISTINCT tenant_id, device_id, cnt FROM numbered) c
-         WHERE d.tenant_id = c.tenant_id AND d.id = c.device_id
-         RETURNING d.tenant_id, d.id AS device_id, d.last_seq - c.cnt AS base
-       ), ins AS (
-         INSERT INTO lan_inbox (tenant_id, device_id, seq, outbox_id)
-         SELECT n.tenant_id, n.device_id, b.base + n.n, n.outbox_id
-         FROM numbered n JOIN bump b ON b.tenant_id = n.tenant_id AND b.device_id = n.device_id
-         RETURNING tenant_id, device_id, seq, outbox_id
-       ), chunks AS (
-         SELECT (row_number() OVER (ORDER BY tenant_id, device_id, seq) - 1) / ${NOTIFY_CHUNK} AS chunk, tenant_id, device_id, seq
-         FROM ins
-       ), notes AS (
-         SELECT pg_notify('lan_inbox', json_build_object('h', $2::text,
-                  'e', json_agg(json_build_array(tenant_id, device_id, seq)))::text)
-         FROM chunks GROUP BY chunk
-       )
-       SELECT ins.tenant_id, ins.device_id, ins.seq, ins.outbox_id::text AS outbox_id, (SELECT count(*) FROM notes) AS _n
-       FROM ins ORDER BY ins.tenant_id, ins.device_id, ins.seq`,
-      [JSON.stringify(pairs), hubId],
-    );
-    return {
-      devicesByOrd,
-      entries: ins.rows.map((r) => ({ tenantId: r.tenant_id, deviceId: r.device_id, seq: Number(r.seq), outboxId: r.outbox_id })),
-    };
-  });
+  }
+  // Pushes go out per device in seq order.
+  entries.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq));
+  return { devicesByOrd, entries };
 }
 
 /** Entries of one device after `after`, oldest first, with their content from the outbox row. */
