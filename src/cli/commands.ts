@@ -12,6 +12,9 @@ import { CommsApiError, CommsClient } from '../client/index.ts';
 import { readFile } from 'node:fs/promises';
 import { DeviceClient } from '../lan/device-client.ts';
 import { CLOSE } from '../lan/protocol.ts';
+import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
+import { mapPhoneNumber } from '../webhooks/routing.ts';
+import { getTenant } from '../store/tenants.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -172,6 +175,55 @@ export const cliCommands: Record<string, CliCommand> = {
       throw err;
     } finally {
       await registry.close();
+    }
+  },
+
+  // Registers BACKEND_PUBLIC_URL/telegram/webhook/<secret> with Telegram (secret_token = the same
+  // secret) and records it for readiness. Exit 0 = registered, 1 = refused, 2 = usage/config.
+  async telegram(args, config) {
+    if (args[0] !== 'set-webhook') {
+      console.error('usage: mupza-comms telegram set-webhook');
+      return 2;
+    }
+    const cfg = config();
+    const redactor = createRedactor(cfg.secrets);
+    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    try {
+      await migrate(db);
+      const r = await setTelegramWebhook(db, cfg, redactor);
+      console.log(`Telegram webhook registered: ${r.url} at ${r.at.toISOString()}`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof WebhookRegistrationError)) throw err;
+      console.error(redactor.scrub(err.message));
+      return err.message.startsWith('not configured') ? 2 : 1;
+    } finally {
+      await db.close();
+    }
+  },
+
+  // Routes WhatsApp webhooks of a phone_number_id to a tenant (without a mapping, only the number in
+  // WHATSAPP_PHONE_NUMBER_ID is routed, to the demo tenant).
+  async whatsapp(args, config) {
+    const phone = flag(args, 'phone-number-id');
+    const tenant = flag(args, 'tenant');
+    if (args[0] !== 'map-number' || !phone || !/^[0-9]{1,32}$/.test(phone) || !tenant) {
+      console.error('usage: mupza-comms whatsapp map-number --phone-number-id DIGITS --tenant ID');
+      return 2;
+    }
+    const cfg = config();
+    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    try {
+      await migrate(db);
+      if (!(await getTenant(db, tenant))) {
+        console.error(`No tenant "${tenant.replace(/[^a-z0-9_-]/g, '')}".`);
+        return 1;
+      }
+      await mapPhoneNumber(db, phone, tenant);
+      console.log(`WhatsApp phone_number_id ${phone} → tenant ${tenant}`);
+      return 0;
+    } finally {
+      await db.close();
     }
   },
 

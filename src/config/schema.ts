@@ -29,6 +29,7 @@ export const ENV_SCHEMA = z.object({
   COMMS_CORS_ORIGINS: z.string().default('').describe('Comma-separated origins allowed by CORS; empty keeps CORS closed.'),
   COMMS_BODY_LIMIT_BYTES: int(65_536, 1_024, 10_485_760).describe('Largest JSON body accepted by ordinary routes.'),
   COMMS_BATCH_BODY_LIMIT_BYTES: int(4_194_304, 1_024, 67_108_864).describe('Largest body accepted by POST /api/v1/outbox/batch.'),
+  COMMS_WEBHOOK_BODY_LIMIT_BYTES: int(3_145_728, 1_024, 10_485_760).describe('Largest webhook body (WhatsApp, Telegram); Meta says its payloads can be up to 3 MB. Larger bodies get 413 before any signature work.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
 
   COMMS_MAX_ATTEMPTS: int(8, 1, 100).describe('Attempts before a retryable failure becomes dead.'),

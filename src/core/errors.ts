@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, description: 'Missing, unknown, expired or revoked bearer token.' },
   invalid_signature: { status: 401, description: 'A webhook signature or secret did not verify.' },
   forbidden: { status: 403, description: 'The token is valid but its role may not do this.' },
+  webhook_verify_failed: { status: 403, description: 'The WhatsApp webhook verification GET had the wrong hub.mode, hub.verify_token or hub.challenge.' },
   origin_not_allowed: { status: 403, description: 'The browser Origin may not open the LAN WebSocket (LAN_ALLOWED_ORIGINS).' },
   destination_not_allowed: { status: 403, description: 'The OTP destination is outside the tenant allow-list.' },
   not_found: { status: 404, description: 'No such resource for this tenant (or no such route).' },

@@ -4,6 +4,7 @@ import type { Redactor } from '../core/redact.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
+import { webhookReadiness } from '../webhooks/registration.ts';
 
 export interface ReadinessContext {
   db: Db;
@@ -133,6 +134,8 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     flags,
     contracts,
     adapters,
+    // Whether `mupza-comms telegram set-webhook` registered the webhook this configuration needs.
+    webhooks: await webhookReadiness(db, config),
   };
   // Env values redacted is checked, not assumed: the finished document must hold no configured value.
   doc.flags.envValuesRedacted =

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Request and response shapes of the webhook-area API (also used for the OpenAPI document). */
+export const InboundQuery = z
+  .object({
+    provider: z.enum(['whatsapp', 'telegram']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const InboundItem = z.object({
+  id: z.uuid(),
+  provider: z.enum(['whatsapp', 'telegram']),
+  externalId: z.string(),
+  sender: z.string(),
+  senderName: z.string().nullable(),
+  type: z.string(),
+  text: z.string().nullable(),
+  sentAt: z.string().nullable(),
+  receivedAt: z.string(),
+  processedAt: z.string(),
+});
+export const InboundDetail = InboundItem.extend({ raw: z.unknown() });
+export const InboundPage = z.object({ items: z.array(InboundItem), nextCursor: z.string().nullable() });
+export const InboundParams = z.object({ id: z.uuid() });
+
+export const TelegramLinkBody = z.object({}).strict();
+export const TelegramLinkAnswer = z.object({
+  token: z.string(),
+  /** https://t.me/<bot>?start=<token>, or null when TELEGRAM_BOT_USERNAME is not configured. */
+  url: z.string().nullable(),
+  expiresAt: z.string(),
+});
+
+export const WebhookAck = z.object({ received: z.literal(true), duplicate: z.boolean() });
+
+export const WhatsAppVerifyQuery = z.object({
+  'hub.mode': z.string().optional(),
+  'hub.verify_token': z.string().optional(),
+  'hub.challenge': z.string().optional(),
+});

@@ -1,0 +1,187 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../app/metrics.ts';
+import type { Config } from '../config/config.ts';
+import type { Redactor } from '../core/redact.ts';
+import { canTransition, isForwardProgress, type Status } from '../core/status.ts';
+import { recordInbound } from '../providers/whatsapp-window.ts';
+import type { Queryable } from '../store/driver.ts';
+import { transitionRow } from '../store/sql/transition.ts';
+import { storeInbound } from './inbound.ts';
+import { tenantForPhoneNumber } from './routing.ts';
+import { parseWhatsAppPayload, type WaStatusReport } from './whatsapp-payload.ts';
+
+export interface ProcessDeps {
+  config: Config;
+  redactor: Redactor;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export const WEBHOOK_ACTOR_WHATSAPP = 'webhook:whatsapp';
+
+export interface WhatsAppSummary {
+  inbound: number;
+  duplicates: number;
+  unroutable: number;
+  statuses: Record<StatusOutcome | 'duplicate', number>;
+}
+
+type StatusOutcome = 'applied' | 'stale' | 'ignored' | 'unmatched';
+
+/**
+ * Applies one stored WhatsApp delivery inside the caller's transaction: inbound messages are
+ * recorded (and open the sender's 24-hour window), delivery statuses move the matching outbox row
+ * forward. Nothing else is touched.
+ */
+export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unknown, receivedAt: Date): Promise<WhatsAppSummary> {
+  const payload = parseWhatsAppPayload(body);
+  const summary: WhatsAppSummary = { inbound: 0, duplicates: 0, unroutable: 0, statuses: { applied: 0, stale: 0, ignored: 0, unmatched: 0, duplicate: 0 } };
+  const tenants = new Map<string, string | null>();
+  const tenantOf = async (phoneNumberId: string) => {
+    if (!tenants.has(phoneNumberId)) tenants.set(phoneNumberId, await tenantForPhoneNumber(q, deps.config, phoneNumberId));
+    return tenants.get(phoneNumberId) ?? null;
+  };
+  const unroutable = (phoneNumberId: string, what: string) => {
+    summary.unroutable++;
+    deps.metrics.webhookUnroutable.inc({ provider: 'whatsapp' });
+    deps.logger.warn({ phoneNumberId: phoneNumberId.slice(0, 32), what }, 'WhatsApp webhook for a phone_number_id that no tenant owns');
+  };
+
+  for (const m of payload.messages) {
+    const tenantId = await tenantOf(m.phoneNumberId);
+    if (!tenantId) unroutable(m.phoneNumberId, 'message');
+    const id = await storeInbound(
+      q,
+      {
+        tenantId,
+        provider: 'whatsapp',
+        externalId: m.id,
+        sender: m.from,
+        senderName: m.senderName,
+        type: m.type,
+        text: m.text,
+        raw: m.raw,
+        sentAt: m.sentAt,
+        receivedAt,
+      },
+      deps.redactor,
+    );
+    if (!id) {
+      summary.duplicates++;
+      continue;
+    }
+    summary.inbound++;
+    // The customer wrote: the 24-hour customer-service window opens from the message's own time
+    // (never from the future, whatever the payload claims).
+    if (tenantId && /^[0-9]{5,20}$/.test(m.from)) {
+      const at = m.sentAt && m.sentAt.getTime() < Date.now() ? m.sentAt : new Date();
+      await recordInbound(q, tenantId, m.from, at);
+    }
+  }
+
+  for (const s of payload.statuses) {
+    // Statuses are matched by wamid (Meta-issued, unique): every tenant sends through the
+    // configured number, so the number's tenant does not narrow the match; an unknown number does.
+    const ours = s.phoneNumberId === deps.config.env.WHATSAPP_PHONE_NUMBER_ID || (await tenantOf(s.phoneNumberId)) !== null;
+    if (!ours) {
+      unroutable(s.phoneNumberId, 'status');
+      continue;
+    }
+    const outcome = await recordStatus(q, s);
+    summary.statuses[outcome]++;
+  }
+  return summary;
+}
+
+/** Stores a status once per (wamid, status) and applies it; 'duplicate' when it was seen before. */
+async function recordStatus(q: Queryable, s: WaStatusReport): Promise<StatusOutcome | 'duplicate'> {
+  const ins = await q.query(
+    `INSERT INTO whatsapp_status_events (wamid, status, recipient_id, occurred_at, errors, outcome)
+     VALUES ($1, $2, $3, $4, $5::jsonb, 'unmatched') ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid`,
+    [s.wamid, s.status, s.recipientId, s.occurredAt?.toISOString() ?? null, s.errors.length ? JSON.stringify(s.errors) : null],
+  );
+  if (ins.rowCount === 0) return 'duplicate';
+  return settleStatus(q, { wamid: s.wamid, status: s.status, occurredAt: s.occurredAt, errors: s.errors });
+}
+
+function statusReason(s: Pick<WaStatusReport, 'status' | 'errors'>): string {
+  if (s.status !== 'failed') return `WhatsApp reported ${s.status}`;
+  const e = s.errors[0];
+  if (!e) return 'WhatsApp reported failed (no error given)';
+  const what = [e.title ?? e.message, e.details].filter(Boolean).join(': ');
+  return `WhatsApp ${e.code ?? 'error'}${what ? `: ${what}` : ''}`.slice(0, 500);
+}
+
+/**
+ * Applies a recorded status to the outbox row that carries its wamid. A status never moves a row
+ * backwards (read before delivered leaves it read), a dry-run row (mock_sent) is never touched, and
+ * "failed" only lands on a row that is still "sent".
+ */
+export async function settleStatus(
+  q: Queryable,
+  s: Pick<WaStatusReport, 'wamid' | 'status' | 'occurredAt' | 'errors'>,
+): Promise<StatusOutcome> {
+  const r = await q.query<{ id: string; tenant_id: string; status: Status }>(
+    `SELECT id::text, tenant_id, status FROM outbox WHERE provider_message_id = $1 AND channel = 'whatsapp' LIMIT 1 FOR UPDATE`,
+    [s.wamid],
+  );
+  const row = r.rows[0];
+  let outcome: StatusOutcome;
+  if (!row) {
+    outcome = 'unmatched';
+  } else if (row.status === 'mock_sent') {
+    outcome = 'ignored';
+  } else {
+    const to: Status = s.status;
+    const allowed = to === 'failed' ? row.status === 'sent' : isForwardProgress(row.status, to) && canTransition(row.status, to);
+    if (!allowed) {
+      outcome = 'stale';
+    } else {
+      const code = s.errors[0]?.code;
+      const moved = await transitionRow(q, {
+        tenantId: row.tenant_id,
+        id: row.id,
+        from: row.status,
+        to,
+        actor: WEBHOOK_ACTOR_WHATSAPP,
+        action: 'provider_status',
+        reason: statusReason(s),
+        detail: { wamid: s.wamid, status: s.status, occurredAt: s.occurredAt?.toISOString() ?? null, ...(s.errors.length ? { errors: s.errors } : {}) },
+        // A failure Meta reports after accepting the message is not retried on its own: the owner
+        // sees Meta's code and decides (retry from the panel).
+        set: to === 'failed' ? { lastErrorCode: code === null || code === undefined ? 'whatsapp_failed' : String(code), nextAttemptAt: null } : {},
+      });
+      outcome = moved ? 'applied' : 'stale';
+    }
+  }
+  await q.query(
+    `UPDATE whatsapp_status_events SET outcome = $3, tenant_id = $4, outbox_id = $5, settled_at = CASE WHEN $3 = 'unmatched' THEN NULL ELSE now() END
+     WHERE wamid = $1 AND status = $2`,
+    [s.wamid, s.status, outcome, row?.tenant_id ?? null, row?.id ?? null],
+  );
+  return outcome;
+}
+
+const RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+/**
+ * Meta can report a status before the dispatcher has recorded the send (and with it the wamid):
+ * such statuses wait as unmatched and are applied here once a row carries their wamid, in progress
+ * order. After `windowMs` they are left as they are.
+ */
+export async function retryUnmatched(q: Queryable, windowMs: number): Promise<number> {
+  const r = await q.query<{ wamid: string; status: WaStatusReport['status']; occurred_at: Date | null; errors: WaStatusReport['errors'] | null }>(
+    `SELECT e.wamid, e.status, e.occurred_at, e.errors FROM whatsapp_status_events e
+     WHERE e.outcome = 'unmatched' AND e.received_at > now() - ($1::bigint * interval '1 millisecond')
+       AND EXISTS (SELECT 1 FROM outbox o WHERE o.provider_message_id = e.wamid AND o.channel = 'whatsapp')
+     LIMIT 500`,
+    [windowMs],
+  );
+  const rows = r.rows.sort((a, b) => (a.wamid === b.wamid ? (RANK[a.status] ?? 0) - (RANK[b.status] ?? 0) : a.wamid < b.wamid ? -1 : 1));
+  let applied = 0;
+  for (const e of rows) {
+    const outcome = await settleStatus(q, { wamid: e.wamid, status: e.status, occurredAt: e.occurred_at ? new Date(e.occurred_at) : null, errors: e.errors ?? [] });
+    if (outcome === 'applied') applied++;
+  }
+  return applied;
+}
