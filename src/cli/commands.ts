@@ -12,6 +12,8 @@ import { CommsApiError, CommsClient } from '../client/index.ts';
 import { readFile } from 'node:fs/promises';
 import { DeviceClient } from '../lan/device-client.ts';
 import { CLOSE } from '../lan/protocol.ts';
+import { normalizeE164 } from '../core/target.ts';
+import { DEFAULT_OTP_PREFIXES, ownerPhoneProblem, setupOwnerLogin } from '../otp/owners.ts';
 import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
 import { mapPhoneNumber } from '../webhooks/routing.ts';
 import { getTenant } from '../store/tenants.ts';
@@ -24,17 +26,42 @@ function flag(args: string[], name: string): string | undefined {
   return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
+/** `--owner-phone` and `--otp-prefixes` of tenant create: the first owner's sign-in phone and the OTP allow-list. */
+function ownerLoginFlags(args: string[]): { phone?: string; prefixes?: string[] } | { error: string } {
+  const rawPrefixes = flag(args, 'otp-prefixes');
+  const prefixes = rawPrefixes?.split(',').map((p) => p.trim()).filter(Boolean);
+  if (prefixes && (prefixes.length === 0 || !prefixes.every((p) => /^\+[1-9]\d{0,5}$/.test(p)))) {
+    return { error: '--otp-prefixes must be dialling prefixes like +994,+90' };
+  }
+  const rawPhone = flag(args, 'owner-phone');
+  if (rawPhone === undefined) return prefixes ? { prefixes } : {};
+  let phone: string;
+  try {
+    phone = normalizeE164(rawPhone);
+  } catch {
+    return { error: '--owner-phone must be an E.164 phone number like +994501234567' };
+  }
+  const problem = ownerPhoneProblem(phone, prefixes ?? DEFAULT_OTP_PREFIXES);
+  if (problem) return { error: problem.replace('ownerPhone', '--owner-phone').replace('(otpAllowedPrefixes)', '(--otp-prefixes)') };
+  return prefixes ? { phone, prefixes } : { phone };
+}
+
 /** Sub-commands beyond serve/migrate/readiness; other modules add theirs here. */
 export const cliCommands: Record<string, CliCommand> = {
   async tenant(args, config) {
     if (args[0] !== 'create') {
-      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az]');
+      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…]');
       return 2;
     }
     const id = flag(args, 'id');
     const name = flag(args, 'name');
     if (!id || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id) || !name) {
       console.error('--id (lowercase, digits, _ -) and --name are required');
+      return 2;
+    }
+    const login = ownerLoginFlags(args);
+    if ('error' in login) {
+      console.error(login.error);
       return 2;
     }
     const cfg = config();
@@ -52,11 +79,12 @@ export const cliCommands: Record<string, CliCommand> = {
             currency: flag(args, 'currency') ?? 'AZN',
             timezone: flag(args, 'timezone') ?? 'Asia/Baku',
             locale: flag(args, 'locale') ?? 'az',
-            optIns: { in_app: true },
+            optIns: { in_app: true, ...(login.phone ? { otp_sms: true } : {}) },
           },
           'operator:cli',
         );
         if (row) await storeToken(q, { token, tenantId: row.id, role: 'owner', subject: `${row.id}-owner`, label: 'created by CLI' });
+        if (row) await setupOwnerLogin(q, { tenantId: row.id, ownerId: `${row.id}-owner`, phone: login.phone, prefixes: login.prefixes, actor: 'operator:cli' });
         return row;
       });
       if (!t) {

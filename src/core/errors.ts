@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, description: 'The token is valid but its role may not do this.' },
   webhook_verify_failed: { status: 403, description: 'The WhatsApp webhook verification GET had the wrong hub.mode, hub.verify_token or hub.challenge.' },
   origin_not_allowed: { status: 403, description: 'The browser Origin may not open the LAN WebSocket (LAN_ALLOWED_ORIGINS).' },
-  destination_not_allowed: { status: 403, description: 'The OTP destination is outside the tenant allow-list.' },
+  destination_not_allowed: { status: 403, description: 'The OTP destination is outside the tenant allow-list, or the provider refuses it (Twilio 60410 Fraud Guard, 60605 Geo Permissions).' },
   not_found: { status: 404, description: 'No such resource for this tenant (or no such route).' },
   method_not_allowed: { status: 405, description: 'The route does not take this method.' },
   idempotency_conflict: { status: 409, description: 'The idempotency key was used with a different body.' },

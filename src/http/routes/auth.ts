@@ -1,0 +1,135 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { DEFAULT_TENANT, type OtpService } from '../../otp/service.ts';
+import { actorName, principalOf, requireRole } from '../auth.ts';
+import type { HttpContext } from '../context.ts';
+import { parseWith } from '../errors.ts';
+
+const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant id: lowercase letters, digits, _ and - (max 63)');
+// Loose shape only; the phone is validated (E.164, libphonenumber) by the service with its own code.
+const Phone = z.string().min(1).max(32);
+
+export const OtpStartBody = z
+  .object({
+    phone: Phone.describe('E.164 phone of an owner, e.g. +994501234567'),
+    tenant: TenantId.optional().describe('Tenant to sign in to; "demo" (the default tenant of a single-restaurant box) when left out'),
+  })
+  .strict();
+export const OtpCheckBody = z
+  .object({
+    verificationId: z.uuid().describe('From the start answer'),
+    code: z.string().regex(/^\d{4,10}$/, '4 to 10 digits').describe('The code received by SMS'),
+    tenant: TenantId.optional().describe('If given, must be the tenant the verification was started for'),
+    phone: Phone.optional().describe('If given, must be the phone the verification was started for'),
+  })
+  .strict();
+export const FirebaseBody = z
+  .object({
+    idToken: z.string().min(1).max(8_192).describe('Firebase ID token from the client SDK after phone sign-in'),
+    tenant: TenantId.optional().describe('Tenant to sign in to; "demo" when left out'),
+  })
+  .strict();
+
+export const OtpStarted = z.object({ verificationId: z.uuid(), status: z.literal('pending') });
+export const SessionAnswer = z.object({ token: z.string(), expiresAt: z.string() });
+
+/** Owner sign-in: OTP start/check, Firebase ID token exchange, logout. */
+export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpService): void {
+  app.post(
+    '/api/v1/auth/otp/start',
+    {
+      config: {
+        openapi: {
+          summary: 'Send a sign-in code by SMS (Twilio Verify). Online only: refused at once, never queued. The same answer whether or not the phone is an owner',
+          tags: ['auth'],
+          auth: 'public',
+          body: OtpStartBody,
+          response: { status: 202, schema: OtpStarted },
+          errors: ['validation_failed', 'bad_request', 'invalid_phone', 'not_found', 'destination_not_allowed', 'rate_limited', 'otp_unavailable', 'store_unavailable', 'internal_error'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = parseWith(OtpStartBody, req.body);
+      const r = await otp.start({ phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT }, { ip: req.ip });
+      return reply.code(202).send(r);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/otp/check',
+    {
+      config: {
+        openapi: {
+          summary: 'Check a sign-in code; on approval an owner session (opaque bearer token with expiry)',
+          tags: ['auth'],
+          auth: 'public',
+          body: OtpCheckBody,
+          response: { status: 200, schema: SessionAnswer },
+          errors: ['validation_failed', 'bad_request', 'not_found', 'otp_invalid_code', 'otp_expired', 'forbidden', 'otp_unavailable', 'store_unavailable', 'internal_error'],
+        },
+      },
+    },
+    async (req) => {
+      const body = parseWith(OtpCheckBody, req.body);
+      return otp.check(body);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/firebase',
+    {
+      config: {
+        openapi: {
+          summary: 'Exchange a Firebase phone sign-in ID token for an owner session',
+          tags: ['auth'],
+          auth: 'public',
+          body: FirebaseBody,
+          response: { status: 200, schema: SessionAnswer },
+          errors: [
+            'validation_failed',
+            'bad_request',
+            'not_found',
+            'firebase_token_invalid',
+            'firebase_token_expired',
+            'firebase_wrong_audience',
+            'firebase_wrong_issuer',
+            'firebase_unknown_kid',
+            'firebase_wrong_algorithm',
+            'firebase_missing_phone',
+            'firebase_keys_unavailable',
+            'forbidden',
+            'otp_unavailable',
+            'store_unavailable',
+            'internal_error',
+          ],
+        },
+      },
+    },
+    async (req) => {
+      const body = parseWith(FirebaseBody, req.body);
+      return otp.firebaseSignIn({ idToken: body.idToken, tenant: body.tenant ?? DEFAULT_TENANT });
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      preHandler: requireRole(ctx.db, ['owner']),
+      config: {
+        openapi: {
+          summary: 'Revoke the calling owner session',
+          tags: ['auth'],
+          auth: 'owner',
+          response: { status: 204, description: 'The session is revoked' },
+          errors: ['forbidden', 'conflict'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      await otp.logout(p, actorName(p));
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { Runtime, ServiceModule } from '../app/runtime.ts';
+import { authRoutes } from '../http/routes/auth.ts';
+import { getTenant } from '../store/tenants.ts';
+import { addOwnerPhone } from './owners.ts';
+import { DEFAULT_TENANT, OtpService, type OtpServiceOptions } from './service.ts';
+
+/** The owner of the demo tenant (the subject of its bootstrap and login-link tokens). */
+export const DEMO_OWNER = 'demo-owner';
+
+/**
+ * Owner sign-in as a service module: the /api/v1/auth routes, and in the QA runtime the configured
+ * test numbers (OTP_TEST_NUMBERS) registered as phones of the demo owner, so QA can sign in to the
+ * demo tenant without an SMS provider — the way Firebase's fictional numbers work.
+ */
+export function otpModule(opts: OtpServiceOptions = {}): ServiceModule & { service(): OtpService | null } {
+  let service: OtpService | null = null;
+  return {
+    service: () => service,
+    routes(app, ctx) {
+      service = new OtpService({ db: ctx.db, config: ctx.config, redactor: ctx.redactor, logger: ctx.logger.child({ component: 'otp' }), registry: ctx.registry }, opts);
+      authRoutes(app, ctx, service);
+    },
+    async start(rt: Runtime) {
+      if (rt.config.runtime !== 'qa' || rt.config.otpTestNumbers.size === 0) return;
+      if (!(await getTenant(rt.db, DEFAULT_TENANT))) return;
+      await rt.db.tx(
+        async (q) => {
+          for (const phone of rt.config.otpTestNumbers.keys()) {
+            await addOwnerPhone(q, { tenantId: DEFAULT_TENANT, ownerId: DEMO_OWNER, phone, actor: 'system:otp-test-numbers' });
+          }
+        },
+        { tenantId: DEFAULT_TENANT },
+      );
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Queryable } from '../store/driver.ts';
+import { appendAudit } from '../store/sql/audit.ts';
+
+export interface OwnerPhone {
+  tenant_id: string;
+  phone: string;
+  owner_id: string;
+}
+
+/** The owner a phone belongs to in a tenant, or null. */
+export async function findOwnerByPhone(q: Queryable, tenantId: string, phone: string): Promise<OwnerPhone | null> {
+  const r = await q.query<OwnerPhone>('SELECT tenant_id, phone, owner_id FROM owners WHERE tenant_id = $1 AND phone = $2', [tenantId, phone]);
+  return r.rows[0] ?? null;
+}
+
+/**
+ * Gives an owner a phone to sign in with (audited). Returns false when the phone already belongs
+ * to an owner of the tenant (the same one or another): a phone maps to exactly one owner.
+ */
+export async function addOwnerPhone(q: Queryable, o: { tenantId: string; ownerId: string; phone: string; actor: string }): Promise<boolean> {
+  const r = await q.query(
+    'INSERT INTO owners (tenant_id, phone, owner_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, phone) DO NOTHING',
+    [o.tenantId, o.phone, o.ownerId],
+  );
+  if (r.rowCount === 0) return false;
+  await appendAudit(q, [
+    { tenantId: o.tenantId, entity: 'otp', entityId: o.ownerId, actor: o.actor, action: 'owner_phone_added', detail: { phone: o.phone } },
+  ]);
+  return true;
+}
+
+export const DEFAULT_OTP_PREFIXES = ['+994'] as const;
+
+/**
+ * Sign-in setup of a tenant the operator creates (API `ownerPhone` / `otpAllowedPrefixes`, CLI
+ * `--owner-phone` / `--otp-prefixes`): the OTP destination allow-list and the first owner's phone.
+ * The caller validates the phone (E.164) and that it is inside the allow-list.
+ */
+export async function setupOwnerLogin(
+  q: Queryable,
+  s: { tenantId: string; ownerId: string; phone?: string | undefined; prefixes?: readonly string[] | undefined; actor: string },
+): Promise<void> {
+  if (s.prefixes) {
+    await q.query('UPDATE tenants SET otp_allowed_prefixes = $2, updated_at = now() WHERE id = $1', [s.tenantId, [...s.prefixes]]);
+  }
+  if (s.phone) await addOwnerPhone(q, { tenantId: s.tenantId, ownerId: s.ownerId, phone: s.phone, actor: s.actor });
+}
+
+/** Why an owner phone does not fit the tenant's allow-list, or null. */
+export function ownerPhoneProblem(phone: string, prefixes: readonly string[]): string | null {
+  return prefixes.some((p) => phone.startsWith(p)) ? null : `ownerPhone must start with one of ${prefixes.join(', ')} (otpAllowedPrefixes)`;
+}
