@@ -179,27 +179,32 @@ describe('canary sweep: adapters and the Twilio client called directly', () => {
     const seen: string[] = [];
     for (const p of await paths()) {
       const adapters = adaptersFor(p);
-      for (const [id, adapter] of Object.entries(adapters)) {
-        const result = await adapter!.send(ROWS[id]!, { signal: AbortSignal.timeout(1_000), tenant: TENANT });
-        expect(result.outcome, `${p.name} ${id}`).not.toBe('sent');
-        const check = await adapter!.verify!(AbortSignal.timeout(1_000));
-        // SMTP verify stops after AUTH, which the echoing server accepts; every other check fails.
-        expect(check.ok, `${p.name} ${id} verify`).toBe(p.name.startsWith('500') && id === 'smtp');
-        const text = JSON.stringify([result, check]);
-        expect(secretsIn(text), `${p.name} ${id}: ${text.slice(0, 300)}`).toEqual([]);
-        seen.push(`${p.name}/${id}:${(result as { errorCode?: string }).errorCode}`);
-        await adapter!.close?.();
-      }
+      // Adapters of one path run side by side: the timeout path costs one timeout, not eight.
+      await Promise.all(
+        Object.entries(adapters).map(async ([id, adapter]) => {
+          const result = await adapter!.send(ROWS[id]!, { signal: AbortSignal.timeout(1_000), tenant: TENANT });
+          expect(result.outcome, `${p.name} ${id}`).not.toBe('sent');
+          const check = await adapter!.verify!(AbortSignal.timeout(1_000));
+          // SMTP verify stops after AUTH, which the echoing server accepts; every other check fails.
+          expect(check.ok, `${p.name} ${id} verify`).toBe(p.name.startsWith('500') && id === 'smtp');
+          const text = JSON.stringify([result, check]);
+          expect(secretsIn(text), `${p.name} ${id}: ${text.slice(0, 300)}`).toEqual([]);
+          seen.push(`${p.name}/${id}:${(result as { errorCode?: string }).errorCode}`);
+          await adapter!.close?.();
+        }),
+      );
       const client = new TwilioVerifyClient({ baseUrl: p.http('twilio_verify'), accountSid: ACCOUNT, authToken: CANARIES.TWILIO_AUTH_TOKEN!, serviceSid: SERVICE, timeoutMs: 400, redactor: createRedactor(CANARIES) });
-      for (const call of [() => client.start('+994504000003', 'en'), () => client.check(`VE${'0'.repeat(32)}`, '123456'), () => client.fetchService()]) {
-        const err = await call().then(
-          () => null,
-          (e: unknown) => e as Error,
-        );
-        expect(err, p.name).toBeInstanceOf(ProviderError);
-        const text = [String(err), err!.stack, JSON.stringify(err), String((err as Error & { cause?: unknown }).cause ?? '')].join('\n');
-        expect(secretsIn(text), `${p.name}: ${text.slice(0, 300)}`).toEqual([]);
-      }
+      await Promise.all(
+        [() => client.start('+994504000003', 'en'), () => client.check(`VE${'0'.repeat(32)}`, '123456'), () => client.fetchService()].map(async (call) => {
+          const err = await call().then(
+            () => null,
+            (e: unknown) => e as Error,
+          );
+          expect(err, p.name).toBeInstanceOf(ProviderError);
+          const text = [String(err), err!.stack, JSON.stringify(err), String((err as Error & { cause?: unknown }).cause ?? '')].join('\n');
+          expect(secretsIn(text), `${p.name}: ${text.slice(0, 300)}`).toEqual([]);
+        }),
+      );
     }
     // The sweep exercised a distinct classified error for each path.
     expect(seen).toContain('refused connection/telegram_bot:telegram_connection');
@@ -259,12 +264,14 @@ for (const kind of await drivers()) {
           await cancelIfFailed(app, s);
           rows++;
         }
-        for (const id of ['twilio_verify', 'whatsapp_cloud', 'telegram_bot', ...(p.smtp ? ['smtp'] : [])]) {
-          const res = await app.as(app.ownerToken, { method: 'POST', url: `/api/v1/providers/${id}/verify` });
-          expect(res.statusCode, res.body).toBe(200);
-          expect(res.json()).toMatchObject({ ok: p.name.startsWith('500') && id === 'smtp' });
-          expect(secretsIn(res.body)).toEqual([]);
-        }
+        await Promise.all(
+          ['twilio_verify', 'whatsapp_cloud', 'telegram_bot', ...(p.smtp ? ['smtp'] : [])].map(async (id) => {
+            const res = await app.as(app.ownerToken, { method: 'POST', url: `/api/v1/providers/${id}/verify` });
+            expect(res.statusCode, res.body).toBe(200);
+            expect(res.json()).toMatchObject({ ok: p.name.startsWith('500') && id === 'smtp' });
+            expect(secretsIn(res.body)).toEqual([]);
+          }),
+        );
         for (const a of Object.values(adapters)) await a.close?.();
       }
       expect(rows).toBe(23);
