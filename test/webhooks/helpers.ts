@@ -32,11 +32,12 @@ export function postWhatsApp(app: TestApp, raw: string | Buffer, signature?: str
   });
 }
 
-export function postTelegram(app: TestApp, update: unknown, secret = CANARIES.TELEGRAM_WEBHOOK_SECRET!, header: string | undefined = secret): Promise<LightMyRequestResponse> {
+/** Posts an Update; `header` defaults to the path secret, null leaves the header out. */
+export function postTelegram(app: TestApp, update: unknown, secret = CANARIES.TELEGRAM_WEBHOOK_SECRET!, header: string | null = secret): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: `/telegram/webhook/${secret}`,
-    headers: { 'content-type': 'application/json', ...(header === undefined ? {} : { 'x-telegram-bot-api-secret-token': header }) },
+    headers: { 'content-type': 'application/json', ...(header === null ? {} : { 'x-telegram-bot-api-secret-token': header }) },
     payload: JSON.stringify(update),
   });
 }

@@ -35,7 +35,7 @@ for (const kind of await drivers()) {
       expect(ok.statusCode).toBe(200);
       expect(ok.body).toBe('1158201444');
       expect(ok.headers['content-type']).toMatch(/^text\/plain/);
-      const bad = [
+      const bad: Record<string, string>[] = [
         { 'hub.mode': 'subscribe', 'hub.challenge': '1', 'hub.verify_token': 'wrong-token' },
         { 'hub.mode': 'unsubscribe', 'hub.challenge': '1', 'hub.verify_token': CANARIES.WHATSAPP_VERIFY_TOKEN! },
         { 'hub.mode': 'subscribe', 'hub.challenge': '1' },
