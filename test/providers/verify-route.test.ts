@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedactor } from '../../src/core/redact.ts';
 import { providersModule } from '../../src/providers/module.ts';
+import { createTwilioVerifyAdapter } from '../../src/providers/twilio-verify.ts';
+import { createWhatsAppAdapter } from '../../src/providers/whatsapp-cloud.ts';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram-bot.ts';
 import { CANARIES, checkForCanaries } from '../helpers/canary.ts';
 import { drivers } from '../helpers/db.ts';
-import { createTestApp, type TestApp } from '../helpers/runtime.ts';
+import { createTestApp, testConfig, type TestApp } from '../helpers/runtime.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let fake: TelegramFake;
@@ -105,4 +110,53 @@ describe('mupza-comms providers verify <id>', () => {
     expect(JSON.parse(refused.out)).toMatchObject({ adapter: 'telegram_bot', ok: false, errorCode: 'telegram_401' });
     expect(usage.code).toBe(2);
   }, 30_000);
+});
+
+describe('WhatsApp phone-number fetch and Twilio service fetch', () => {
+  // The shared fakes serve the send/check endpoints only; these two read-only GETs are answered by
+  // a stub that checks the path and the credential and answers the documented shape.
+  const ACCOUNT = `AC${'e5'.repeat(16)}`;
+  const SERVICE = `VA${'f6'.repeat(16)}`;
+  let stub: http.Server;
+  let url = '';
+  const seen: string[] = [];
+  beforeAll(async () => {
+    const basic = `Basic ${Buffer.from(`${ACCOUNT}:${CANARIES.TWILIO_AUTH_TOKEN}`).toString('base64')}`;
+    stub = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.method === 'GET' && req.url === '/v23.0/106540352242922') {
+        if (req.headers.authorization !== `Bearer ${CANARIES.WHATSAPP_ACCESS_TOKEN}`) return json(401, { error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190 } });
+        return json(200, { verified_name: 'Acme Kebab', display_phone_number: '+994 12 555 01 02', quality_rating: 'GREEN', id: '106540352242922' });
+      }
+      if (req.method === 'GET' && req.url === `/v2/Services/${SERVICE}`) {
+        if (req.headers.authorization !== basic) return json(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
+        return json(200, { sid: SERVICE, account_sid: ACCOUNT, friendly_name: 'MUPZAOS', code_length: 6 });
+      }
+      json(404, { code: 20404, message: 'not found', status: 404 });
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => stub.close(() => r())));
+
+  const whatsapp = (extra: Record<string, string> = {}) => {
+    const config = testConfig({ WHATSAPP_PHONE_NUMBER_ID: '106540352242922', WHATSAPP_API_VERSION: 'v23.0', WHATSAPP_GRAPH_BASE_URL: url, ...extra }, { canaries: true });
+    return createWhatsAppAdapter({ config, redactor: createRedactor(config.secrets) });
+  };
+  const twilio = (extra: Record<string, string> = {}) => {
+    const config = testConfig({ OTP_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_VERIFY_SERVICE_SID: SERVICE, TWILIO_VERIFY_BASE_URL: url, ...extra }, { canaries: true });
+    return createTwilioVerifyAdapter({ config, redactor: createRedactor(config.secrets) });
+  };
+
+  it('GET /{version}/{phone-number-id} with the Bearer token: verified name, number and quality', async () => {
+    expect(await whatsapp().verify!(AbortSignal.timeout(2_000))).toEqual({ ok: true, detail: 'phone number +994 12 555 01 02 "Acme Kebab", quality GREEN' });
+    expect(await whatsapp({ WHATSAPP_ACCESS_TOKEN: 'expired-token-1' }).verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'whatsapp_190' });
+  });
+
+  it('GET /v2/Services/{sid} with Basic auth: the service name', async () => {
+    expect(await twilio().verify!(AbortSignal.timeout(2_000))).toEqual({ ok: true, detail: `Verify service ${SERVICE} "MUPZAOS" reachable with these credentials` });
+    expect(await twilio({ TWILIO_AUTH_TOKEN: 'wrong-token-123' }).verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'twilio_20003' });
+    expect(seen).toContain(`GET /v2/Services/${SERVICE}`);
+  });
 });
