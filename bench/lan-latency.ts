@@ -185,6 +185,25 @@ async function main(): Promise<void> {
   const hung = hungOnlineAdapters(config);
   const db = driver === 'postgres' ? await PostgresDb.open(dbUrl!, 10) : await PgliteDb.open({});
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  const sqlProfile = new Map<string, { n: number; ms: number; max: number }>();
+  if (process.argv.includes('--profile-sql')) {
+    // Diagnostics: wall time per statement (pool wait included), keyed by its first words.
+    const orig = db.query.bind(db);
+    db.query = (async (sql: string, params?: readonly unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await orig(sql, params);
+      } finally {
+        const key = sql.replace(/\s+/g, ' ').trim().slice(0, 60);
+        const e = sqlProfile.get(key) ?? { n: 0, ms: 0, max: 0 };
+        const d = performance.now() - t0;
+        e.n++;
+        e.ms += d;
+        e.max = Math.max(e.max, d);
+        sqlProfile.set(key, e);
+      }
+    }) as typeof db.query;
+  }
   const rt = new Runtime(config, { db, modules: [lanModule()], adapterOverrides: hung.overrides, seedDemo: false, logDestination: quiet });
   await rt.init();
   const owner = newToken('owner');
@@ -254,9 +273,10 @@ async function main(): Promise<void> {
   };
   // Warm-up (JIT, pools), not measured.
   await steady(rate, 1, post);
-  await new Promise((r) => setTimeout(r, 1_000));
+  await new Promise((r) => setTimeout(r, 2_000));
   await devices.ask({ cmd: 'collect' });
   for (const k of Object.keys(stage) as (keyof typeof stage)[]) stage[k].length = 0;
+  sqlProfile.clear();
   const sentHub = await steady(rate, seconds, post);
   await new Promise((r) => setTimeout(r, 1_500));
   const hub = (await devices.ask({ cmd: 'collect' })).latencies as number[];
@@ -293,6 +313,17 @@ async function main(): Promise<void> {
   );
   console.log('hub stages, from t0 (before the HTTP POST):');
   console.table(st);
+  if (sqlProfile.size) {
+    console.log('SQL during the measured run (wall time, pool wait included):');
+    console.table(
+      Object.fromEntries(
+        [...sqlProfile.entries()]
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .slice(0, 15)
+          .map(([k, v]) => [k, { n: v.n, avg: ms(v.ms / v.n), max: ms(v.max) }]),
+      ),
+    );
+  }
   console.log(`p99 ratio hub/bare: ${(h.p99 / b.p99).toFixed(2)}x (target ≤ 3x); hub p99 target < 15 ms: ${h.p99 < 15 ? 'met' : 'NOT met'}`);
   console.log(`in_app rows: ${inApp.map((r) => `${r.status}=${r.n}`).join(' ')}`);
   console.log(

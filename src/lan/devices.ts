@@ -59,6 +59,7 @@ export async function registerDevice(q: Queryable, d: NewDevice): Promise<{ devi
   );
   const device = r.rows[0];
   if (!device) throw new AppError('device_exists', `A device with id "${d.id}" is already registered.`);
+  await q.query(`INSERT INTO lan_device_acks (tenant_id, device_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [d.tenantId, d.id]);
   const token = await mintToken(q, d.tenantId, d.id);
   await appendAudit(q, [
     {
@@ -103,7 +104,9 @@ export async function revokeDevice(q: Queryable, tenantId: string, deviceId: str
   if (r.rowCount === 0) return false;
   await revokeDeviceTokens(q, tenantId, deviceId);
   const dropped = await q.query(
-    `UPDATE lan_inbox SET dropped_at = now() WHERE tenant_id = $1 AND device_id = $2 AND acked_at IS NULL AND dropped_at IS NULL`,
+    `UPDATE lan_inbox i SET dropped_at = now()
+     WHERE i.tenant_id = $1 AND i.device_id = $2 AND i.dropped_at IS NULL
+       AND i.seq > coalesce((SELECT a.acked_seq FROM lan_device_acks a WHERE a.tenant_id = $1 AND a.device_id = $2), 0)`,
     [tenantId, deviceId],
   );
   await appendAudit(q, [

@@ -12,13 +12,13 @@ import { markLanDelivered } from '../store/sql/lan-delivered.ts';
 import { connectionKey, DeviceConnection, notificationTail, RATE_CAPACITY } from './connection.ts';
 import type { DeviceIdentity } from './devices.ts';
 import {
-  ackRanges,
   appendToInboxes,
   currentHolder,
   inboxPosition,
   liveDeviceTokens,
   markConnected,
   readAfter,
+  recordAcks,
   touchSeen,
   type AckRange,
   type InboxEntry,
@@ -27,8 +27,10 @@ import { ClientMessage, CLOSE, type HelloMessage } from './protocol.ts';
 
 /** Rows written per inbox transaction; rows that arrive while one is in flight wait for the next. */
 const WRITE_BATCH = 256;
-/** Acks are coalesced for this long and written in one statement (losing them = a re-send, never a loss). */
-const ACK_FLUSH_MS = 20;
+/** Acks are coalesced for this long and written in one statement, one row per device (losing them
+ * in a crash = a re-send, never a loss). Longer = less database work per notification; the cost is
+ * that `delivered` shows up to this much later. */
+const ACK_FLUSH_MS = 200;
 /** Open sockets re-check their token this often, so a revoked token is cut off within 5 s even if
  * the revocation NOTIFY was missed. */
 const TOKEN_CHECK_MS = 2_000;
@@ -399,7 +401,7 @@ export class LanHub implements LanDelivery {
     const run = (async () => {
       let acked = false;
       try {
-        for (const a of await ackRanges(this.d.db, ranges)) ids.add(a.outboxId);
+        for (const id of await recordAcks(this.d.db, ranges)) ids.add(id);
         acked = true;
         if (ids.size > 0) await markLanDelivered(this.d.db, [...ids]);
       } catch (err) {

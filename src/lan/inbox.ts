@@ -126,10 +126,9 @@ export async function readAfter(q: Queryable, tenantId: string, deviceId: string
 /** The device's counter and the highest seq it has acknowledged (acks are cumulative). */
 export async function inboxPosition(q: Queryable, tenantId: string, deviceId: string): Promise<{ lastSeq: number; ackedSeq: number } | null> {
   const r = await q.query<{ last_seq: number; acked: number | null }>(
-    `SELECT d.last_seq,
-       (SELECT i.seq FROM lan_inbox i WHERE i.tenant_id = d.tenant_id AND i.device_id = d.id AND i.acked_at IS NOT NULL
-        ORDER BY i.seq DESC LIMIT 1) AS acked
-     FROM lan_devices d WHERE d.tenant_id = $1 AND d.id = $2 AND d.revoked_at IS NULL`,
+    `SELECT d.last_seq, a.acked_seq AS acked
+     FROM lan_devices d LEFT JOIN lan_device_acks a ON a.tenant_id = d.tenant_id AND a.device_id = d.id
+     WHERE d.tenant_id = $1 AND d.id = $2 AND d.revoked_at IS NULL`,
     [tenantId, deviceId],
   );
   const row = r.rows[0];
@@ -137,18 +136,26 @@ export async function inboxPosition(q: Queryable, tenantId: string, deviceId: st
   return { lastSeq: Number(row.last_seq), ackedSeq: Number(row.acked ?? 0) };
 }
 
-/** Marks acked ranges (batch-shaped); returns the outbox rows that had an entry acked. */
-export async function ackRanges(q: Queryable, ranges: readonly AckRange[]): Promise<{ outboxId: string; tenantId: string; deviceId: string }[]> {
+/**
+ * Records cumulative acks (one row per device, however many entries they cover) and returns the
+ * outbox rows that had an entry in the newly acked ranges: the candidates for `delivered`.
+ */
+export async function recordAcks(q: Queryable, ranges: readonly AckRange[]): Promise<string[]> {
   if (ranges.length === 0) return [];
-  const r = await q.query<{ outbox_id: string; tenant_id: string; device_id: string }>(
-    `UPDATE lan_inbox i SET acked_at = now()
-     FROM jsonb_to_recordset($1::jsonb) AS a(tenant_id text, device_id text, from_seq bigint, to_seq bigint)
-     WHERE i.tenant_id = a.tenant_id AND i.device_id = a.device_id AND i.seq > a.from_seq AND i.seq <= a.to_seq
-       AND i.acked_at IS NULL AND i.dropped_at IS NULL
-     RETURNING i.outbox_id::text AS outbox_id, i.tenant_id, i.device_id`,
+  const r = await q.query<{ outbox_id: string }>(
+    `WITH a AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(tenant_id text, device_id text, from_seq bigint, to_seq bigint)
+     ), up AS (
+       INSERT INTO lan_device_acks (tenant_id, device_id, acked_seq, updated_at)
+       SELECT tenant_id, device_id, to_seq, clock_timestamp() FROM a ORDER BY tenant_id, device_id
+       ON CONFLICT (tenant_id, device_id) DO UPDATE
+         SET acked_seq = greatest(lan_device_acks.acked_seq, EXCLUDED.acked_seq), updated_at = EXCLUDED.updated_at
+     )
+     SELECT DISTINCT i.outbox_id::text AS outbox_id
+     FROM a JOIN lan_inbox i ON i.tenant_id = a.tenant_id AND i.device_id = a.device_id AND i.seq > a.from_seq AND i.seq <= a.to_seq`,
     [JSON.stringify(ranges.map((a) => ({ tenant_id: a.tenantId, device_id: a.deviceId, from_seq: a.from, to_seq: a.to })))],
   );
-  return r.rows.map((x) => ({ outboxId: x.outbox_id, tenantId: x.tenant_id, deviceId: x.device_id }));
+  return r.rows.map((x) => x.outbox_id);
 }
 
 /** Presence: the hub connection holding the device's socket, and when it was last seen. */

@@ -75,7 +75,7 @@ for (const kind of await drivers()) {
       expect(got.map((n) => n.id)).toEqual(ids);
       expect(got.map((n) => n.title)).toEqual(ids.map((_, i) => `Ticket #${i + 1}`));
       await waitFor(async () => (await countInApp(app, 'delivered')) === N + 1, 30_000, 50);
-    });
+    }, 180_000);
 
     it('a device that drops in the middle of a replay resumes from its last seq: no gaps, no duplicates', async () => {
       await open.pop()!.close();
@@ -101,6 +101,6 @@ for (const kind of await drivers()) {
       expect(all).toHaveLength(100);
       expectContiguous(all, base + 1);
       await waitFor(async () => (await countInApp(app, 'sent')) === 0, 30_000, 50);
-    });
+    }, 120_000);
   });
 }
