@@ -5,6 +5,10 @@ import { AppError } from '../core/errors.ts';
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+// How long a transaction whose COMMIT answer was lost waits for the server to come back and say
+// whether it committed (a PostgreSQL restart takes about a second; the request waits meanwhile).
+const COMMIT_RESOLVE_MS = 10_000;
+
 /** Connection-level failures map to store_unavailable so the API answers 503, never a raw error. */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004']);
 
@@ -74,6 +78,16 @@ export class PostgresDb implements Db {
       return wrap(err);
     }
     let broken = false;
+    // A checked-out client whose server goes away emits 'error' with no listener from the pool:
+    // without this one, a restart of PostgreSQL mid-transaction would crash the process.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    let released = false;
+    let xid: string | null = null;
+    let committing = false;
+    let out: T | undefined;
     try {
       await client.query(opts.tenantId ? `BEGIN; ${tenantPreamble(opts.tenantId)}` : 'BEGIN');
       const q: Queryable = {
@@ -85,18 +99,60 @@ export class PostgresDb implements Db {
           await client.query(sql);
         },
       };
-      const out = await fn(q);
+      out = await fn(q);
+      // The transaction id, so a COMMIT whose answer is lost can be looked up afterwards.
+      xid = (await client.query<{ x: string | null }>('SELECT pg_current_xact_id_if_assigned()::text AS x')).rows[0]?.x ?? null;
+      committing = true;
       await client.query('COMMIT');
       return out;
     } catch (err) {
       broken = isUnavailable(err);
+      if (committing && broken && xid) {
+        // The connection broke during COMMIT: it may have committed. Ask the server once it is back
+        // (txid_status) instead of answering "nothing was accepted" when that may be false.
+        client.removeListener('error', onError);
+        client.release(true);
+        released = true;
+        const outcome = await this.commitOutcome(xid);
+        if (outcome === 'committed') return out!;
+        if (outcome === 'unknown') {
+          throw new AppError(
+            'store_unavailable',
+            'The database went away while committing; whether it was stored is unknown. Retry with the same Idempotency-Key.',
+            { cause: err },
+          );
+        }
+        return wrap(err);
+      }
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
       return wrap(err);
     } finally {
-      client.release(broken);
+      if (!released) {
+        client.removeListener('error', onError);
+        client.release(broken);
+      }
     }
+  }
+
+  /** Outcome of a transaction whose COMMIT lost its answer, asked for up to COMMIT_RESOLVE_MS. */
+  private async commitOutcome(xid: string): Promise<'committed' | 'aborted' | 'unknown'> {
+    const end = Date.now() + COMMIT_RESOLVE_MS;
+    while (!this.closed) {
+      try {
+        const r = await this.pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
+        const s = r.rows[0]?.s;
+        if (s === 'committed') return 'committed';
+        if (s === 'aborted') return 'aborted';
+        if (s !== 'in progress') return 'unknown';
+      } catch {
+        // Still away; ask again.
+      }
+      if (Date.now() + 250 > end) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return 'unknown';
   }
 
   private async ensureListener(): Promise<pg.Client> {
