@@ -56,6 +56,11 @@ for (const kind of await drivers()) {
     const statusEvents = async (wamid: string) =>
       (await app.db.query<{ status: string; outcome: string }>('SELECT status, outcome FROM whatsapp_status_events WHERE wamid = $1 ORDER BY received_at, status', [wamid])).rows;
 
+    it("Meta's subscription handshake against the listening app: the challenge comes back exactly; a wrong token is refused", async () => {
+      expect(await fake.verifyWebhook(CANARIES.WHATSAPP_VERIFY_TOKEN!)).toMatchObject({ status: 200, accepted: true });
+      expect(await fake.verifyWebhook('not-the-token')).toMatchObject({ status: 403, accepted: false });
+    });
+
     it('an inbound message through the webhook is recorded for the tenant and opens the 24-hour window', async () => {
       const to = freshCustomer();
       const d = await fake.sendInbound({ from: to, text: 'Menyu?', profileName: 'Rəşad' });
