@@ -166,6 +166,16 @@ for (const kind of await drivers()) {
       expect(done).toMatchObject({ status: 'sent', attempts: 2 });
     });
 
+    it('a 200 that is not Meta JSON (a proxy page) is retryable, not "sent" without an id', async () => {
+      const to = freshTo();
+      await openWindow(to);
+      fake.setFault({ kind: 'malformed', times: 1 });
+      const id = await enqueue(app, { channel: 'whatsapp', target: to, body: 'proxy' });
+      const s = await settled(app, id);
+      expect(s).toMatchObject({ status: 'failed', attempts: 1, last_error_code: 'whatsapp_malformed_response', provider_message_id: null });
+      await cancelIfFailed(app, s);
+    });
+
     it('recordInbound never moves a window back; windowState reports when it closes', async () => {
       const wa = '994553999999';
       const late = new Date();
