@@ -131,7 +131,7 @@ export class TwilioVerifyClient {
     return { sid: j.sid, status: j.status };
   }
 
-  /** Same as start; the name used by the outbox adapter. */
+  /** Alias of start. */
   createVerification(to: string, locale: string | null | undefined, signal?: AbortSignal): Promise<VerificationStart> {
     return this.start(to, locale, signal);
   }
