@@ -51,7 +51,8 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
   let text = u.text;
   let raw: unknown = body;
 
-  if (start?.payload && u.chatId) {
+  // Only a fresh message links: an edited "/start <token>" is a record like any other edit.
+  if (start?.payload && u.chatId && u.kind === 'message') {
     const token = start.payload;
     const result: ConsumeResult = START_PAYLOAD_RE.test(token) ? await consumeLink(q, token, u.chatId) : { kind: 'unknown' };
     link = result.kind;
@@ -111,7 +112,11 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
       }
       // Who answers an unknown token: the chat's tenant, else the default (demo) tenant.
       const tenant = await getTenant(q, tenantId ?? DEMO_TENANT.id);
-      if (tenant) {
+      // A reply is only worth sending now: without the tenant's Telegram opt-in it would wait in
+      // the outbox (queued) and arrive stale, so it is not enqueued at all.
+      if (tenant && tenant.opt_ins.telegram !== true) {
+        deps.logger.info({ updateId: u.updateId, tenant: tenant.id }, 'Telegram link refusal not answered: the tenant has not opted in to Telegram');
+      } else if (tenant) {
         replied = await enqueueReply(q, deps, tenant, {
           channel: 'telegram',
           target: u.chatId,

@@ -172,6 +172,28 @@ for (const kind of await drivers()) {
       expect(app.logs.parsed().some((l) => String(l.msg).includes('unknown link token'))).toBe(true);
     });
 
+    it('an edited "/start <token>" links nothing; without the Telegram opt-in a refused token gets no reply', async () => {
+      const link = await newLink();
+      const editor = ++chat;
+      const edited = { update_id: ++updateId, edited_message: { message_id: 9, date: 1_750_000_000, edit_date: 1_750_000_100, from: { id: editor, is_bot: false, first_name: 'E' }, chat: { id: editor, type: 'private' }, text: `/start ${link.token}`, entities: [{ offset: 0, length: 6, type: 'bot_command' }] } };
+      expect((await fake.postUpdate(edited)).status).toBe(200);
+      await settledReceipts(app);
+      expect(await count(app, 'telegram_contacts', 'chat_id = $1', [String(editor)])).toBe(0);
+      expect(await count(app, 'telegram_links', 'used_at IS NULL AND expires_at > now()')).toBe(1);
+
+      expect((await app.as(app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { telegram: false } } })).statusCode).toBe(200);
+      try {
+        const late = ++chat;
+        await app.db.query(`UPDATE telegram_links SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+        await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: late, text: `/start ${link.token}` }));
+        await settledReceipts(app);
+        expect(await count(app, 'outbox', `channel = 'telegram' AND target = $1`, [String(late)])).toBe(0);
+        expect(await count(app, 'audit_events', `entity = 'telegram_link' AND action = 'refused' AND detail->>'chatId' = $1`, [String(late)])).toBe(1);
+      } finally {
+        await app.as(app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { telegram: true } } });
+      }
+    });
+
     it('only an owner creates link tokens', async () => {
       const service = newToken('service');
       await storeToken(app.db, { token: service, tenantId: 'acme', role: 'service', subject: 'pos-sync' });
