@@ -5,12 +5,21 @@ import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
 import { SOURCE_RE } from '../outbox/schemas.ts';
-import { DEVICE_ID_RE, DEVICE_ROLES, listDevices, registerDevice, revokeDevice, rotateDeviceToken } from './devices.ts';
+import {
+  DEVICE_ID_RE,
+  DEVICE_ROLES,
+  listDevices,
+  registerDevice,
+  revokeDevice,
+  rotateDeviceToken,
+} from './devices.ts';
 import type { LanHub } from './hub.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { WS_PATH } from './protocol.ts';
 
-const DeviceId = z.string().regex(DEVICE_ID_RE, 'lowercase letters, digits, . _ - (max 64), like pos-desktop-01');
+const DeviceId = z
+  .string()
+  .regex(DEVICE_ID_RE, 'lowercase letters, digits, . _ - (max 64), like pos-desktop-01');
 const RegisterBody = z
   .object({
     id: DeviceId,
@@ -21,7 +30,10 @@ const RegisterBody = z
 const IdParams = z.object({ id: DeviceId });
 const NotificationBody = z
   .object({
-    target: z.union([z.object({ device: DeviceId }).strict(), z.object({ role: z.enum(DEVICE_ROLES) }).strict()]),
+    target: z.union([
+      z.object({ device: DeviceId }).strict(),
+      z.object({ role: z.enum(DEVICE_ROLES) }).strict(),
+    ]),
     title: z.string().trim().min(1).max(200),
     body: z.string().min(1).max(2_000),
     source: z.string().regex(SOURCE_RE, 'lowercase letters, digits, _ . - (max 64)').default('lan'),
@@ -29,6 +41,37 @@ const NotificationBody = z
   })
   .strict();
 const IdemHeader = z.string().min(1).max(200).optional();
+
+// Answers, for the OpenAPI document.
+const Registered = z.object({
+  id: z.string(),
+  role: z.enum(DEVICE_ROLES),
+  name: z.string(),
+  token: z.string().describe('Shown once; only its hash is stored'),
+});
+const DeviceList = z.object({
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      role: z.enum(DEVICE_ROLES),
+      name: z.string(),
+      createdAt: z.string(),
+      lastSeenAt: z.string().nullable(),
+      connected: z.boolean(),
+    }),
+  ),
+});
+const NewToken = z.object({
+  id: z.string(),
+  token: z.string().describe('Shown once; the old token stops working'),
+});
+const Enqueued = z.object({
+  id: z.string(),
+  status: z.string(),
+  reason: z.string().nullable(),
+  created: z.boolean(),
+});
+const tags = ['lan'];
 
 /** Notifications a device may post over HTTP: bursts of 20, 10 per second. */
 const DEVICE_POST_BURST = 20;
@@ -42,90 +85,215 @@ export function lanRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => Lan
   const buckets = new Map<string, TokenBucket>();
   const pingMs = ctx.config.env.LAN_PING_INTERVAL_MS;
 
-  app.post('/api/v1/lan/devices', { preHandler: owner }, async (req, reply) => {
-    const p = principalOf(req);
-    const body = parseWith(RegisterBody, req.body);
-    const { device, token } = await ctx.db.tx(
-      (q) => registerDevice(q, { tenantId: p.tenant.id, id: body.id, role: body.role, name: body.name, actor: actorName(p) }),
-      { tenantId: p.tenant.id },
-    );
-    return reply.code(201).send({ id: device.id, role: device.role, name: device.name, token });
-  });
+  app.post(
+    '/api/v1/lan/devices',
+    {
+      preHandler: owner,
+      config: {
+        openapi: {
+          summary: 'Register a LAN device (pos, waiter, kitchen, printer) and get its token',
+          tags,
+          auth: 'owner',
+          body: RegisterBody,
+          response: { status: 201, schema: Registered },
+          errors: ['validation_failed', 'device_exists', 'forbidden'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const body = parseWith(RegisterBody, req.body);
+      const { device, token } = await ctx.db.tx(
+        (q) =>
+          registerDevice(q, {
+            tenantId: p.tenant.id,
+            id: body.id,
+            role: body.role,
+            name: body.name,
+            actor: actorName(p),
+          }),
+        { tenantId: p.tenant.id },
+      );
+      return reply.code(201).send({ id: device.id, role: device.role, name: device.name, token });
+    },
+  );
 
-  app.get('/api/v1/lan/devices', { preHandler: reader }, async (req) => {
-    const p = principalOf(req);
-    const rows = await listDevices(ctx.db, p.tenant.id);
-    const h = hub();
-    // Presence written by whichever process holds the socket; stale after three missed heartbeats.
-    const freshAfter = Date.now() - 3 * pingMs;
-    return {
-      devices: rows.map((d) => ({
-        id: d.id,
-        role: d.role,
-        name: d.name,
-        createdAt: new Date(d.created_at).toISOString(),
-        lastSeenAt: d.last_seen_at ? new Date(d.last_seen_at).toISOString() : null,
-        connected:
-          (h?.isConnected(p.tenant.id, d.id) ?? false) ||
-          (d.connected_hub !== null && d.last_seen_at !== null && new Date(d.last_seen_at).getTime() > freshAfter),
-      })),
-    };
-  });
+  app.get(
+    '/api/v1/lan/devices',
+    {
+      preHandler: reader,
+      config: {
+        openapi: {
+          summary: 'Registered devices with presence (connected to any hub process)',
+          tags,
+          auth: 'owner_or_service',
+          response: { status: 200, schema: DeviceList },
+          errors: ['forbidden'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const rows = await listDevices(ctx.db, p.tenant.id);
+      const h = hub();
+      // Presence written by whichever process holds the socket; stale after three missed heartbeats.
+      const freshAfter = Date.now() - 3 * pingMs;
+      return {
+        devices: rows.map((d) => ({
+          id: d.id,
+          role: d.role,
+          name: d.name,
+          createdAt: new Date(d.created_at).toISOString(),
+          lastSeenAt: d.last_seen_at ? new Date(d.last_seen_at).toISOString() : null,
+          connected:
+            (h?.isConnected(p.tenant.id, d.id) ?? false) ||
+            (d.connected_hub !== null &&
+              d.last_seen_at !== null &&
+              new Date(d.last_seen_at).getTime() > freshAfter),
+        })),
+      };
+    },
+  );
 
-  app.delete('/api/v1/lan/devices/:id', { preHandler: owner }, async (req, reply) => {
-    const p = principalOf(req);
-    const { id } = parseWith(IdParams, req.params);
-    const done = await ctx.db.tx((q) => revokeDevice(q, p.tenant.id, id, actorName(p)), { tenantId: p.tenant.id });
-    if (!done) throw new AppError('not_found', 'No such device.');
-    await disconnect(p.tenant.id, id, 'device revoked');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/v1/lan/devices/:id',
+    {
+      preHandler: owner,
+      config: {
+        openapi: {
+          summary: 'Revoke a device: its token stops working and its open socket closes within 5 s',
+          tags,
+          auth: 'owner',
+          params: IdParams,
+          response: { status: 204, description: 'Revoked' },
+          errors: ['not_found', 'validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { id } = parseWith(IdParams, req.params);
+      const done = await ctx.db.tx((q) => revokeDevice(q, p.tenant.id, id, actorName(p)), {
+        tenantId: p.tenant.id,
+      });
+      if (!done) throw new AppError('not_found', 'No such device.');
+      await disconnect(p.tenant.id, id, 'device revoked');
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/api/v1/lan/devices/:id/token', { preHandler: owner }, async (req, reply) => {
-    const p = principalOf(req);
-    const { id } = parseWith(IdParams, req.params);
-    const token = await ctx.db.tx((q) => rotateDeviceToken(q, p.tenant.id, id, actorName(p)), { tenantId: p.tenant.id });
-    await disconnect(p.tenant.id, id, 'token replaced');
-    return reply.code(201).send({ id, token });
-  });
+  app.post(
+    '/api/v1/lan/devices/:id/token',
+    {
+      preHandler: owner,
+      config: {
+        openapi: {
+          summary: 'Issue a new token for a device (the old one stops working; the inbox is kept)',
+          tags,
+          auth: 'owner',
+          params: IdParams,
+          response: { status: 201, schema: NewToken },
+          errors: ['not_found', 'validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { id } = parseWith(IdParams, req.params);
+      const token = await ctx.db.tx((q) => rotateDeviceToken(q, p.tenant.id, id, actorName(p)), {
+        tenantId: p.tenant.id,
+      });
+      await disconnect(p.tenant.id, id, 'token replaced');
+      return reply.code(201).send({ id, token });
+    },
+  );
 
-  app.post('/api/v1/lan/notifications', { preHandler: sender }, async (req, reply) => {
-    const p = principalOf(req);
-    if (p.role === 'device') {
-      const key = `${p.tenant.id}\u0000${p.subject}`;
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = new TokenBucket(DEVICE_POST_BURST, DEVICE_POST_PER_SECOND)));
-      if (!b.take()) {
-        throw new AppError('rate_limited', 'This device is sending notifications too fast.', {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(b.waitMs() / 1000))) },
-        });
+  app.post(
+    '/api/v1/lan/notifications',
+    {
+      preHandler: sender,
+      config: {
+        openapi: {
+          summary:
+            'Notify one device or every device of a role (an in_app outbox row); devices may call it too',
+          tags,
+          auth: 'any_token',
+          body: NotificationBody,
+          response: { status: 202, schema: Enqueued },
+          errors: ['validation_failed', 'idempotency_conflict', 'conflict', 'rate_limited', 'invalid_target'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (p.role === 'device') {
+        const key = `${p.tenant.id}\u0000${p.subject}`;
+        let b = buckets.get(key);
+        if (!b) buckets.set(key, (b = new TokenBucket(DEVICE_POST_BURST, DEVICE_POST_PER_SECOND)));
+        if (!b.take()) {
+          throw new AppError('rate_limited', 'This device is sending notifications too fast.', {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(b.waitMs() / 1000))) },
+          });
+        }
       }
-    }
-    const body = parseWith(NotificationBody, req.body);
-    const header = parseWith(IdemHeader, req.headers['idempotency-key']);
-    if (header && body.idempotencyKey && header !== body.idempotencyKey) {
-      throw new AppError('validation_failed', 'The Idempotency-Key header and body idempotencyKey differ.');
-    }
-    const target = 'device' in body.target ? body.target.device : `role:${body.target.role}`;
-    const { row, created } = await ctx.outbox.enqueue(
-      { channel: 'in_app', target, title: body.title, body: body.body, source: body.source, idempotencyKey: body.idempotencyKey },
-      { tenant: p.tenant, name: actorName(p) },
-      header,
-    );
-    return reply
-      .code(202)
-      .header('location', `/api/v1/outbox/${row.id}`)
-      .send({ id: row.id, status: row.status, reason: row.reason, created });
-  });
+      const body = parseWith(NotificationBody, req.body);
+      const header = parseWith(IdemHeader, req.headers['idempotency-key']);
+      if (header && body.idempotencyKey && header !== body.idempotencyKey) {
+        throw new AppError('validation_failed', 'The Idempotency-Key header and body idempotencyKey differ.');
+      }
+      const target = 'device' in body.target ? body.target.device : `role:${body.target.role}`;
+      const { row, created } = await ctx.outbox.enqueue(
+        {
+          channel: 'in_app',
+          target,
+          title: body.title,
+          body: body.body,
+          source: body.source,
+          idempotencyKey: body.idempotencyKey,
+        },
+        { tenant: p.tenant, name: actorName(p) },
+        header,
+      );
+      return reply
+        .code(202)
+        .header('location', `/api/v1/outbox/${row.id}`)
+        .send({ id: row.id, status: row.status, reason: row.reason, created });
+    },
+  );
 
   // Reached only by requests without an Upgrade header (upgrades go to the 'upgrade' event).
-  app.get(WS_PATH, async () => {
-    throw new AppError('upgrade_required', 'This is the LAN WebSocket; connect with a WebSocket client.');
-  });
+  app.get(
+    WS_PATH,
+    {
+      config: {
+        openapi: {
+          summary:
+            'The LAN WebSocket (device token in the Authorization header or the first message; protocol in docs/lan.md)',
+          tags,
+          auth: 'device',
+          response: { status: 101, description: 'Switching Protocols' },
+          errors: [
+            'upgrade_required',
+            'origin_not_allowed',
+            'bad_request',
+            'rate_limited',
+            'lan_unavailable',
+          ],
+        },
+      },
+    },
+    async () => {
+      throw new AppError('upgrade_required', 'This is the LAN WebSocket; connect with a WebSocket client.');
+    },
+  );
 
   async function disconnect(tenantId: string, deviceId: string, reason: string): Promise<void> {
     const h = hub();
     if (h) await h.disconnectDevice(tenantId, deviceId, reason);
-    else await ctx.db.notify('lan_control', JSON.stringify({ k: 'revoke', t: tenantId, d: deviceId, r: reason }));
+    else
+      await ctx.db.notify(
+        'lan_control',
+        JSON.stringify({ k: 'revoke', t: tenantId, d: deviceId, r: reason }),
+      );
   }
 }

@@ -43,6 +43,20 @@ for (const kind of await drivers()) {
       await app.close();
     });
 
+    it('every LAN route is described in /openapi.json', async () => {
+      const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+      const lanRoutes = app.rt.http!.collectedRoutes.filter((r) => r.url.startsWith('/api/v1/lan/'));
+      expect(lanRoutes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+        'DELETE /api/v1/lan/devices/:id',
+        'GET /api/v1/lan/devices',
+        'GET /api/v1/lan/ws',
+        'POST /api/v1/lan/devices',
+        'POST /api/v1/lan/devices/:id/token',
+        'POST /api/v1/lan/notifications',
+      ]);
+      for (const r of lanRoutes) expect(doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
+    });
+
     it('device registration refuses bad input with stable codes', async () => {
       const post = (payload: unknown, tok = app.ownerToken) => app.as(tok, { method: 'POST', url: '/api/v1/lan/devices', payload: payload as object });
       const cases: [unknown, number, string][] = [
