@@ -436,6 +436,20 @@ export class Lane {
       this.onRateLimited(row.target, result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS);
     }
     this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);
+    // OTP is online only: a code that arrives minutes later is useless and confusing, so a
+    // retryable OTP failure is a clear refusal now, never a retry later.
+    if (row.channel === 'otp_sms') {
+      return finish({
+        status: 'blocked',
+        outcome: result.outcome,
+        reason: `OTP is online only, not retried later: ${result.errorCode}: ${errorMessage}`,
+        mode,
+        request,
+        response,
+        errorCode: result.errorCode,
+        errorMessage,
+      });
+    }
     if (row.attempts >= row.max_attempts) {
       return finish({
         status: 'dead',

@@ -191,8 +191,9 @@ for (const kind of await drivers()) {
       [60605, 'blocked', {}],
       [20404, 'dead', {}],
       [20500, 'dead', { errorCode: 'provider_uncertain' }],
-      [60212, 'failed', { retryAfterS: 2 }],
-      [20429, 'failed', { retryAfterS: 3 }],
+      // Retryable for Twilio, but OTP is online only: the row is refused now, never retried later.
+      [60212, 'blocked', {}],
+      [20429, 'blocked', {}],
     ];
     // Rate-limited rows share one recipient: rate limits for two recipients at once make the
     // dispatcher pause the whole lane (an account-wide limit), which would stall the next test.

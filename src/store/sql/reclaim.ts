@@ -12,9 +12,10 @@ export async function reclaimExpiredLeases(q: Queryable, actor: string, limit = 
        ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
      ), upd AS (
        UPDATE outbox o SET
-         status = CASE WHEN o.attempts >= o.max_attempts THEN 'dead' ELSE 'failed' END,
+         -- OTP is never retried later (online only): its expired lease ends it as blocked.
+         status = CASE WHEN o.channel = 'otp_sms' THEN 'blocked' WHEN o.attempts >= o.max_attempts THEN 'dead' ELSE 'failed' END,
          reason = 'lease expired: the dispatcher stopped mid-send (delivery is at-least-once)',
-         next_attempt_at = CASE WHEN o.attempts >= o.max_attempts THEN NULL ELSE now() END,
+         next_attempt_at = CASE WHEN o.channel = 'otp_sms' OR o.attempts >= o.max_attempts THEN NULL ELSE now() END,
          lease_owner = NULL, lease_expires_at = NULL, last_error_code = 'lease_expired', updated_at = now()
        FROM stale WHERE o.id = stale.id
        RETURNING o.id, o.tenant_id, o.status, o.adapter, o.reason
