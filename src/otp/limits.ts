@@ -1,5 +1,5 @@
 import type { Env } from '../config/schema.ts';
-import type { Db, Queryable } from '../store/driver.ts';
+import type { Queryable } from '../store/driver.ts';
 
 /** One fraud limit: at most `limit` accepted starts for `key` within `windowS` seconds. */
 export interface LimitRule {
@@ -31,45 +31,42 @@ export function startRules(env: Env, k: { phone: string; ip: string; tenant: str
 }
 
 /**
- * Checks every rule and, when all pass, records the start under each key — in one transaction
- * holding an advisory lock per key (taken in sorted order, so two starts never deadlock), so
+ * Checks every rule and, when all pass, records the start under each key — inside the caller's
+ * transaction, which then holds an advisory lock per key until it commits (taken in sorted order, so two starts never deadlock), so
  * concurrent starts in any number of processes cannot both take the last slot. Only accepted
  * starts are recorded: a refused flood does not keep the owner's own phone locked out.
  *
  * For each rule the blocking event is the `limit`-th newest inside the window; the start may go
  * again once it leaves the window, which is the Retry-After.
  */
-export async function consumeStart(db: Db, rules: readonly LimitRule[], nowMs: number): Promise<LimitVerdict> {
+export async function consumeStart(q: Queryable, rules: readonly LimitRule[], nowMs: number): Promise<LimitVerdict> {
   const now = new Date(nowMs);
-  return db.tx(async (q) => {
-    const keys = [...new Set(rules.map((r) => r.key))].sort();
-    for (const key of keys) await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, $2))', [key, LOCK_SEED]);
-    const r = await q.query<{ name: string; window_s: number; blocking: Date | string | null }>(
-      `SELECT r.name, r.window_s,
+  const keys = [...new Set(rules.map((r) => r.key))].sort();
+  // One statement takes every lock, in key order; the count runs in the next statement, whose
+  // snapshot (READ COMMITTED) then includes whatever the previous holder committed.
+  await q.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, $2))) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) s', [keys, LOCK_SEED]);
+  const r = await q.query<{ name: string | null; window_s: number | null; blocking: Date | string | null }>(
+    `WITH r AS (
+       SELECT r.name, r.window_s,
          (SELECT e.created_at FROM otp_rate_events e
           WHERE e.key = r.key AND e.created_at > $2::timestamptz - make_interval(secs => r.window_s)
           ORDER BY e.created_at DESC OFFSET r.lim - 1 LIMIT 1) AS blocking
-       FROM jsonb_to_recordset($1::jsonb) AS r(name text, key text, window_s int, lim int)`,
-      [JSON.stringify(rules.map((x) => ({ name: x.name, key: x.key, window_s: x.windowS, lim: x.limit }))), now],
-    );
-    let worst: { rule: string; retryAfterS: number } | null = null;
-    for (const row of r.rows) {
-      if (row.blocking === null) continue;
-      const freeAt = new Date(row.blocking).getTime() + Number(row.window_s) * 1000;
-      const retryAfterS = Math.max(1, Math.ceil((freeAt - nowMs) / 1000));
-      if (!worst || retryAfterS > worst.retryAfterS) worst = { rule: row.name, retryAfterS };
-    }
-    if (worst) return { ok: false, ...worst };
-    await q.query('INSERT INTO otp_rate_events (key, created_at) SELECT k, $2 FROM unnest($1::text[]) AS k', [keys, now]);
-    await prune(q, now);
-    return { ok: true };
-  });
-}
-
-async function prune(q: Queryable, now: Date): Promise<void> {
-  await q.query(
-    `DELETE FROM otp_rate_events WHERE id IN (
-       SELECT id FROM otp_rate_events WHERE created_at < $1::timestamptz - make_interval(secs => $2) ORDER BY created_at LIMIT $3)`,
-    [now, DAY_S + 60, PRUNE_BATCH],
+       FROM jsonb_to_recordset($1::jsonb) AS r(name text, key text, window_s int, lim int)
+     ), ins AS (
+       INSERT INTO otp_rate_events (key, created_at)
+       SELECT k, $2 FROM unnest($3::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM r WHERE blocking IS NOT NULL)
+     ), pruned AS (
+       DELETE FROM otp_rate_events WHERE id IN (
+         SELECT id FROM otp_rate_events WHERE created_at < $2::timestamptz - make_interval(secs => $4) ORDER BY created_at LIMIT $5)
+     )
+     SELECT name, window_s, blocking FROM r WHERE blocking IS NOT NULL`,
+    [JSON.stringify(rules.map((x) => ({ name: x.name, key: x.key, window_s: x.windowS, lim: x.limit }))), now, keys, DAY_S + 60, PRUNE_BATCH],
   );
+  let worst: { rule: string; retryAfterS: number } | null = null;
+  for (const row of r.rows) {
+    const freeAt = new Date(row.blocking!).getTime() + Number(row.window_s) * 1000;
+    const retryAfterS = Math.max(1, Math.ceil((freeAt - nowMs) / 1000));
+    if (!worst || retryAfterS > worst.retryAfterS) worst = { rule: row.name!, retryAfterS };
+  }
+  return worst ? { ok: false, ...worst } : { ok: true };
 }

@@ -115,3 +115,13 @@ export async function createOtpApp(
   };
   return { app, otp, post };
 }
+
+/** A local port nothing listens on (bound, then released), for "provider unreachable". */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}

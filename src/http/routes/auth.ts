@@ -51,7 +51,7 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServi
     },
     async (req, reply) => {
       const body = parseWith(OtpStartBody, req.body);
-      const r = await otp.start({ phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT }, { ip: req.ip });
+      const r = await otp.start({ phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT }, { ip: req.ip, elapsedMs: reply.elapsedTime });
       return reply.code(202).send(r);
     },
   );
@@ -70,9 +70,9 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServi
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const body = parseWith(OtpCheckBody, req.body);
-      return otp.check(body);
+      return otp.check(body, { elapsedMs: reply.elapsedTime });
     },
   );
 

@@ -1,0 +1,37 @@
+import type { Db, Queryable, QueryResult, TxOptions } from '../store/driver.ts';
+
+/**
+ * The database as the OTP service sees it: at most `slots` statements or transactions at a time.
+ * A flood of sign-in requests then waits here, in memory, instead of taking every pooled
+ * connection (or PGlite's one connection) away from the LAN work that shares the database.
+ */
+export function withSlots(db: Db, slots: number): Db {
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (busy >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+    else busy++;
+    try {
+      // Yield to the event loop first: an embedded PGlite answers through microtasks only, so a
+      // run of OTP transactions would otherwise starve timers, sockets and every other request.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter (busy stays the same), or is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else busy--;
+    }
+  };
+  return {
+    kind: db.kind,
+    durable: db.durable,
+    query: <T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => run(() => db.query<T>(sql, params)),
+    exec: (sql: string) => run(() => db.exec(sql)),
+    tx: <T>(fn: (q: Queryable) => Promise<T>, opts?: TxOptions) => run(() => db.tx(fn, opts)),
+    listen: (channel, handler) => db.listen(channel, handler),
+    notify: (channel, payload) => db.notify(channel, payload),
+    ping: () => db.ping(),
+    close: () => db.close(),
+  };
+}
