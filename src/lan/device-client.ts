@@ -132,8 +132,9 @@ export class DeviceClient extends EventEmitter {
       case 'notification': {
         if (this.lastSeq !== null && msg.seq <= this.lastSeq) return;
         this.lastSeq = msg.seq;
-        this.emit('notification', msg as NotificationMessage);
+        // Scheduled before listeners run, so a listener that closes on the next turn closes after the ack.
         if (this.o.ack ?? true) this.scheduleAck(ws);
+        this.emit('notification', msg as NotificationMessage);
         return;
       }
       case 'error':
@@ -149,17 +150,22 @@ export class DeviceClient extends EventEmitter {
     if (this.ackTimer) return;
     this.ackTimer = setImmediate(() => {
       this.ackTimer = null;
-      if (this.lastSeq !== null && this.lastSeq > this.ackedSent && ws.readyState === WebSocket.OPEN) {
-        ws.send(JSON.stringify({ type: 'ack', seq: this.lastSeq }));
-        this.ackedSent = this.lastSeq;
-      }
+      this.sendAck(ws);
     });
   }
 
-  /** Closes the socket (and stops reconnecting); resolves when it is closed. */
+  private sendAck(ws: WebSocket): void {
+    if (this.lastSeq !== null && this.lastSeq > this.ackedSent && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ type: 'ack', seq: this.lastSeq }));
+      this.ackedSent = this.lastSeq;
+    }
+  }
+
+  /** Acks what was received, closes the socket (and stops reconnecting); resolves when it is closed. */
   close(): Promise<void> {
     this.stopped = true;
     const ws = this.ws;
+    if (ws && (this.o.ack ?? true)) this.sendAck(ws);
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
       ws.once('close', () => resolve());

@@ -254,6 +254,8 @@ export class LanHub implements LanDelivery {
       };
       conn.send(hello);
       await markConnected(this.d.db, conn.tenantId, conn.deviceId, conn.connId);
+      // Closed while registering: do not leave it marked as the device's socket.
+      if (conn.closed) return void (await markConnected(this.d.db, conn.tenantId, conn.deviceId, null, conn.connId));
       await this.d.db.notify('lan_control', JSON.stringify({ k: 'session', t: conn.tenantId, d: conn.deviceId, c: conn.connId, h: this.id }));
     } catch (err) {
       this.warn('device greeting failed', err);
@@ -262,7 +264,6 @@ export class LanHub implements LanDelivery {
   }
 
   private onMessage(conn: DeviceConnection, data: WebSocket.RawData, isBinary: boolean): void {
-    if (conn.closed) return;
     if (!conn.bucket.take()) {
       conn.overLimit++;
       if (conn.overLimit > RATE_CAPACITY) conn.close(CLOSE.rateLimited, 'rate limited');
@@ -295,7 +296,8 @@ export class LanHub implements LanDelivery {
   }
 
   private async handle(conn: DeviceConnection, msg: ClientMessage): Promise<void> {
-    if (conn.closed) return;
+    // An ack sent just before the device closed still counts.
+    if (conn.closed && msg.type !== 'ack') return;
     switch (msg.type) {
       case 'ping':
         conn.send({ type: 'pong' });
@@ -444,6 +446,7 @@ export class LanHub implements LanDelivery {
         c.ws.terminate();
         continue;
       }
+      if (c.ws.readyState !== c.ws.OPEN) continue;
       c.missedPongs++;
       c.ws.ping();
       seen.push({ tenantId: c.tenantId, deviceId: c.deviceId });

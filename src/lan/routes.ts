@@ -74,11 +74,15 @@ const Enqueued = z.object({
 const tags = ['lan'];
 
 /** Notifications a device may post over HTTP: bursts of 20, 10 per second. */
-const DEVICE_POST_BURST = 20;
-const DEVICE_POST_PER_SECOND = 10;
+export const DEVICE_POST_RATE = { burst: 20, perSecond: 10 };
 
 /** Devices, device tokens and in_app notifications. The WebSocket itself is served by ws-server.ts. */
-export function lanRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => LanHub | null): void {
+export function lanRoutes(
+  app: FastifyInstance,
+  ctx: HttpContext,
+  hub: () => LanHub | null,
+  postRate: { burst: number; perSecond: number } = DEVICE_POST_RATE,
+): void {
   const owner = requireRole(ctx.db, ['owner']);
   const reader = requireRole(ctx.db, ['owner', 'service']);
   const sender = requireRole(ctx.db, ['owner', 'service', 'device']);
@@ -229,7 +233,7 @@ export function lanRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => Lan
       if (p.role === 'device') {
         const key = `${p.tenant.id}\u0000${p.subject}`;
         let b = buckets.get(key);
-        if (!b) buckets.set(key, (b = new TokenBucket(DEVICE_POST_BURST, DEVICE_POST_PER_SECOND)));
+        if (!b) buckets.set(key, (b = new TokenBucket(postRate.burst, postRate.perSecond)));
         if (!b.take()) {
           throw new AppError('rate_limited', 'This device is sending notifications too fast.', {
             headers: { 'retry-after': String(Math.max(1, Math.ceil(b.waitMs() / 1000))) },

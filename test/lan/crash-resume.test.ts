@@ -93,8 +93,8 @@ for (const kind of await drivers()) {
       expect(device.hello).toMatchObject({ lastSeq: 0 });
       await device.close();
 
-      // One batch (one transaction), due times 6 ms apart starting 1.5 s ahead: all rows are accepted
-      // first, then dispatched in order over about 3 s, during which the server is killed.
+      // One batch (one transaction), due times 15 ms apart starting 1.5 s ahead: all rows are accepted
+      // first, then dispatched in order over about 7.5 s, during which the server is killed.
       const start = Date.now() + 1_500;
       const batch = await api(base, 'POST', '/api/v1/outbox/batch', {
         messages: Array.from({ length: N }, (_, i) => ({
@@ -103,7 +103,7 @@ for (const kind of await drivers()) {
           title: `Ticket #${i + 1}`,
           body: `Order ${i + 1}`,
           source: 'kitchen_desktop',
-          sendAt: new Date(start + i * 6).toISOString(),
+          sendAt: new Date(start + i * 15).toISOString(),
         })),
       });
       expect(batch.status).toBe(202);
@@ -115,7 +115,7 @@ for (const kind of await drivers()) {
           const r = await inAppRows(base);
           return (r.sent ?? 0) > 0 && (r.sent ?? 0) < N - 20;
         },
-        60_000,
+        90_000,
         2,
       );
       await first.kill('SIGKILL');
