@@ -22,6 +22,10 @@ export function Modal(props: {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     let closingOurselves = false;
     const handleClose = () => {
+      // 'close' is dispatched later than close() is called: when the effect re-runs on the same
+      // element (StrictMode in development does this) the cleanup's close() arrives after the
+      // dialog was opened again. An open dialog has not been closed.
+      if (dlg.open) return;
       if (closingOurselves) closingOurselves = false;
       else onClose.current();
     };
