@@ -134,6 +134,19 @@ for (const kind of await drivers()) {
       // The CLI acked everything: every row ends delivered (rows caught mid-send were re-sent after
       // their lease expired and landed in the inbox once).
       await waitFor(async () => ((await inAppRows(base)).delivered ?? 0) >= N, 30_000, 100);
+
+      // One more while it is away: the CLI takes exactly that one, acks it and exits.
+      const one = await api(base, 'POST', '/api/v1/lan/notifications', {
+        target: { device: 'kds-1' },
+        title: 'Last call',
+        body: 'Kitchen closes in 10 minutes',
+        source: 'kitchen_desktop',
+      });
+      expect(one.status).toBe(202);
+      const single = await deviceCli(ws, token, 1);
+      expect(single.code, single.stderr).toBe(0);
+      expect(single.lines).toEqual([expect.objectContaining({ seq: N + 1, id: one.json.id, title: 'Last call' })]);
+      await waitFor(async () => (await api(base, 'GET', `/api/v1/outbox/${one.json.id as string}`)).json.status === 'delivered', 10_000, 100);
     }, 300_000);
   });
 }
