@@ -18,7 +18,12 @@ const LOOSE_E164 = /^\+[1-9]\d{6,14}$/;
 export function parseOtpPhone(raw: string, testNumbers: ReadonlyMap<string, string>): OtpPhone {
   const compact = raw.replace(/[\s-]/g, '');
   if (testNumbers.has(compact)) return { e164: compact, dialCode: dialCodeOf(compact) };
-  const e164 = normalizeE164(raw.trim());
+  let e164: string;
+  try {
+    e164 = normalizeE164(raw.trim());
+  } catch {
+    throw new AppError('invalid_phone', 'phone: must be a valid E.164 number like +994501234567.', { details: { field: 'phone' } });
+  }
   return { e164, dialCode: dialCodeOf(e164) };
 }
 

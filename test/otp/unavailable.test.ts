@@ -167,7 +167,6 @@ for (const kind of await drivers()) {
 
         const p99 = percentile(latencies, 0.99);
         const baseP99 = percentile(baseline, 0.99);
-        // eslint-disable-next-line no-console -- the measured figures belong in the test log
         console.log(
           `[${kind}] otp starts: max ${Math.round(durations.at(-1)!)} ms, p50 ${Math.round(percentile(durations, 0.5))} ms; ` +
             `in_app enqueue→device during the flood: n=${latencies.length} p50 ${percentile(latencies, 0.5).toFixed(1)} ms p99 ${p99.toFixed(1)} ms; ` +
@@ -181,7 +180,6 @@ for (const kind of await drivers()) {
         fake.clearFault();
         await new Promise((r) => setTimeout(r, 600));
         expect(fake.requestCount - calls).toBe(called);
-        // eslint-disable-next-line no-console -- figures for the report
         console.log(`[${kind}] provider calls made: ${called} of 50 (the rest ran out of time before the call)`);
       });
     });
