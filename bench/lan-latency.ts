@@ -42,13 +42,17 @@ async function worker(): Promise<void> {
   process.on('message', async (m: WorkerCmd) => {
     if (m.cmd === 'bare') {
       await Promise.all(
-        Array.from({ length: m.n }, () => new Promise<void>((resolve, reject) => {
-          const ws = new WebSocket(m.url, { perMessageDeflate: false });
-          ws.on('open', () => resolve());
-          ws.on('error', reject);
-          ws.on('message', (d) => record((JSON.parse(String(d)) as { body: string }).body));
-          sockets.push(ws);
-        })),
+        Array.from(
+          { length: m.n },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const ws = new WebSocket(m.url, { perMessageDeflate: false });
+              ws.on('open', () => resolve());
+              ws.on('error', reject);
+              ws.on('message', (d) => record((JSON.parse(String(d)) as { body: string }).body));
+              sockets.push(ws);
+            }),
+        ),
       );
       process.send!({ type: 'ready', n: sockets.length });
     } else if (m.cmd === 'hub') {
@@ -118,7 +122,12 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '10'));
   const mode = arg('mode', 'broadcast') as 'broadcast' | 'unicast';
   const idleTarget = Number(arg('idle', '1000'));
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  // Memory only: a fresh process that connects `--idle` devices and does nothing else first.
+  const memoryOnly = process.argv.includes('--memory-only');
+  const adminUrl =
+    process.env.BENCH_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres';
   let driver = arg('driver', 'postgres') as 'postgres' | 'pglite';
   if (driver === 'postgres') {
     const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
@@ -131,32 +140,49 @@ async function main(): Promise<void> {
     }
   }
 
-  const child = fork(fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)), [fileURLToPath(import.meta.url), '--worker'], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)),
+    [fileURLToPath(import.meta.url), '--worker'],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const devices = new Devices(child);
   await devices.next();
 
   // ---- 1. baseline: a bare ws server broadcasting the same kind of frame to the same clients
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await new Promise((r) => wss.once('listening', r));
-  const port = (wss.address() as { port: number }).port;
-  await devices.ask({ cmd: 'bare', url: `ws://127.0.0.1:${port}`, n: devicesN });
-  const clients = [...wss.clients];
-  let seq = 0;
-  const sentBare = await steady(rate, seconds, (i) => {
-    const body = JSON.stringify({ t0: nowAbs(), n: i });
-    const targets = mode === 'broadcast' ? clients : [clients[i % clients.length]!];
-    for (const c of targets) {
-      c.send(
-        JSON.stringify({ type: 'notification', seq: ++seq, id: '00000000-0000-4000-8000-000000000000', title: `Ticket ${i}`, body, source: 'bench', target: 'role:kitchen', createdAt: new Date().toISOString() }),
-      );
-    }
-  });
-  await new Promise((r) => setTimeout(r, 1_000));
-  const bare = (await devices.ask({ cmd: 'collect' })).latencies as number[];
-  for (const c of clients) c.terminate();
-  await new Promise((r) => wss.close(r));
+  let bare: number[] = [];
+  let sentBare = 0;
+  if (!memoryOnly) {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    await new Promise((r) => wss.once('listening', r));
+    const port = (wss.address() as { port: number }).port;
+    await devices.ask({ cmd: 'bare', url: `ws://127.0.0.1:${port}`, n: devicesN });
+    const clients = [...wss.clients];
+    let seq = 0;
+    sentBare = await steady(rate, seconds, (i) => {
+      const body = JSON.stringify({ t0: nowAbs(), n: i });
+      const targets = mode === 'broadcast' ? clients : [clients[i % clients.length]!];
+      for (const c of targets) {
+        c.send(
+          JSON.stringify({
+            type: 'notification',
+            seq: ++seq,
+            id: '00000000-0000-4000-8000-000000000000',
+            title: `Ticket ${i}`,
+            body,
+            source: 'bench',
+            target: 'role:kitchen',
+            createdAt: new Date().toISOString(),
+          }),
+        );
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    bare = (await devices.ask({ cmd: 'collect' })).latencies as number[];
+    for (const c of clients) c.terminate();
+    await new Promise((r) => wss.close(r));
+  }
 
   // ---- 2. the hub, with every online adapter live and hung
   const { loadConfig } = await import('../src/config/config.ts');
@@ -167,7 +193,8 @@ async function main(): Promise<void> {
   const { createTenant } = await import('../src/store/tenants.ts');
   const { newToken, storeToken } = await import('../src/store/tokens.ts');
   const { registerDevice } = await import('../src/lan/devices.ts');
-  const { hungOnlineAdapters, LIVE_PROVIDER_ENV, PLACEHOLDER_SECRETS } = await import('../test/lan/hung-adapters.ts');
+  const { hungOnlineAdapters, LIVE_PROVIDER_ENV, PLACEHOLDER_SECRETS } =
+    await import('../test/lan/hung-adapters.ts');
 
   let dbName: string | null = null;
   let dbUrl: string | undefined;
@@ -181,7 +208,13 @@ async function main(): Promise<void> {
     u.pathname = `/${dbName}`;
     dbUrl = u.toString();
   }
-  const config = loadConfig({ ...LIVE_PROVIDER_ENV, ...PLACEHOLDER_SECRETS, LOG_LEVEL: 'error', DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: '10' });
+  const config = loadConfig({
+    ...LIVE_PROVIDER_ENV,
+    ...PLACEHOLDER_SECRETS,
+    LOG_LEVEL: 'error',
+    DATABASE_URL: dbUrl,
+    DATABASE_POOL_SIZE: '10',
+  });
   const hung = hungOnlineAdapters(config);
   const db = driver === 'postgres' ? await PostgresDb.open(dbUrl!, 10) : await PgliteDb.open({});
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
@@ -204,13 +237,27 @@ async function main(): Promise<void> {
       }
     }) as typeof db.query;
   }
-  const rt = new Runtime(config, { db, modules: [lanModule()], adapterOverrides: hung.overrides, seedDemo: false, logDestination: quiet });
+  const rt = new Runtime(config, {
+    db,
+    modules: [lanModule()],
+    adapterOverrides: hung.overrides,
+    seedDemo: false,
+    logDestination: quiet,
+  });
   await rt.init();
   const owner = newToken('owner');
   await db.tx(async (q) => {
     await createTenant(
       q,
-      { id: 'bench', name: 'Bench', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: { in_app: true, whatsapp: true, telegram: true, email: true, otp_sms: true } },
+      {
+        id: 'bench',
+        name: 'Bench',
+        country: 'AZ',
+        currency: 'AZN',
+        timezone: 'Asia/Baku',
+        locale: 'az',
+        optIns: { in_app: true, whatsapp: true, telegram: true, email: true, otp_sms: true },
+      },
       'bench',
     );
     await storeToken(q, { token: owner, tenantId: 'bench', role: 'owner', subject: 'bench-owner' });
@@ -220,11 +267,36 @@ async function main(): Promise<void> {
     const id = `kds-${String(i).padStart(4, '0')}`;
     // Devices beyond the measured ones are waiters: connected, but not targeted by role:kitchen.
     const role = i < devicesN ? 'kitchen' : 'waiter';
-    tokens.push((await db.tx((q) => registerDevice(q, { tenantId: 'bench', id, role, name: id, actor: 'bench' }))).token);
+    tokens.push(
+      (await db.tx((q) => registerDevice(q, { tenantId: 'bench', id, role, name: id, actor: 'bench' })))
+        .token,
+    );
   }
   const base = await rt.start({ port: 0, host: '127.0.0.1' });
   const wsUrl = `${base!.replace(/^http/, 'ws')}/api/v1/lan/ws`;
   const rssIdle = process.memoryUsage().rss;
+  if (memoryOnly) {
+    await devices.ask({ cmd: 'hub', url: wsUrl, tokens: tokens.slice(0, idleTarget) });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const m = process.memoryUsage();
+    const n = (rt.lanHub as unknown as { connectionCount: number }).connectionCount;
+    console.log(
+      `\nLAN hub memory — ${driver}, node ${process.version}: RSS idle ${mb(rssIdle)}; with ${n} connected devices RSS ${mb(m.rss)} ` +
+        `(heap used ${mb(m.heapUsed)}, external ${mb(m.external)}); target < 200 MB: ${m.rss < 200 * 1048576 ? 'met' : 'NOT met'}`,
+    );
+    child.send({ cmd: 'close' } satisfies WorkerCmd);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill();
+    await rt.stop();
+    await db.close();
+    if (dbName) {
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await a.end();
+    }
+    process.exit(0);
+  }
 
   // The online lanes fill with calls that never return, and keep getting more work.
   const { getTenant } = await import('../src/store/tenants.ts');
@@ -232,14 +304,32 @@ async function main(): Promise<void> {
   let onlineI = 0;
   const enqueueOnline = () =>
     Promise.all([
-      rt.outbox.enqueue({ channel: 'whatsapp', target: '+994501234567', body: `Salam ${onlineI}`, source: 'bench' }, actor),
-      rt.outbox.enqueue({ channel: 'telegram', target: '123456789', body: `Salam ${onlineI}`, source: 'bench' }, actor),
-      rt.outbox.enqueue({ channel: 'email', target: 'owner@example.az', subject: 'x', body: `Salam ${onlineI++}`, source: 'bench' }, actor),
+      rt.outbox.enqueue(
+        { channel: 'whatsapp', target: '+994501234567', body: `Salam ${onlineI}`, source: 'bench' },
+        actor,
+      ),
+      rt.outbox.enqueue(
+        { channel: 'telegram', target: '123456789', body: `Salam ${onlineI}`, source: 'bench' },
+        actor,
+      ),
+      rt.outbox.enqueue(
+        {
+          channel: 'email',
+          target: 'owner@example.az',
+          subject: 'x',
+          body: `Salam ${onlineI++}`,
+          source: 'bench',
+        },
+        actor,
+      ),
     ]);
   for (let i = 0; i < 10; i++) await enqueueOnline();
   const onlineTimer = setInterval(() => void enqueueOnline(), 200);
   const t = Date.now();
-  while (!(hung.started.whatsapp_cloud! > 0 && hung.started.telegram_bot! > 0 && hung.started.smtp! > 0) && Date.now() - t < 10_000) {
+  while (
+    !(hung.started.whatsapp_cloud! > 0 && hung.started.telegram_bot! > 0 && hung.started.smtp! > 0) &&
+    Date.now() - t < 10_000
+  ) {
     await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -259,7 +349,8 @@ async function main(): Promise<void> {
     });
   };
   const post = (i: number) => {
-    const target = mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
+    const target =
+      mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
     const body = JSON.stringify({ t0: nowAbs(), n: i });
     void fetch(`${base}/api/v1/lan/notifications`, {
       method: 'POST',
@@ -282,9 +373,21 @@ async function main(): Promise<void> {
   const hub = (await devices.ask({ cmd: 'collect' })).latencies as number[];
   const rssAfterRun = process.memoryUsage().rss;
   const hungCalls = Object.values(hung.started).reduce((a, b) => a + b, 0);
-  const sendingOnline = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel <> 'in_app' AND status = 'sending'`)).rows[0]!.n;
-  const settledOnline = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel <> 'in_app' AND status IN ('sent','delivered','mock_sent')`)).rows[0]!.n;
-  const inApp = (await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM outbox WHERE channel = 'in_app' GROUP BY status ORDER BY status`)).rows;
+  const sendingOnline = (
+    await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox WHERE channel <> 'in_app' AND status = 'sending'`,
+    )
+  ).rows[0]!.n;
+  const settledOnline = (
+    await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox WHERE channel <> 'in_app' AND status IN ('sent','delivered','mock_sent')`,
+    )
+  ).rows[0]!.n;
+  const inApp = (
+    await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM outbox WHERE channel = 'in_app' GROUP BY status ORDER BY status`,
+    )
+  ).rows;
   clearInterval(onlineTimer);
 
   // ---- 3. memory with 1,000 connected devices
@@ -299,11 +402,27 @@ async function main(): Promise<void> {
   const perMsg = mode === 'broadcast' ? devicesN : 1;
   const b = stats(bare);
   const h = stats(hub);
-  console.log(`\nLAN hub latency — ${driver}, ${devicesN} devices, ${mode}, ${rate} notifications/s for ${seconds} s (${perMsg} receipt(s) each), node ${process.version}`);
-  console.log(`online adapters: live and hung (${hungCalls} calls started, none returned; ${sendingOnline} online rows in flight, ${settledOnline} settled)`);
+  console.log(
+    `\nLAN hub latency — ${driver}, ${devicesN} devices, ${mode}, ${rate} notifications/s for ${seconds} s (${perMsg} receipt(s) each), node ${process.version}`,
+  );
+  console.log(
+    `online adapters: live and hung (${hungCalls} calls started, none returned; ${sendingOnline} online rows in flight, ${settledOnline} settled)`,
+  );
   console.table({
-    'bare ws broadcast': { receipts: b.count, expected: sentBare * perMsg, p50: ms(b.p50), p99: ms(b.p99), max: ms(b.max) },
-    'LAN hub (enqueue → receipt)': { receipts: h.count, expected: sentHub * perMsg, p50: ms(h.p50), p99: ms(h.p99), max: ms(h.max) },
+    'bare ws broadcast': {
+      receipts: b.count,
+      expected: sentBare * perMsg,
+      p50: ms(b.p50),
+      p99: ms(b.p99),
+      max: ms(b.max),
+    },
+    'LAN hub (enqueue → receipt)': {
+      receipts: h.count,
+      expected: sentHub * perMsg,
+      p50: ms(h.p50),
+      p99: ms(h.p99),
+      max: ms(h.max),
+    },
   });
   const st = Object.fromEntries(
     Object.entries(stage).map(([k, v]) => {
@@ -324,11 +443,15 @@ async function main(): Promise<void> {
       ),
     );
   }
-  console.log(`p99 ratio hub/bare: ${(h.p99 / b.p99).toFixed(2)}x (target ≤ 3x); hub p99 target < 15 ms: ${h.p99 < 15 ? 'met' : 'NOT met'}`);
+  console.log(
+    `p99 ratio hub/bare: ${(h.p99 / b.p99).toFixed(2)}x (target ≤ 3x); hub p99 target < 15 ms: ${h.p99 < 15 ? 'met' : 'NOT met'}`,
+  );
   console.log(`in_app rows: ${inApp.map((r) => `${r.status}=${r.n}`).join(' ')}`);
   console.log(
     `RSS of the hub process: idle ${mb(rssIdle)}, ${devicesN} connected ${mb(rss200)}, after the run ${mb(rssAfterRun)}` +
-      (Number.isNaN(rss1000) ? '' : `, ${connected} connected ${mb(rss1000)} (target < 200 MB: ${rss1000 < 200 * 1048576 ? 'met' : 'NOT met'})`),
+      (Number.isNaN(rss1000)
+        ? ''
+        : `, ${connected} connected ${mb(rss1000)} (target < 200 MB: ${rss1000 < 200 * 1048576 ? 'met' : 'NOT met'})`),
   );
 
   child.send({ cmd: 'close' } satisfies WorkerCmd);
