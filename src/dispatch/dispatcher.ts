@@ -36,6 +36,13 @@ export class Dispatcher {
     this.worker = o.worker ?? `dispatcher:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const { config } = o;
     const rates = parsePace(config.env.COMMS_PACE);
+    if (config.env.COMMS_PROVIDER_TIMEOUT_MS >= config.env.COMMS_LEASE_MS) {
+      // A send may then still be running when its lease expires and another dispatcher sends it too.
+      o.logger.warn(
+        { leaseMs: config.env.COMMS_LEASE_MS, timeoutMs: config.env.COMMS_PROVIDER_TIMEOUT_MS },
+        'COMMS_LEASE_MS should be well above COMMS_PROVIDER_TIMEOUT_MS',
+      );
+    }
     for (const adapter of o.registry.all()) {
       const lan = adapter.info.lanSafe;
       const live =
@@ -57,7 +64,12 @@ export class Dispatcher {
           capacity: lan
             ? config.env.COMMS_LAN_CONCURRENCY * 16
             : live
-              ? config.env.COMMS_ONLINE_CONCURRENCY
+              ? adapter.id === 'smtp'
+                ? // No more sends than pooled connections: a send queued inside nodemailer's pool
+                  // would run out the lane's timeout while still waiting, be retried, and then
+                  // go out anyway (nodemailer cannot recall it): a duplicate for nothing.
+                  Math.min(config.env.COMMS_ONLINE_CONCURRENCY, config.env.SMTP_POOL_MAX_CONNECTIONS)
+                : config.env.COMMS_ONLINE_CONCURRENCY
               : config.env.COMMS_BATCH_SIZE * 2,
           timeoutMs: lan ? 5_000 : adapter.id === 'twilio_verify' ? config.env.OTP_TIMEOUT_MS : config.env.COMMS_PROVIDER_TIMEOUT_MS,
           // Pacing is about the provider's limits: only live online sends are paced.
