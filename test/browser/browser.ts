@@ -31,7 +31,20 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than its sources (about a second with Vite). */
+/**
+ * A development React bundle (built with NODE_ENV set to something else than production, e.g. by a
+ * process started under vitest) carries React's dev-only warnings; owners never get one.
+ */
+function isDevelopmentBundle(index: string): boolean {
+  const scripts = [...readFileSync(index, 'utf8').matchAll(/src="\/(assets\/[^"]+\.js)"/g)].map((m) =>
+    join(ROOT, 'web/dist', m[1]!),
+  );
+  return scripts.some(
+    (f) => existsSync(f) && readFileSync(f, 'utf8').includes('Each child in a list should have a unique'),
+  );
+}
+
+/** Builds web/dist when it is missing, older than its sources, or a development build (about a second with Vite). */
 export function ensurePanelBuilt(): void {
   const index = join(ROOT, 'web/dist/index.html');
   const sources = Math.max(
@@ -39,7 +52,7 @@ export function ensurePanelBuilt(): void {
     newestMtime(join(ROOT, 'web/index.html')),
     newestMtime(join(ROOT, 'web/vite.config.ts')),
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  if (existsSync(index) && statSync(index).mtimeMs >= sources && !isDevelopmentBundle(index)) return;
   const r = spawnSync(
     process.execPath,
     [
