@@ -41,13 +41,13 @@ CREATE TABLE lan_inbox (
   -- no longer awaited for `delivered`. (Acked = seq <= the device's acked_seq.)
   dropped_at timestamptz,
   PRIMARY KEY (tenant_id, device_id, seq),
-  -- A row dispatched twice (lease expired mid-send) lands in each inbox once.
-  CONSTRAINT lan_inbox_once UNIQUE (tenant_id, device_id, outbox_id)
+  -- A row dispatched twice (lease expired mid-send) lands in each inbox once. Led by outbox_id, the
+  -- same index finds a row's entries (the `delivered` check).
+  CONSTRAINT lan_inbox_once UNIQUE (outbox_id, tenant_id, device_id)
   -- No foreign key to lan_devices: devices are never deleted (revocation is a flag), entries are
   -- only written for device rows the writer holds locked, and the per-row key check doubled the
   -- cost of a 200-screen broadcast.
 );
-CREATE INDEX lan_inbox_outbox ON lan_inbox (outbox_id);
 
 -- in_app rows waiting for device acks: the sweeper that finishes rows whose last ack raced the
 -- dispatcher reads only these.
