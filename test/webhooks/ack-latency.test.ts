@@ -43,7 +43,8 @@ for (const kind of await drivers()) {
           },
         },
       });
-      app = await createTestApp(kind, { env: { WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, LOG_LEVEL: 'warn' }, modules });
+      // Production defaults for the background loops (the test helpers poll 5x faster than that).
+      app = await createTestApp(kind, { env: { WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, LOG_LEVEL: 'warn', COMMS_POLL_MS: '1000' }, modules });
       await mapPhoneNumber(app.db, PHONE_ID, 'acme');
       base = await app.rt.http!.listen({ port: 0, host: '127.0.0.1' });
     });
@@ -94,7 +95,9 @@ for (const kind of await drivers()) {
       const all = [...wa, ...tg].sort((a, b) => a - b);
       const figures = {
         whatsapp: { n: sw.length, p50: percentile(sw, 0.5), p99: percentile(sw, 0.99), max: sw.at(-1) },
-        telegram: { n: st.length, p50: percentile(st, 0.5), p99: percentile(st, 0.99), max: st.at(-1) },
+        // 50 samples: a p99 would just be the maximum.
+        telegram: { n: st.length, p50: percentile(st, 0.5), p95: percentile(st, 0.95), max: st.at(-1) },
+        all: { n: all.length, p99: percentile(all, 0.99) },
       };
       console.log(`[${kind}] webhook ack ms while stalled: ${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
       expect(percentile(all, 0.99)).toBeLessThan(100);
