@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadProcessConfig, type Config } from '../config/config.ts';
+import { ConfigError, childProcessEnv, loadProcessConfig, type Config } from '../config/config.ts';
 import { Runtime, type RuntimeMode } from '../app/runtime.ts';
 import { WEB_DIST } from '../http/app.ts';
 import { computeReadiness } from '../readiness/readiness.ts';
@@ -34,6 +34,8 @@ function ensureWebBuilt(): void {
   const r = spawnSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
+    // A production bundle whatever NODE_ENV the caller runs under (vitest sets "test").
+    env: childProcessEnv({ NODE_ENV: 'production' }),
   });
   if (r.status !== 0) console.error('The owner panel build failed; the API still runs.');
 }

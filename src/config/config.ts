@@ -97,3 +97,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 export function loadProcessConfig(): Config {
   return loadConfig(process.env);
 }
+
+/** The environment for a child process this service starts (e.g. the panel build), plus `extra`. */
+export function childProcessEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
