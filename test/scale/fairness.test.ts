@@ -32,6 +32,13 @@ for (const kind of await drivers()) {
       expect(by(second)).toEqual({ flood: 9, quiet: 1 });
     });
 
+    it('one free slot goes to the tenant with nothing in flight, even behind an older flood', async () => {
+      // The flood holds rows in flight (claimed above, still sending); quiet has none now.
+      await insertDueRows(t.db, { tenant: 'quiet', n: 1, ageMs: 100 });
+      const one = await claimDue(t.db, { adapter: 'lan_hub', limit: 1, worker: 'w1', leaseMs: 30_000 });
+      expect(one.map((r) => r.tenant_id)).toEqual(['quiet']);
+    });
+
     it('a due row of another lane is never claimed, and a row not yet due waits', async () => {
       await insertDueRows(t.db, { tenant: 'quiet', n: 3, adapter: 'smtp', channel: 'email' });
       await t.db.query(`INSERT INTO outbox (id, tenant_id, channel, adapter, target, body, source, status, request_hash, send_at, next_attempt_at, max_attempts)

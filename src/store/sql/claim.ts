@@ -11,6 +11,8 @@ export type ClaimedRow = OutboxRow & { from_status: string };
  * (adapter, tenant_id, next_attempt_at) index: one index probe per tenant, however many rows each
  * has queued), then takes the oldest rows of each tenant round-robin. A tenant that floods 5,000
  * rows gets one slot per round like everybody else, so its backlog cannot starve a quiet tenant.
+ * Within a round, tenants with fewer rows already in flight on this lane go first: when a busy lane
+ * frees one slot at a time, the quiet tenant's row takes it, not the flood's next one.
  *
  * Each tenant contributes a window of about 4 x limit / tenants candidates (at least one): enough
  * that up to four dispatchers claiming at the same moment find unlocked rows past each other's,
@@ -34,12 +36,15 @@ export async function claimDue(
                  AND o.tenant_id > h.tenant_id
                ORDER BY o.tenant_id LIMIT 1)
        FROM heads h WHERE h.tenant_id IS NOT NULL
-     ), due_tenants AS (
-       SELECT tenant_id FROM heads WHERE tenant_id IS NOT NULL
+     ), in_flight AS MATERIALIZED (
+       SELECT tenant_id, count(*) AS n FROM outbox WHERE adapter = $1 AND status = 'sending' GROUP BY tenant_id
+     ), due_tenants AS MATERIALIZED (
+       SELECT h.tenant_id, coalesce(f.n, 0) AS busy FROM heads h LEFT JOIN in_flight f ON f.tenant_id = h.tenant_id
+       WHERE h.tenant_id IS NOT NULL
      ), win AS (
        SELECT greatest(1, ceil($2::int * 4.0 / greatest(count(*), 1)))::int AS n FROM due_tenants
      ), candidates AS (
-       SELECT c.id, c.next_attempt_at, row_number() OVER (PARTITION BY t.tenant_id ORDER BY c.next_attempt_at) AS rn
+       SELECT c.id, c.next_attempt_at, row_number() OVER (PARTITION BY t.tenant_id ORDER BY c.next_attempt_at) AS rn, t.busy
        FROM due_tenants t
        CROSS JOIN LATERAL (
          SELECT o.id, o.next_attempt_at FROM outbox o
@@ -52,7 +57,7 @@ export async function claimDue(
        -- planner thinks of the candidate count) until the limit is met, skipping rows other
        -- dispatchers hold.
        SELECT l.id, l.from_status
-       FROM (SELECT id, rn, next_attempt_at FROM candidates ORDER BY rn, next_attempt_at) c
+       FROM (SELECT id, rn, busy, next_attempt_at FROM candidates ORDER BY rn, busy, next_attempt_at) c
        CROSS JOIN LATERAL (
          SELECT o.id, o.status AS from_status FROM outbox o
          WHERE o.id = c.id AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
