@@ -43,7 +43,10 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<Ou
        SELECT tenant_id, 'outbox', id::text, $21, 'created', NULL, status, reason FROM ins
      ), ev AS (
        SELECT pg_notify('outbox_events', json_build_object('t', tenant_id,
-         'w', CASE WHEN status = 'ready' AND send_at <= now() THEN json_build_array(adapter) ELSE '[]'::json END,
+         -- send_at comes from the API process's clock, read after this transaction began, so it is
+         -- a little after now(): compare with the clock itself, allowing a second of skew between
+         -- hosts (an early wake-up finds nothing and costs one probe; a missed one costs a poll).
+         'w', CASE WHEN status = 'ready' AND send_at <= clock_timestamp() + interval '1 second' THEN json_build_array(adapter) ELSE '[]'::json END,
          'e', json_build_array(json_build_array(id, status)))::text) FROM ins
      )
      SELECT ins.*, (SELECT count(*) FROM ev) AS _n FROM ins`,
