@@ -59,6 +59,10 @@ export class Lane {
   private stopping = false;
   /** The last claim found nothing. */
   private idle = false;
+  /** Set by wake() and by polls: the reserved slot may try a claim. */
+  private newWork = true;
+  /** Rows in flight on this lane per tenant. */
+  private readonly busyByTenant = new Map<string, number>();
   private inFlight = 0;
   private readonly unrecorded: Finished[] = [];
   private recording: Promise<void> | null = null;
@@ -92,7 +96,14 @@ export class Lane {
     this.loop = this.run();
   }
 
+  /** New due work may exist (a NOTIFY named this lane): run a claim, the reserved slot included. */
   wake(): void {
+    this.newWork = true;
+    this.signal();
+  }
+
+  /** Something changed inside the lane (a slot freed, stopping): look again. */
+  private signal(): void {
     this.wakeFlag = true;
     this.wakeResolve?.();
   }
@@ -107,7 +118,7 @@ export class Lane {
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wake();
+    this.signal();
     await this.loop;
     const settled = () => Promise.all([...this.active]).then(() => undefined);
     await Promise.race([settled(), sleep(graceMs)]);
@@ -123,15 +134,17 @@ export class Lane {
       this.wakeFlag = false;
       return;
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(true), ms);
       this.wakeResolve = () => {
         clearTimeout(t);
-        resolve();
+        resolve(false);
       };
     });
     this.wakeResolve = null;
     this.wakeFlag = false;
+    // A poll stands in for a lost or late NOTIFY (and finds rows scheduled for later).
+    if (timedOut) this.newWork = true;
   }
 
   private async run(): Promise<void> {
@@ -140,27 +153,36 @@ export class Lane {
     // stops claiming instead of piling up sends it cannot record.
     const maxPending = this.o.capacity + config.env.COMMS_BATCH_SIZE;
     const claimChunk = Math.max(1, Math.min(Math.ceil(this.o.capacity / 4), config.env.COMMS_BATCH_SIZE));
+    // One slot of a lane of 4 or more is kept for tenants with nothing in flight here: a tenant
+    // flooding the lane gets the rest, and another tenant's message never waits for a flood's send
+    // to finish before it can start (noisy neighbour). A lone flood runs one slot short.
+    const reserve = this.o.capacity >= 4 ? 1 : 0;
     while (this.running) {
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {
         await this.waitForWake(Math.min(pause, config.env.COMMS_POLL_MS));
         continue;
       }
-      let free = Math.min(
-        this.o.capacity - this.inFlight,
-        maxPending - this.inFlight - this.unrecorded.length,
-        this.breaker.allowance(),
-        config.env.COMMS_BATCH_SIZE,
-      );
+      const room = Math.min(maxPending - this.inFlight - this.unrecorded.length, this.breaker.allowance(), config.env.COMMS_BATCH_SIZE);
+      let free = Math.min(this.o.capacity - reserve - this.inFlight, room);
+      let exclude: string[] = [];
       // Claim in chunks of a quarter of the lane (or when it is empty), not one statement per
       // freed slot: the claim costs about the same for 1 row as for 25.
       const chunk = Math.min(claimChunk, this.breaker.allowance());
-      if (free > 0 && (free >= chunk || this.inFlight + this.unrecorded.length === 0)) {
+      let claimNow = free > 0 && (free >= chunk || this.inFlight + this.unrecorded.length === 0);
+      if (!claimNow && reserve > 0 && this.newWork && this.inFlight < this.o.capacity && room > 0) {
+        // The reserved slot, tried only when new work was announced (not on every freed slot).
+        free = Math.min(this.o.capacity - this.inFlight, room);
+        exclude = [...this.busyByTenant.keys()];
+        claimNow = true;
+      }
+      if (claimNow) {
+        this.newWork = false;
         let granted = free;
         let rows: ClaimedRow[] = [];
         try {
           // After an empty claim, probe before claiming again: idle lanes poll cheaply.
-          if (this.idle && !(await anyDue(db, this.o.adapter.id))) {
+          if (this.idle && exclude.length === 0 && !(await anyDue(db, this.o.adapter.id))) {
             await this.waitForWake(config.env.COMMS_POLL_MS);
             continue;
           }
@@ -177,8 +199,9 @@ export class Lane {
             limit: free,
             worker: this.o.worker,
             leaseMs: config.env.COMMS_LEASE_MS,
+            excludeTenants: exclude,
           });
-          this.idle = rows.length === 0;
+          if (exclude.length === 0) this.idle = rows.length === 0;
           if (this.o.pace && rows.length < granted) await this.o.pace.giveBack(granted - rows.length);
         } catch (err) {
           this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'claim failed');
@@ -187,6 +210,7 @@ export class Lane {
         }
         if (rows.length > 0) {
           this.inFlight += rows.length;
+          for (const r of rows) this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
           this.track(this.processBatch(rows));
           continue;
         }
@@ -211,9 +235,9 @@ export class Lane {
       tenants = await this.loadTenants([...new Set(rows.map((r) => r.tenant_id))]);
     } catch (err) {
       // Nothing was sent; the leases expire and the rows are claimed again.
-      this.inFlight -= rows.length;
+      for (const row of rows) this.settled(row);
       this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'tenant load failed; leases will expire');
-      this.wake();
+      this.signal();
       return;
     }
     await Promise.all(
@@ -227,11 +251,11 @@ export class Lane {
           this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'processing a row failed');
           return;
         } finally {
-          this.inFlight--;
+          this.settled(row);
         }
         this.unrecorded.push({ row, completion });
         this.scheduleFlush();
-        this.wake();
+        this.signal();
       }),
     );
   }
@@ -253,6 +277,14 @@ export class Lane {
       this.flushTimer = null;
       this.recording ??= this.flush();
     }, FLUSH_LINGER_MS);
+  }
+
+  /** A row's send is over (whatever its outcome): its slot is free. */
+  private settled(row: ClaimedRow): void {
+    this.inFlight--;
+    const n = (this.busyByTenant.get(row.tenant_id) ?? 1) - 1;
+    if (n > 0) this.busyByTenant.set(row.tenant_id, n);
+    else this.busyByTenant.delete(row.tenant_id);
   }
 
   /** Resolves when every finished row has been recorded (or given up on). */

@@ -3,12 +3,16 @@ import { createServer, Socket, type Server } from 'node:net';
 /**
  * A TCP proxy in front of a fake provider that a test can cut and restore on the same port, like
  * the internet link of a restaurant going away: while cut, connections are refused and open ones
- * are reset, so the adapters see the provider as unreachable rather than slow.
+ * are reset, so the adapters see the provider as unreachable rather than slow. It can also add a
+ * network delay, as the real link to a provider has.
  */
 export class CuttableProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
+
+  /** One-way delay added to every chunk, each direction (a provider's network round trip is 2x this). */
+  latencyMs = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -33,7 +37,14 @@ export class CuttableProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      const relay = (from: Socket, to: Socket) =>
+        from.on('data', (chunk: Buffer) => {
+          // Same delay for every chunk keeps their order.
+          if (this.latencyMs > 0) setTimeout(() => to.write(chunk), this.latencyMs);
+          else to.write(chunk);
+        });
+      relay(client, upstream);
+      relay(upstream, client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

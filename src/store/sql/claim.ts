@@ -16,11 +16,12 @@ export type ClaimedRow = OutboxRow & { from_status: string };
  *
  * Each tenant contributes a window of about 4 x limit / tenants candidates (at least one): enough
  * that up to four dispatchers claiming at the same moment find unlocked rows past each other's,
- * while the rows to sort stay near 4 x limit + tenants whatever the backlog.
+ * while the rows to sort stay near 4 x limit + tenants whatever the backlog. `excludeTenants` leaves
+ * some tenants out (the lane's reserved slot is only for tenants with nothing in flight).
  */
 export async function claimDue(
   q: Queryable,
-  opts: { adapter: string; limit: number; worker: string; leaseMs: number },
+  opts: { adapter: string; limit: number; worker: string; leaseMs: number; excludeTenants?: readonly string[] },
 ): Promise<ClaimedRow[]> {
   const cols = OUTBOX_COLUMNS.split(',')
     .map((c) => `o.${c.trim()}`)
@@ -40,7 +41,7 @@ export async function claimDue(
        SELECT tenant_id, count(*) AS n FROM outbox WHERE adapter = $1 AND status = 'sending' GROUP BY tenant_id
      ), due_tenants AS MATERIALIZED (
        SELECT h.tenant_id, coalesce(f.n, 0) AS busy FROM heads h LEFT JOIN in_flight f ON f.tenant_id = h.tenant_id
-       WHERE h.tenant_id IS NOT NULL
+       WHERE h.tenant_id IS NOT NULL AND NOT (h.tenant_id = ANY($5::text[]))
      ), win AS (
        SELECT greatest(1, ceil($2::int * 4.0 / greatest(count(*), 1)))::int AS n FROM due_tenants
      ), candidates AS (
@@ -76,7 +77,7 @@ export async function claimDue(
        FROM upd
      )
      SELECT * FROM upd`,
-    [opts.adapter, opts.limit, opts.worker, opts.leaseMs],
+    [opts.adapter, opts.limit, opts.worker, opts.leaseMs, opts.excludeTenants ?? []],
   );
   return res.rows;
 }
