@@ -44,6 +44,8 @@ export interface LanHubDeps {
   redactor: Redactor;
   events?: EventBus;
   hubId?: string;
+  /** The lease owner name of this process's dispatcher (null in an API-only process). */
+  worker?: () => string | null;
 }
 
 interface PendingDelivery {
@@ -158,7 +160,14 @@ export class LanHub implements LanDelivery {
           const { devicesByOrd, entries } = await appendToInboxes(
             this.d.db,
             this.id,
-            batch.map((p, ord) => ({ ord, outboxId: p.row.id, tenantId: p.row.tenant_id, target: p.row.target })),
+            batch.map((p, ord) => ({
+              ord,
+              outboxId: p.row.id,
+              tenantId: p.row.tenant_id,
+              target: p.row.target,
+              createdAt: new Date(p.row.created_at),
+            })),
+            this.d.worker?.() ?? null,
           );
           this.pushLocal(entries, batch);
           batch.forEach((p, ord) => p.resolve({ devices: devicesByOrd.get(ord) ?? [] }));
@@ -180,7 +189,12 @@ export class LanHub implements LanDelivery {
       if (!conn || conn.tenantId !== e.tenantId) continue;
       let tail = tails.get(e.outboxId);
       if (tail === undefined) {
-        const r = rows.get(e.outboxId)!;
+        const r = rows.get(e.outboxId);
+        // An older row written ahead of its own delivery: its content is read from the inbox.
+        if (!r) {
+          void conn.drain();
+          continue;
+        }
         tail = notificationTail({
           id: r.id,
           title: r.title,

@@ -6,6 +6,7 @@ export interface InboxDelivery {
   outboxId: string;
   tenantId: string;
   target: string;
+  createdAt: Date;
 }
 
 export interface InboxEntry {
@@ -54,23 +55,42 @@ export async function appendToInboxes(
   q: Queryable,
   hubId: string,
   items: readonly InboxDelivery[],
+  /** The dispatcher worker of this process: its older in-flight in_app rows are written first. */
+  worker: string | null = null,
 ): Promise<{ devicesByOrd: Map<number, string[]>; entries: InboxEntry[] }> {
-  const r = await q.query<{ ord: number; tenant_id: string; device_id: string; seq: number | null; outbox_id: string | null }>(
-    `WITH x AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, outbox_id uuid, tenant text, target text)
+  const r = await q.query<{ ord: number | null; tenant_id: string; device_id: string; seq: number | null; outbox_id: string | null }>(
+    `WITH given AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(ord int, outbox_id uuid, tenant text, target text, created_at timestamptz)
+     ), siblings AS (
+       -- Older in_app rows this process's lane has claimed but not handed over yet (two claimed
+       -- batches can reach the hub in either order): they go first, so seqs follow enqueue order.
+       -- Their own delivery later finds the entries and adds nothing.
+       SELECT NULL::int AS ord, o.id AS outbox_id, o.tenant_id AS tenant, o.target, o.created_at
+       FROM outbox o
+       WHERE $4::text IS NOT NULL AND o.status = 'sending' AND o.lease_owner = $4 AND o.channel = 'in_app'
+         AND o.tenant_id IN (SELECT tenant FROM given) AND o.created_at < (SELECT max(created_at) FROM given)
+         AND o.id <> ALL($3::uuid[])
+     ), x AS (
+       SELECT u.*, row_number() OVER (ORDER BY u.created_at, coalesce(u.ord, -1), u.outbox_id) AS pos
+       FROM (SELECT * FROM given UNION ALL SELECT * FROM siblings) u
      ), targets AS (
        -- FOR UPDATE returns the newest version of each device row: last_seq is current under the lock.
-       SELECT x.ord, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq
+       SELECT x.ord, x.pos, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq
        FROM x JOIN lan_devices d ON d.tenant_id = x.tenant AND d.revoked_at IS NULL
          AND (d.id = x.target OR (x.target LIKE 'role:%' AND d.role = substr(x.target, 6)))
        ORDER BY d.tenant_id, d.id
        FOR UPDATE OF d
+     ), existing AS MATERIALIZED (
+       -- One lookup per row by outbox_id (the lan_inbox_once index), never a scan of a device's inbox.
+       SELECT e.* FROM x CROSS JOIN LATERAL (
+         SELECT i.outbox_id, i.tenant_id, i.device_id FROM lan_inbox i WHERE i.outbox_id = x.outbox_id OFFSET 0
+       ) e -- OFFSET 0 keeps the planner from turning this into a hash join over the whole inbox
      ), numbered AS (
-       SELECT t.*, row_number() OVER (PARTITION BY t.tenant_id, t.device_id ORDER BY t.ord) AS n,
+       SELECT t.*, row_number() OVER (PARTITION BY t.tenant_id, t.device_id ORDER BY t.pos) AS n,
               count(*) OVER (PARTITION BY t.tenant_id, t.device_id) AS cnt
        FROM targets t
-       WHERE NOT EXISTS (SELECT 1 FROM lan_inbox i
-                         WHERE i.tenant_id = t.tenant_id AND i.device_id = t.device_id AND i.outbox_id = t.outbox_id)
+       WHERE NOT EXISTS (SELECT 1 FROM existing e
+                         WHERE e.outbox_id = t.outbox_id AND e.tenant_id = t.tenant_id AND e.device_id = t.device_id)
      ), bump AS (
        UPDATE lan_devices d SET last_seq = d.last_seq + c.cnt
        FROM (SELECT DISTINCT tenant_id, device_id, cnt FROM numbered) c
@@ -87,12 +107,19 @@ export async function appendToInboxes(
                 'e', json_agg(json_build_array(tenant_id, device_id, seq)))::text)
        FROM chunks GROUP BY chunk
      )
-     SELECT t.ord, t.tenant_id, t.device_id, NULL::bigint AS seq, NULL::text AS outbox_id FROM targets t
+     SELECT t.ord, t.tenant_id, t.device_id, NULL::bigint AS seq, NULL::text AS outbox_id FROM targets t WHERE t.ord IS NOT NULL
      UNION ALL
      SELECT NULL, ins.tenant_id, ins.device_id, ins.seq, ins.outbox_id::text FROM ins
      UNION ALL
      SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT count(*) AS n FROM notes) w WHERE w.n < 0`,
-    [JSON.stringify(items.map((i) => ({ ord: i.ord, outbox_id: i.outboxId, tenant: i.tenantId, target: i.target }))), hubId],
+    [
+      JSON.stringify(
+        items.map((i) => ({ ord: i.ord, outbox_id: i.outboxId, tenant: i.tenantId, target: i.target, created_at: i.createdAt.toISOString() })),
+      ),
+      hubId,
+      items.map((i) => i.outboxId),
+      worker,
+    ],
   );
   const devicesByOrd = new Map<number, string[]>();
   const entries: InboxEntry[] = [];
@@ -151,8 +178,12 @@ export async function recordAcks(q: Queryable, ranges: readonly AckRange[]): Pro
        ON CONFLICT (tenant_id, device_id) DO UPDATE
          SET acked_seq = greatest(lan_device_acks.acked_seq, EXCLUDED.acked_seq), updated_at = EXCLUDED.updated_at
      )
-     SELECT DISTINCT i.outbox_id::text AS outbox_id
-     FROM a JOIN lan_inbox i ON i.tenant_id = a.tenant_id AND i.device_id = a.device_id AND i.seq > a.from_seq AND i.seq <= a.to_seq`,
+     -- LATERAL: one primary-key range read per device, whatever the planner guesses about $1.
+     SELECT DISTINCT l.outbox_id::text AS outbox_id
+     FROM a CROSS JOIN LATERAL (
+       SELECT i.outbox_id FROM lan_inbox i
+       WHERE i.tenant_id = a.tenant_id AND i.device_id = a.device_id AND i.seq > a.from_seq AND i.seq <= a.to_seq
+     ) l`,
     [JSON.stringify(ranges.map((a) => ({ tenant_id: a.tenantId, device_id: a.deviceId, from_seq: a.from, to_seq: a.to })))],
   );
   return r.rows.map((x) => x.outbox_id);

@@ -31,6 +31,7 @@ export function lanModule(opts: { devicePostRate?: { burst: number; perSecond: n
         logger: runtime.logger.child({ component: 'lan' }),
         redactor: runtime.redactor,
         events: runtime.events,
+        worker: () => runtime.dispatcher?.worker ?? null,
       });
       await hub.start();
       runtime.lanHub = hub;

@@ -53,8 +53,11 @@ for (const kind of await drivers()) {
         await device.waitForCount(i + 1, 5_000);
         latencies.push(performance.now() - t0);
       }
-      const sending = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel <> 'in_app' AND status = 'sending'`);
-      expect(Number(sending.rows[0]!.n)).toBeGreaterThanOrEqual(12);
+      // Every online lane still has calls in flight that never came back.
+      const inFlight = await app.db.query<{ adapter: string }>(
+        `SELECT DISTINCT adapter FROM outbox WHERE channel <> 'in_app' AND status = 'sending' ORDER BY adapter`,
+      );
+      expect(inFlight.rows.map((r) => r.adapter)).toEqual(['smtp', 'telegram_bot', 'whatsapp_cloud']);
       // Far below the 10 s an online call hangs (typical values are a few milliseconds; the bound is
       // generous for a loaded 2-core box).
       expect(Math.max(...latencies)).toBeLessThan(2_000);
