@@ -77,6 +77,8 @@ export function liveEnv(fakes: Fakes, databaseUrl: string, extra: Record<string,
 export interface Tenant {
   id: string;
   token: string;
+  /** LAN device id → device token. */
+  devices: Map<string, string>;
 }
 
 export class Stack {
@@ -179,11 +181,13 @@ export class Stack {
       body: { optIns: { whatsapp: true, telegram: true, email: true, in_app: true } },
     });
     if (policy.status !== 200) throw new Error(`policy ${id}: ${policy.status} ${JSON.stringify(policy.json)}`);
+    const tokens = new Map<string, string>();
     for (const d of devices) {
       const r = await this.request('/api/v1/lan/devices', { token, body: { id: d.id, role: d.role, name: `${d.role} ${d.id}` } });
       if (r.status !== 201) throw new Error(`device ${d.id}: ${r.status} ${JSON.stringify(r.json)}`);
+      tokens.set(d.id, r.json.token as string);
     }
-    return { id, token };
+    return { id, token, devices: tokens };
   }
 
   /** Checks everything the processes printed for secret values (the canary sweep of this file fails on any). */
