@@ -5,7 +5,12 @@ import type { Db, Queryable, QueryResult, TxOptions } from '../store/driver.ts';
  * A flood of sign-in requests then waits here, in memory, instead of taking every pooled
  * connection (or PGlite's one connection) away from the LAN work that shares the database.
  */
-export function withSlots(db: Db, slots: number): Db {
+export type SlottedDb = Db & {
+  /** Several transactions under one slot: a request that got in finishes before the next begins. */
+  holding<T>(fn: (raw: Db) => Promise<T>): Promise<T>;
+};
+
+export function withSlots(db: Db, slots: number): SlottedDb {
   let busy = 0;
   const waiting: (() => void)[] = [];
   const run = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -31,7 +36,9 @@ export function withSlots(db: Db, slots: number): Db {
     tx: <T>(fn: (q: Queryable) => Promise<T>, opts?: TxOptions) => run(() => db.tx(fn, opts)),
     listen: (channel, handler) => db.listen(channel, handler),
     notify: (channel, payload) => db.notify(channel, payload),
+    publish: (channel, payload) => db.publish(channel, payload),
     ping: () => db.ping(),
     close: () => db.close(),
+    holding: <T>(fn: (raw: Db) => Promise<T>) => run(() => fn(db)),
   };
 }

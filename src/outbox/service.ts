@@ -211,7 +211,7 @@ export class OutboxService {
           tenantId,
           id,
         ]),
-      { tenantId },
+      { tenantId, readOnly: true },
     );
     return r.rows[0] ?? null;
   }
@@ -225,7 +225,7 @@ export class OutboxService {
            FROM outbox_attempts WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY id`,
           [tenantId, id],
         ),
-      { tenantId },
+      { tenantId, readOnly: true },
     );
     return r.rows;
   }
@@ -238,7 +238,7 @@ export class OutboxService {
            FROM audit_events WHERE tenant_id = $1 AND entity = 'outbox' AND entity_id = $2 ORDER BY id`,
           [tenantId, id],
         ),
-      { tenantId },
+      { tenantId, readOnly: true },
     );
     return r.rows;
   }
@@ -284,7 +284,7 @@ export class OutboxService {
             f.limit + 1,
           ],
         ),
-      { tenantId },
+      { tenantId, readOnly: true },
     );
     const items = r.rows.slice(0, f.limit);
     const last = items[items.length - 1];

@@ -45,7 +45,7 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   const { config, db } = ctx;
   // Tenant-scoped reads run under row-level security like every request path.
   const scoped = <T>(sql: string, params: unknown[]) =>
-    db.tx((q) => q.query<T>(sql, params), { tenantId: tenant.id });
+    db.tx((q) => q.query<T>(sql, params), { tenantId: tenant.id, readOnly: true });
   const counts = await scoped<{ total: number; lan: number; otp_waiting: number; unaudited: number }>(
     `SELECT count(*)::int AS total,
             count(*) FILTER (WHERE channel = 'in_app')::int AS lan,

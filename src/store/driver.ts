@@ -11,6 +11,12 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Announces a change on a LISTEN channel once the work is committed: inside a transaction it
+   * waits for COMMIT (and is dropped on rollback); outside one it goes at once. Never NOTIFY in SQL
+   * on hot paths: it serialises commits (see store/publisher.ts).
+   */
+  publish(channel: string, payload: string): void;
 }
 
 export interface TxOptions {
@@ -19,6 +25,8 @@ export interface TxOptions {
    * row-level security lets it see and write only that tenant's rows.
    */
   tenantId?: string;
+  /** Reads only: no transaction id is assigned and nothing is flushed at commit. */
+  readOnly?: boolean;
 }
 
 // Tenant ids are validated by the tenants table CHECK; re-checked here because the id is spliced

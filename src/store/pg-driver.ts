@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { Publisher } from './publisher.ts';
 import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
 import { AppError } from '../core/errors.ts';
 
@@ -33,6 +34,23 @@ export class PostgresDb implements Db {
   readonly durable = true;
   private listener: pg.Client | null = null;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private readonly publisher = new Publisher(
+    (channel, payload) => this.deliver(channel, payload),
+    async (notices) => {
+      if (notices.length === 0) return;
+      const sql = `SELECT ${notices.map((_, i) => `pg_notify($${i * 2 + 1}, $${i * 2 + 2})`).join(', ')}`;
+      await this.pool.query(sql, notices.flat());
+    },
+  );
+
+  private deliver(channel: string, payload: string): void {
+    const hs = this.handlers.get(channel);
+    if (hs) for (const h of [...hs]) queueMicrotask(() => h(payload));
+  }
+
+  publish(channel: string, payload: string): void {
+    this.publisher.publish(channel, payload);
+  }
   private closed = false;
 
   constructor(
@@ -88,9 +106,22 @@ export class PostgresDb implements Db {
     let xid: string | null = null;
     let committing = false;
     let out: T | undefined;
+    const published: [string, string][] = [];
     try {
-      await client.query(opts.tenantId ? `BEGIN; ${tenantPreamble(opts.tenantId)}` : 'BEGIN');
+      // One round trip opens the transaction, scopes it to the tenant and, for a writing
+      // transaction, takes its id now (it would be assigned at the first write anyway) so a COMMIT
+      // whose answer is lost can be looked up afterwards.
+      const begin = [opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN', ...(opts.tenantId ? [tenantPreamble(opts.tenantId)] : [])];
+      if (!opts.readOnly) begin.push('SELECT pg_current_xact_id()::text AS x');
+      const opened = await client.query(begin.join('; '));
+      if (!opts.readOnly) {
+        const results = (Array.isArray(opened) ? opened : [opened]) as { rows: { x?: string }[] }[];
+        xid = results[results.length - 1]?.rows[0]?.x ?? null;
+      }
       const q: Queryable = {
+        publish: (channel: string, payload: string) => {
+          published.push([channel, payload]);
+        },
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await client.query(sql, params as unknown[]);
           return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
@@ -100,10 +131,9 @@ export class PostgresDb implements Db {
         },
       };
       out = await fn(q);
-      // The transaction id, so a COMMIT whose answer is lost can be looked up afterwards.
-      xid = (await client.query<{ x: string | null }>('SELECT pg_current_xact_id_if_assigned()::text AS x')).rows[0]?.x ?? null;
       committing = true;
       await client.query('COMMIT');
+      for (const [c, p] of published) this.publish(c, p);
       return out;
     } catch (err) {
       broken = isUnavailable(err);
@@ -114,7 +144,10 @@ export class PostgresDb implements Db {
         client.release(true);
         released = true;
         const outcome = await this.commitOutcome(xid);
-        if (outcome === 'committed') return out!;
+        if (outcome === 'committed') {
+          for (const [c, p] of published) this.publish(c, p);
+          return out!;
+        }
         if (outcome === 'unknown') {
           throw new AppError(
             'store_unavailable',
@@ -165,7 +198,8 @@ export class PostgresDb implements Db {
     });
     c.on('notification', (msg) => {
       const hs = this.handlers.get(msg.channel);
-      if (hs) for (const h of hs) h(msg.payload ?? '');
+      if (!hs) return;
+      for (const payload of this.publisher.unwrap(msg.payload ?? '')) for (const h of hs) h(payload);
     });
     await c.connect();
     this.listener = c;

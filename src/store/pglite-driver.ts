@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { Publisher } from './publisher.ts';
 import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
 
 /**
@@ -9,7 +10,19 @@ import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptio
 export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   readonly durable = false;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  // One process owns an embedded store: publishing is local delivery, no NOTIFY needed.
+  private readonly publisher = new Publisher((channel, payload) => this.deliver(channel, payload), null);
   private constructor(private readonly pg: PGlite) {}
+
+  private deliver(channel: string, payload: string): void {
+    const hs = this.handlers.get(channel);
+    if (hs) for (const h of [...hs]) queueMicrotask(() => h(payload));
+  }
+
+  publish(channel: string, payload: string): void {
+    this.publisher.publish(channel, payload);
+  }
 
   static async open(opts: { dataDir?: string; loadDataDir?: Blob | File }): Promise<PgliteDb> {
     const pg = await PGlite.create(opts.dataDir ?? 'memory://', {
@@ -28,8 +41,12 @@ export class PgliteDb implements Db {
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    return this.pg.transaction(async (t) => {
+    const published: [string, string][] = [];
+    const out = await this.pg.transaction(async (t) => {
       const q: Queryable = {
+        publish: (channel: string, payload: string) => {
+          published.push([channel, payload]);
+        },
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await t.query<R>(sql, params as unknown[]);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
@@ -38,13 +55,27 @@ export class PgliteDb implements Db {
           await t.exec(sql);
         },
       };
+      if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
       if (opts.tenantId) await t.exec(tenantPreamble(opts.tenantId));
       return fn(q);
     });
+    for (const [c, p] of published) this.publish(c, p);
+    return out;
   }
 
   async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
-    return this.pg.listen(channel, handler);
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    set.add(handler);
+    // SQL-side pg_notify (not on hot paths) still reaches listeners through PGlite's own LISTEN.
+    const off = await this.pg.listen(channel, handler);
+    return async () => {
+      set.delete(handler);
+      await off();
+    };
   }
 
   async notify(channel: string, payload: string): Promise<void> {

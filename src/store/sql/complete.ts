@@ -1,5 +1,5 @@
 import type { Queryable } from '../driver.ts';
-import { notifyAggregated } from './notify.ts';
+import { publishChanges } from './notify.ts';
 
 export interface Completion {
   id: string;
@@ -47,7 +47,7 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
       duration_ms: Math.max(0, c.finishedAt.getTime() - c.startedAt.getTime()),
     })),
   );
-  const res = await q.query<{ id: string }>(
+  const res = await q.query<{ id: string; tenant_id: string; status: string; adapter: string }>(
     `WITH r AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, reason text, mode text,
          next_attempt_at timestamptz, provider_message_id text, error_code text, error_message text, attempt int,
@@ -71,11 +71,10 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
          jsonb_strip_nulls(jsonb_build_object('attempt', r.attempt, 'outcome', r.outcome, 'mode', r.mode,
            'errorCode', r.error_code, 'providerMessageId', r.provider_message_id))
        FROM r JOIN upd ON upd.id = r.id
-     ), ev AS (
-       ${notifyAggregated('upd', 'false')}
      )
-     SELECT upd.id::text AS id, (SELECT count(*) FROM ev) AS _n FROM upd`,
+     SELECT upd.id::text AS id, upd.tenant_id, upd.status, upd.adapter FROM upd`,
     [payload, worker],
   );
+  publishChanges(q, res.rows);
   return new Set(res.rows.map((r) => r.id));
 }

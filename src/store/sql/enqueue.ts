@@ -1,5 +1,6 @@
 import type { Queryable } from '../driver.ts';
 import { OUTBOX_COLUMNS, type OutboxRow } from '../rows.ts';
+import { publishChanges } from './notify.ts';
 
 export interface NewOutboxRow {
   id: string;
@@ -41,15 +42,11 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<Ou
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason)
        SELECT tenant_id, 'outbox', id::text, $21, 'created', NULL, status, reason FROM ins
-     ), ev AS (
-       SELECT pg_notify('outbox_events', json_build_object('t', tenant_id,
-         -- send_at comes from the API process's clock, read after this transaction began, so it is
-         -- a little after now(): compare with the clock itself, allowing a second of skew between
-         -- hosts (an early wake-up finds nothing and costs one probe; a missed one costs a poll).
-         'w', CASE WHEN status = 'ready' AND send_at <= clock_timestamp() + interval '1 second' THEN json_build_array(adapter) ELSE '[]'::json END,
-         'e', json_build_array(json_build_array(id, status)))::text) FROM ins
      )
-     SELECT ins.*, (SELECT count(*) FROM ev) AS _n FROM ins`,
+     -- send_at comes from the API process's clock, read after this transaction began, so it is a
+     -- little after now(): compare with the clock itself, allowing a second of skew between hosts
+     -- (an early wake-up finds nothing and costs one probe; a missed one costs a poll).
+     SELECT ins.*, (status = 'ready' AND send_at <= clock_timestamp() + interval '1 second') AS _due FROM ins`,
     [
       r.id,
       r.tenantId,
@@ -74,5 +71,8 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<Ou
       r.actor,
     ],
   );
-  return res.rows[0] ?? null;
+  const row = res.rows[0];
+  if (!row) return null;
+  publishChanges(q, [{ ...row, due: (row as OutboxRow & { _due?: boolean })._due === true }]);
+  return row;
 }

@@ -1,17 +1,36 @@
+import type { Queryable } from '../driver.ts';
+
 /**
- * Change notifications. NOTIFY serialises committing transactions on a global queue lock, so each
- * statement sends one notification per tenant per 100 rows instead of one per row. Payload:
- * {"t": tenant, "w": [adapters with rows due now], "e": [[id, status], ...]} (kept under NOTIFY's
- * 8000-byte limit by the chunking). Dispatchers wake lanes from "w"; the event bus fans "e" out.
+ * Outbox change notices, published after commit (see store/publisher.ts). Payload:
+ * {"t": tenant, "w": [adapters with rows due now], "e": [[id, status], ...]}, one per tenant and up
+ * to 100 rows. Dispatchers wake lanes from "w"; the event bus fans "e" out to the owner panel.
  */
 export const EVENTS_CHANNEL = 'outbox_events';
+const ROWS_PER_NOTICE = 100;
 
-export function notifyAggregated(cte: string, wakeWhen: string): string {
-  return `SELECT pg_notify('${EVENTS_CHANNEL}', json_build_object('t', tenant_id,
-           'w', coalesce(json_agg(DISTINCT adapter) FILTER (WHERE ${wakeWhen}), '[]'::json),
-           'e', json_agg(json_build_array(id, status)))::text)
-         FROM (SELECT *, (row_number() OVER (PARTITION BY tenant_id)) / 100 AS chunk FROM ${cte}) x
-         GROUP BY tenant_id, chunk`;
+export interface ChangedRow {
+  tenant_id: string;
+  id: string;
+  status: string;
+  adapter: string;
+  /** The row is ready and due now: wake its lane. */
+  due?: boolean;
+}
+
+export function publishChanges(q: Queryable, rows: readonly ChangedRow[]): void {
+  const byTenant = new Map<string, ChangedRow[]>();
+  for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r]);
+  for (const [t, list] of byTenant) {
+    for (let i = 0; i < list.length; i += ROWS_PER_NOTICE) {
+      const chunk = list.slice(i, i + ROWS_PER_NOTICE);
+      const notice: ChangeNotice = {
+        t,
+        w: [...new Set(chunk.filter((r) => r.due).map((r) => r.adapter))],
+        e: chunk.map((r) => [String(r.id), r.status]),
+      };
+      q.publish(EVENTS_CHANNEL, JSON.stringify(notice));
+    }
+  }
 }
 
 export interface ChangeNotice {

@@ -1,12 +1,12 @@
 import type { Queryable } from '../driver.ts';
-import { notifyAggregated } from './notify.ts';
+import { publishChanges } from './notify.ts';
 
 /**
  * Rows whose lease ran out (their dispatcher died or hung) become claimable again: `failed` and due
  * now, or `dead` when the attempts are used up. At-least-once: the send may have happened.
  */
 export async function reclaimExpiredLeases(q: Queryable, actor: string, limit = 500): Promise<number> {
-  const res = await q.query<{ id: string }>(
+  const res = await q.query<{ id: string; tenant_id: string; status: string; adapter: string; due: boolean }>(
     `WITH stale AS (
        SELECT id FROM outbox WHERE status = 'sending' AND lease_expires_at < now()
        ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -22,11 +22,10 @@ export async function reclaimExpiredLeases(q: Queryable, actor: string, limit = 
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason)
        SELECT tenant_id, 'outbox', id::text, $1, 'lease_expired', 'sending', status, reason FROM upd
-     ), ev AS (
-       ${notifyAggregated('upd', "status = 'failed'")}
      )
-     SELECT id::text AS id, (SELECT count(*) FROM ev) AS _n FROM upd`,
+     SELECT id::text AS id, tenant_id, status, adapter, status = 'failed' AS due FROM upd`,
     [actor, limit],
   );
+  publishChanges(q, res.rows);
   return res.rows.length;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../driver.ts';
-import { notifyAggregated } from './notify.ts';
+import { publishChanges } from './notify.ts';
 import { assertTransition, type Status } from '../../core/status.ts';
 import { OUTBOX_COLUMNS, type OutboxRow } from '../rows.ts';
 
@@ -36,10 +36,8 @@ export async function transitionRow(q: Queryable, t: TransitionInput): Promise<O
      ), aud AS (
        INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail)
        SELECT tenant_id, 'outbox', id::text, $6, $15, $3, status, reason, $16::jsonb FROM upd
-     ), ev AS (
-       ${notifyAggregated('upd', "status = 'ready'")}
      )
-     SELECT upd.*, (SELECT count(*) FROM ev) AS _n FROM upd`,
+     SELECT upd.* FROM upd`,
     [
       t.tenantId,
       t.id,
@@ -59,5 +57,8 @@ export async function transitionRow(q: Queryable, t: TransitionInput): Promise<O
       t.detail === undefined ? null : JSON.stringify(t.detail),
     ],
   );
-  return res.rows[0] ?? null;
+  const row = res.rows[0];
+  if (!row) return null;
+  publishChanges(q, [{ ...row, due: row.status === 'ready' }]);
+  return row;
 }
