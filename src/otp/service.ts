@@ -16,14 +16,21 @@ import { appendAudit } from '../store/sql/audit.ts';
 import { getTenant } from '../store/tenants.ts';
 import type { Principal } from '../store/tokens.ts';
 import { clientIpKey } from './client-key.ts';
-import { withSlots } from './db-slots.ts';
+import { withSlots, type SlottedDb } from './db-slots.ts';
+import { FinishBatcher } from './finish-batch.ts';
 import { consumeStart, startRules } from './limits.ts';
 import { ProviderMimic, type ProviderFailure } from './mimic.ts';
 import { finishOtpRow, insertBlockedOtpRow, insertClaimedOtpRow, type OtpRowInput } from './otp-row.ts';
 import { findOwnerByPhone } from './owners.ts';
 import { allowedDestination, parseOtpPhone } from './phone.ts';
 import { issueSession, revokeSession, type Session } from './sessions.ts';
-import { getVerification, recordVerification, reserveCheck, settleVerification, type VerificationRow } from './verifications.ts';
+import {
+  getVerification,
+  recordVerification,
+  reserveCheck,
+  settleVerification,
+  type VerificationRow,
+} from './verifications.ts';
 
 export interface OtpServiceDeps {
   db: Db;
@@ -78,7 +85,8 @@ export class OtpService {
   private readonly checkMimic: ProviderMimic;
   private readonly twilio: TwilioVerifyClient | null;
   private readonly firebase: FirebaseTokenVerifier | null;
-  private readonly db: Db;
+  private readonly db: SlottedDb;
+  private readonly finisher: FinishBatcher;
 
   constructor(
     private readonly d: OtpServiceDeps,
@@ -86,6 +94,7 @@ export class OtpService {
   ) {
     this.now = o.now ?? Date.now;
     this.db = withSlots(d.db, DB_SLOTS);
+    this.finisher = new FinishBatcher(this.db, this.worker);
     this.sleep = o.sleep ?? realSleep;
     this.startMimic = new ProviderMimic(this.now);
     this.checkMimic = new ProviderMimic(this.now);
@@ -125,7 +134,11 @@ export class OtpService {
     return this.answerInTime(t0, 'start', this.startWork(input, req, t0));
   }
 
-  private async startWork(input: StartInput, req: RequestInfo, t0: number): Promise<{ verificationId: string; status: 'pending' }> {
+  private async startWork(
+    input: StartInput,
+    req: RequestInfo,
+    t0: number,
+  ): Promise<{ verificationId: string; status: 'pending' }> {
     const phone = parseOtpPhone(input.phone, this.testNumbers);
     const ip = clientIpKey(req.ip);
     const testCode = this.testNumbers.get(phone.e164);
@@ -134,19 +147,50 @@ export class OtpService {
     const vid = randomUUID();
     const outboxId = randomUUID();
     const nowMs = this.now();
-    // One transaction: the tenant, who the phone belongs to, the row that follows from it, and last
-    // the limits (their locks are held only for the commit). A refused start rolls it all back.
-    const { tenant, rowInput, refusal, plan } = await this.db.tx(
-      async (q) => {
-        const tenant = await getTenant(q, input.tenant);
-        if (!tenant) throw new AppError('not_found', `No tenant "${input.tenant}".`);
-        if (!allowedDestination(phone.e164, tenant.otp_allowed_prefixes)) {
-          throw new AppError('destination_not_allowed', `OTP can be sent only to numbers starting with ${tenant.otp_allowed_prefixes.join(', ')} for this tenant.`);
-        }
-        const rowInput: OtpRowInput = { id: outboxId, tenantId: tenant.id, adapter: 'twilio_verify', phone: phone.e164, locale: tenant.locale, nowMs, ttlS: this.env.OTP_TTL_S, reason: '', actor: ACTOR };
-        const refusal = this.gateRefusal(tenant);
-        const owner = await findOwnerByPhone(q, tenant.id, phone.e164);
-        const plan = await (async () => {
+    // Both transactions under one database slot: a request that got in finishes its writes before
+    // the next begins, so under a flood the first requests reach the provider in time.
+    const started = await this.db.holding(async (raw) => {
+      // First the tenant, its allow-list and the limits: a short transaction, the only part that is
+      // serialised (per key) across requests and processes. Refused here, nothing else is written.
+      const { tenant, verdict } = await raw.tx(
+        async (q) => {
+          const tenant = await getTenant(q, input.tenant);
+          if (!tenant) throw new AppError('not_found', `No tenant "${input.tenant}".`);
+          if (!allowedDestination(phone.e164, tenant.otp_allowed_prefixes)) {
+            throw new AppError(
+              'destination_not_allowed',
+              `OTP can be sent only to numbers starting with ${tenant.otp_allowed_prefixes.join(', ')} for this tenant.`,
+            );
+          }
+          // The limit locks are held until the commit; an asynchronous commit (no WAL flush wait) keeps
+          // that short. A crash may forget the last fraction of a second of counted starts, no more.
+          await q.query('SET LOCAL synchronous_commit = off');
+          const verdict = await consumeStart(
+            q,
+            startRules(this.env, { phone: phone.e164, ip, tenant: tenant.id, dialCode: phone.dialCode }),
+            nowMs,
+          );
+          return { tenant, verdict };
+        },
+        { tenantId: input.tenant },
+      );
+      if (!verdict.ok) return { limited: true as const, verdict };
+      // Then, in one transaction, who the phone belongs to and the row that follows from it.
+      const rowInput: OtpRowInput = {
+        id: outboxId,
+        tenantId: tenant.id,
+        adapter: 'twilio_verify',
+        phone: phone.e164,
+        locale: tenant.locale,
+        nowMs,
+        ttlS: this.env.OTP_TTL_S,
+        reason: '',
+        actor: ACTOR,
+      };
+      const refusal = this.gateRefusal(tenant);
+      const plan = await raw.tx(
+        async (q) => {
+          const owner = await findOwnerByPhone(q, tenant.id, phone.e164);
           if (testCode !== undefined && owner) {
             await this.writeTestNumberStart(q, rowInput, vid, owner.owner_id, ip);
             return { kind: 'test_number' as const };
@@ -156,38 +200,74 @@ export class OtpService {
             return { kind: 'refused' as const };
           }
           if (!owner) {
-            await insertBlockedOtpRow(q, { ...rowInput, reason: 'not an owner phone of this tenant: no SMS was sent (the caller got the same answer as an owner)' });
-            if (decoy.outcome.ok) await recordVerification(q, this.newVerification(rowInput, { vid, ownerId: null, method: 'decoy', providerSid: null, ip }));
+            await insertBlockedOtpRow(q, {
+              ...rowInput,
+              reason:
+                'not an owner phone of this tenant: no SMS was sent (the caller got the same answer as an owner)',
+            });
+            if (decoy.outcome.ok)
+              await recordVerification(
+                q,
+                this.newVerification(rowInput, {
+                  vid,
+                  ownerId: null,
+                  method: 'decoy',
+                  providerSid: null,
+                  ip,
+                }),
+              );
             return { kind: 'decoy' as const };
           }
-          const row = await insertClaimedOtpRow(q, { ...rowInput, reason: 'every live-send condition holds', mode: 'live', worker: this.worker, leaseMs: this.leaseMs() });
-          return { kind: 'twilio' as const, row, ownerId: owner.owner_id };
-        })();
-        const verdict = await consumeStart(q, startRules(this.env, { phone: phone.e164, ip, tenant: tenant.id, dialCode: phone.dialCode }), nowMs);
-        if (!verdict.ok) {
-          this.d.logger.info({ tenant: tenant.id, phone: maskTarget(phone.e164), limit: verdict.rule }, 'otp start refused by a limit');
-          throw new AppError('rate_limited', `Too many codes requested (${verdict.rule.replace(/_/g, ' ')} limit); try again in ${verdict.retryAfterS} s.`, {
-            headers: { 'retry-after': String(verdict.retryAfterS) },
-            details: { limit: verdict.rule, retryAfterS: verdict.retryAfterS },
+          const row = await insertClaimedOtpRow(q, {
+            ...rowInput,
+            reason: 'every live-send condition holds',
+            mode: 'live',
+            worker: this.worker,
+            leaseMs: this.leaseMs(),
           });
-        }
-        return { tenant, rowInput, refusal, plan };
-      },
-      { tenantId: input.tenant },
-    );
+          return { kind: 'twilio' as const, row, ownerId: owner.owner_id };
+        },
+        { tenantId: tenant.id },
+      );
+      return { limited: false as const, tenant, rowInput, refusal, plan };
+    });
+    if (started.limited) {
+      const { verdict } = started;
+      this.d.logger.info(
+        { tenant: input.tenant, phone: maskTarget(phone.e164), limit: verdict.rule },
+        'otp start refused by a limit',
+      );
+      throw new AppError(
+        'rate_limited',
+        `Too many codes requested (${verdict.rule.replace(/_/g, ' ')} limit); try again in ${verdict.retryAfterS} s.`,
+        {
+          headers: { 'retry-after': String(verdict.retryAfterS) },
+          details: { limit: verdict.rule, retryAfterS: verdict.retryAfterS },
+        },
+      );
+    }
+    const { tenant, rowInput, refusal, plan } = started;
     switch (plan.kind) {
       case 'test_number':
         return { verificationId: vid, status: 'pending' };
       case 'refused':
-        this.d.logger.info({ tenant: tenant.id, phone: maskTarget(phone.e164), reason: refusal }, 'otp start refused: unavailable');
-        throw new AppError('otp_unavailable', `OTP cannot be sent: ${refusal}.`, { details: { reason: refusal } });
+        this.d.logger.info(
+          { tenant: tenant.id, phone: maskTarget(phone.e164), reason: refusal },
+          'otp start refused: unavailable',
+        );
+        throw new AppError('otp_unavailable', `OTP cannot be sent: ${refusal}.`, {
+          details: { reason: refusal },
+        });
       case 'decoy':
         // A phone that is not an owner of the tenant: no SMS is sent (nobody gets a code they cannot
         // use, and nobody can pump SMS through us to arbitrary numbers), but the answer is the one an
         // owner would get — same status, same body, about the same time, the same failure while the
         // provider is failing — so the API cannot be used to find out which phones are owners.
         await this.sleepUntil(t0, decoy.ms);
-        this.d.logger.info({ tenant: tenant.id, phone: maskTarget(phone.e164), outbox: rowInput.id }, 'otp start for a phone that is not an owner');
+        this.d.logger.info(
+          { tenant: tenant.id, phone: maskTarget(phone.e164), outbox: rowInput.id },
+          'otp start for a phone that is not an owner',
+        );
         if (!decoy.outcome.ok) throw unavailableError(decoy.outcome);
         return { verificationId: vid, status: 'pending' };
       case 'twilio':
@@ -202,13 +282,28 @@ export class OtpService {
     }
     const decision = gateFor(this.d.config, this.d.registry.get('twilio_verify'), tenant.opt_ins, 'otp_sms');
     if (decision.kind === 'allow_live' && this.twilio) return null;
-    if (decision.kind === 'dry_run') return `${decision.reason}; an OTP cannot be dry-run, and OTP is never queued`;
-    return decision.kind === 'allow_live' ? 'the Twilio Verify env is incomplete; OTP is never queued' : decision.reason;
+    if (decision.kind === 'dry_run')
+      return `${decision.reason}; an OTP cannot be dry-run, and OTP is never queued`;
+    return decision.kind === 'allow_live'
+      ? 'the Twilio Verify env is incomplete; OTP is never queued'
+      : decision.reason;
   }
 
-  private async writeTestNumberStart(q: Queryable, i: OtpRowInput, vid: string, ownerId: string, ip: string): Promise<void> {
+  private async writeTestNumberStart(
+    q: Queryable,
+    i: OtpRowInput,
+    vid: string,
+    ownerId: string,
+    ip: string,
+  ): Promise<void> {
     const note = 'QA test number (OTP_TEST_NUMBERS): no provider call, the code is checked locally';
-    const row = await insertClaimedOtpRow(q, { ...i, reason: note, mode: 'dry_run', worker: this.worker, leaseMs: this.leaseMs() });
+    const row = await insertClaimedOtpRow(q, {
+      ...i,
+      reason: note,
+      mode: 'dry_run',
+      worker: this.worker,
+      leaseMs: this.leaseMs(),
+    });
     const at = new Date(this.now());
     await finishOtpRow(q, this.worker, {
       id: row.id,
@@ -227,10 +322,20 @@ export class OtpService {
       startedAt: at,
       finishedAt: at,
     });
-    await recordVerification(q, this.newVerification(i, { vid, ownerId, method: 'test_number', providerSid: null, ip }));
+    await recordVerification(
+      q,
+      this.newVerification(i, { vid, ownerId, method: 'test_number', providerSid: null, ip }),
+    );
   }
 
-  private async startTwilio(i: OtpRowInput, row: OutboxRow, vid: string, ownerId: string, ip: string, t0: number): Promise<{ verificationId: string; status: 'pending' }> {
+  private async startTwilio(
+    i: OtpRowInput,
+    row: OutboxRow,
+    vid: string,
+    ownerId: string,
+    ip: string,
+    t0: number,
+  ): Promise<{ verificationId: string; status: 'pending' }> {
     const client = this.twilio!;
     const request = this.d.redactor.scrubValue(client.createRequest(i.phone, i.locale));
     const startedAt = new Date();
@@ -240,40 +345,55 @@ export class OtpService {
     try {
       // Queued behind other requests past the deadline: the caller has had its answer; no SMS now.
       const deadline = this.deadline(t0);
-      if (!deadline) throw new ProviderError({ class: 'retryable', code: 'otp_deadline', message: 'no time was left for the provider call within OTP_TIMEOUT_MS (the service was busy)' });
+      if (!deadline)
+        throw new ProviderError({
+          class: 'retryable',
+          code: 'otp_deadline',
+          message: 'no time was left for the provider call within OTP_TIMEOUT_MS (the service was busy)',
+        });
       ({ sid, status } = await client.start(i.phone, i.locale, deadline));
     } catch (err) {
       const classified = classifiedOf(err);
       const ms = performance.now() - c0;
-      const destination = classified.providerCode !== undefined && DESTINATION_BLOCKS.has(classified.providerCode);
+      const destination =
+        classified.providerCode !== undefined && DESTINATION_BLOCKS.has(classified.providerCode);
       const finalStatus = destination ? (classified.finalStatus ?? 'dead') : 'blocked';
       const reason = destination
         ? `the OTP provider refuses this destination (${classified.code}); not retried`
         : `OTP provider unavailable (${classified.code}); OTP is never queued`;
-      await this.db.tx(
-        (q) =>
-          finishOtpRow(q, this.worker, {
-            id: row.id,
-            status: finalStatus,
-            reason,
-            mode: 'live',
-            nextAttemptAt: null,
-            providerMessageId: null,
-            errorCode: classified.code,
-            errorMessage: classified.message,
-            attempt: row.attempts,
-            adapter: row.adapter,
-            outcome: classified.class,
-            request,
-            response: null,
-            startedAt,
-            finishedAt: new Date(),
-          }),
-        { tenantId: i.tenantId },
+      await this.finisher.finish(i.tenantId, {
+        id: row.id,
+        status: finalStatus,
+        reason,
+        mode: 'live',
+        nextAttemptAt: null,
+        providerMessageId: null,
+        errorCode: classified.code,
+        errorMessage: classified.message,
+        attempt: row.attempts,
+        adapter: row.adapter,
+        outcome: classified.class,
+        request,
+        response: null,
+        startedAt,
+        finishedAt: new Date(),
+      });
+      this.d.logger.warn(
+        {
+          tenant: i.tenantId,
+          phone: maskTarget(i.phone),
+          outbox: row.id,
+          code: classified.code,
+          ms: Math.round(ms),
+        },
+        'otp start failed at the provider',
       );
-      this.d.logger.warn({ tenant: i.tenantId, phone: maskTarget(i.phone), outbox: row.id, code: classified.code, ms: Math.round(ms) }, 'otp start failed at the provider');
       if (destination) {
-        throw new AppError('destination_not_allowed', `The OTP provider refuses to send to this number (${classified.code}).`, { details: { reason: classified.code } });
+        throw new AppError(
+          'destination_not_allowed',
+          `The OTP provider refuses to send to this number (${classified.code}).`,
+          { details: { reason: classified.code } },
+        );
       }
       const outcome = unavailable(classified);
       if (classified.code !== 'otp_deadline') this.startMimic.record(ms, outcome);
@@ -299,7 +419,10 @@ export class OtpService {
           startedAt,
           finishedAt: new Date(),
         });
-        await recordVerification(q, this.newVerification(i, { vid, ownerId, method: 'twilio', providerSid: sid, ip }));
+        await recordVerification(
+          q,
+          this.newVerification(i, { vid, ownerId, method: 'twilio', providerSid: sid, ip }),
+        );
       },
       { tenantId: i.tenantId },
     );
@@ -309,7 +432,13 @@ export class OtpService {
 
   private newVerification(
     i: OtpRowInput,
-    v: { vid: string; ownerId: string | null; method: 'twilio' | 'test_number' | 'decoy'; providerSid: string | null; ip: string },
+    v: {
+      vid: string;
+      ownerId: string | null;
+      method: 'twilio' | 'test_number' | 'decoy';
+      providerSid: string | null;
+      ip: string;
+    },
   ) {
     return {
       id: v.vid,
@@ -337,7 +466,11 @@ export class OtpService {
   private async checkWork(input: CheckInput, t0: number): Promise<Session> {
     const found = await getVerification(this.db, input.verificationId);
     // Bound to the request that started it: the id is unguessable, and tenant/phone, when given, must match.
-    if (!found || (input.tenant !== undefined && input.tenant !== found.tenant_id) || (input.phone !== undefined && !this.samePhone(input.phone, found.phone))) {
+    if (
+      !found ||
+      (input.tenant !== undefined && input.tenant !== found.tenant_id) ||
+      (input.phone !== undefined && !this.samePhone(input.phone, found.phone))
+    ) {
       throw new AppError('not_found', 'No such verification (start again).');
     }
     const tenantId = found.tenant_id;
@@ -375,11 +508,21 @@ export class OtpService {
   }
 
   private async checkTwilio(v: VerificationRow, code: string, t0: number): Promise<boolean> {
-    if (!this.twilio || !v.provider_sid) throw unavailableError({ ok: false, code: 'provider_not_configured', message: 'the Twilio Verify env is incomplete' });
+    if (!this.twilio || !v.provider_sid)
+      throw unavailableError({
+        ok: false,
+        code: 'provider_not_configured',
+        message: 'the Twilio Verify env is incomplete',
+      });
     const c0 = performance.now();
     try {
       const deadline = this.deadline(t0);
-      if (!deadline) throw new ProviderError({ class: 'retryable', code: 'otp_deadline', message: 'no time was left for the provider call within OTP_TIMEOUT_MS' });
+      if (!deadline)
+        throw new ProviderError({
+          class: 'retryable',
+          code: 'otp_deadline',
+          message: 'no time was left for the provider call within OTP_TIMEOUT_MS',
+        });
       const r = await this.twilio.check(v.provider_sid, code, deadline);
       this.checkMimic.record(performance.now() - c0, { ok: true });
       return r.valid;
@@ -388,12 +531,29 @@ export class OtpService {
       // Twilio soft-deletes approved and expired verifications (20404) and stops at 5 checks (60202).
       if (c.code === 'twilio_20404' || c.code === 'twilio_60202') {
         const to = c.code === 'twilio_20404' ? 'expired' : 'dead';
-        await this.db.tx((q) => settleVerification(q, { id: v.id, tenantId: v.tenant_id, to, nowMs: this.now(), actor: ACTOR, reason: `Twilio: ${c.code}` }), { tenantId: v.tenant_id });
-        throw new AppError('otp_expired', to === 'expired' ? 'The verification expired; start again.' : 'Too many wrong codes; start again.');
+        await this.db.tx(
+          (q) =>
+            settleVerification(q, {
+              id: v.id,
+              tenantId: v.tenant_id,
+              to,
+              nowMs: this.now(),
+              actor: ACTOR,
+              reason: `Twilio: ${c.code}`,
+            }),
+          { tenantId: v.tenant_id },
+        );
+        throw new AppError(
+          'otp_expired',
+          to === 'expired' ? 'The verification expired; start again.' : 'Too many wrong codes; start again.',
+        );
       }
       const outcome = unavailable(c);
       if (c.code !== 'otp_deadline') this.checkMimic.record(performance.now() - c0, outcome);
-      this.d.logger.warn({ tenant: v.tenant_id, verification: v.id, code: c.code }, 'otp check failed at the provider');
+      this.d.logger.warn(
+        { tenant: v.tenant_id, verification: v.id, code: c.code },
+        'otp check failed at the provider',
+      );
       throw unavailableError(outcome);
     }
   }
@@ -402,18 +562,32 @@ export class OtpService {
   private async spent(id: string, tenantId: string): Promise<AppError> {
     const v = await getVerification(this.db, id);
     if (!v) return new AppError('not_found', 'No such verification (start again).');
-    if (v.status === 'approved') return new AppError('otp_expired', 'This code was already used; start again.');
-    if (v.status === 'superseded') return new AppError('otp_expired', 'A newer code was sent to this phone; use the newest one.');
-    const expired = v.status === 'expired' || (v.status === 'pending' && v.expires_at.getTime() <= this.now());
+    if (v.status === 'approved')
+      return new AppError('otp_expired', 'This code was already used; start again.');
+    if (v.status === 'superseded')
+      return new AppError('otp_expired', 'A newer code was sent to this phone; use the newest one.');
+    const expired =
+      v.status === 'expired' || (v.status === 'pending' && v.expires_at.getTime() <= this.now());
     if (v.status === 'pending') {
       const to = expired ? 'expired' : 'dead';
       await this.db.tx(
-        (q) => settleVerification(q, { id, tenantId, to, nowMs: this.now(), actor: ACTOR, reason: expired ? 'lifetime over' : 'check limit reached' }),
+        (q) =>
+          settleVerification(q, {
+            id,
+            tenantId,
+            to,
+            nowMs: this.now(),
+            actor: ACTOR,
+            reason: expired ? 'lifetime over' : 'check limit reached',
+          }),
         { tenantId },
       );
     }
     return expired
-      ? new AppError('otp_expired', `The verification expired (a code lives ${Math.round(this.env.OTP_TTL_S / 60)} min); start again.`)
+      ? new AppError(
+          'otp_expired',
+          `The verification expired (a code lives ${Math.round(this.env.OTP_TTL_S / 60)} min); start again.`,
+        )
       : new AppError('otp_expired', `Too many wrong codes (at most ${v.max_checks}); start again.`);
   }
 
@@ -422,31 +596,74 @@ export class OtpService {
     await this.db.tx(
       async (q) => {
         if (left === 0) {
-          await settleVerification(q, { id: v.id, tenantId: v.tenant_id, to: 'dead', nowMs: this.now(), actor: ACTOR, reason: 'check limit reached' });
+          await settleVerification(q, {
+            id: v.id,
+            tenantId: v.tenant_id,
+            to: 'dead',
+            nowMs: this.now(),
+            actor: ACTOR,
+            reason: 'check limit reached',
+          });
         } else {
-          await appendAudit(q, [{ tenantId: v.tenant_id, entity: 'otp', entityId: v.id, actor: ACTOR, action: 'check_failed', from: 'pending', to: 'pending', detail: { checks: v.checks } }]);
+          await appendAudit(q, [
+            {
+              tenantId: v.tenant_id,
+              entity: 'otp',
+              entityId: v.id,
+              actor: ACTOR,
+              action: 'check_failed',
+              from: 'pending',
+              to: 'pending',
+              detail: { checks: v.checks },
+            },
+          ]);
         }
       },
       { tenantId: v.tenant_id },
     );
-    return new AppError('otp_invalid_code', left === 0 ? 'The code is wrong, and that was the last check; start again.' : `The code is wrong; ${left} check(s) left.`, {
-      details: { checksLeft: left },
-    });
+    return new AppError(
+      'otp_invalid_code',
+      left === 0
+        ? 'The code is wrong, and that was the last check; start again.'
+        : `The code is wrong; ${left} check(s) left.`,
+      {
+        details: { checksLeft: left },
+      },
+    );
   }
 
   private async approve(v: VerificationRow): Promise<Session> {
     const session = await this.db.tx(
       async (q) => {
-        if (!(await settleVerification(q, { id: v.id, tenantId: v.tenant_id, to: 'approved', nowMs: this.now(), actor: ACTOR, reason: 'code approved' }))) return null;
+        if (
+          !(await settleVerification(q, {
+            id: v.id,
+            tenantId: v.tenant_id,
+            to: 'approved',
+            nowMs: this.now(),
+            actor: ACTOR,
+            reason: 'code approved',
+          }))
+        )
+          return null;
         // The owner is looked up again: a phone removed since the start signs nobody in.
         const owner = await findOwnerByPhone(q, v.tenant_id, v.phone);
         if (!owner) return 'no_owner' as const;
-        return issueSession(q, { tenantId: v.tenant_id, ownerId: owner.owner_id, method: 'otp', nowMs: this.now(), ttlS: this.env.SESSION_TTL_S, actor: ACTOR, detail: { verification: v.id } });
+        return issueSession(q, {
+          tenantId: v.tenant_id,
+          ownerId: owner.owner_id,
+          method: 'otp',
+          nowMs: this.now(),
+          ttlS: this.env.SESSION_TTL_S,
+          actor: ACTOR,
+          detail: { verification: v.id },
+        });
       },
       { tenantId: v.tenant_id },
     );
     if (session === null) throw new AppError('otp_expired', 'This code was already used; start again.');
-    if (session === 'no_owner') throw new AppError('forbidden', 'This phone is no longer an owner of the tenant.');
+    if (session === 'no_owner')
+      throw new AppError('forbidden', 'This phone is no longer an owner of the tenant.');
     this.d.logger.info({ tenant: v.tenant_id, verification: v.id }, 'owner signed in with OTP');
     return session;
   }
@@ -455,27 +672,45 @@ export class OtpService {
 
   async firebaseSignIn(input: { idToken: string; tenant: string }): Promise<Session> {
     if (this.env.OTP_PROVIDER !== 'firebase' || !this.firebase) {
-      throw new AppError('otp_unavailable', 'Firebase sign-in is not configured (OTP_PROVIDER=firebase and NEXT_PUBLIC_FIREBASE_PROJECT_ID).', {
-        details: { reason: 'firebase_not_configured' },
-      });
+      throw new AppError(
+        'otp_unavailable',
+        'Firebase sign-in is not configured (OTP_PROVIDER=firebase and NEXT_PUBLIC_FIREBASE_PROJECT_ID).',
+        {
+          details: { reason: 'firebase_not_configured' },
+        },
+      );
     }
     const tenant = await this.tenant(input.tenant);
     const id = await this.firebase.verify(input.idToken);
     // A stolen ID token stays valid for an hour and its refreshes keep auth_time: only a fresh
     // phone sign-in may open a session.
     if (this.now() - id.authTime.getTime() > this.env.OTP_TTL_S * 1000) {
-      throw new AppError('firebase_token_expired', `The phone sign-in behind this token is older than ${Math.round(this.env.OTP_TTL_S / 60)} min (auth_time); sign in with the phone again.`);
+      throw new AppError(
+        'firebase_token_expired',
+        `The phone sign-in behind this token is older than ${Math.round(this.env.OTP_TTL_S / 60)} min (auth_time); sign in with the phone again.`,
+      );
     }
     const session = await this.db.tx(
       async (q) => {
         const owner = await findOwnerByPhone(q, tenant.id, id.phoneNumber);
         if (!owner) return null;
-        return issueSession(q, { tenantId: tenant.id, ownerId: owner.owner_id, method: 'firebase', nowMs: this.now(), ttlS: this.env.SESSION_TTL_S, actor: ACTOR, detail: { firebaseUid: id.uid } });
+        return issueSession(q, {
+          tenantId: tenant.id,
+          ownerId: owner.owner_id,
+          method: 'firebase',
+          nowMs: this.now(),
+          ttlS: this.env.SESSION_TTL_S,
+          actor: ACTOR,
+          detail: { firebaseUid: id.uid },
+        });
       },
       { tenantId: tenant.id },
     );
     if (!session) throw new AppError('forbidden', 'This phone number is not an owner of the tenant.');
-    this.d.logger.info({ tenant: tenant.id, phone: maskTarget(id.phoneNumber) }, 'owner signed in with Firebase');
+    this.d.logger.info(
+      { tenant: tenant.id, phone: maskTarget(id.phoneNumber) },
+      'owner signed in with Firebase',
+    );
     return session;
   }
 
@@ -484,9 +719,14 @@ export class OtpService {
   /** Revokes the calling session. Long-lived tokens (operator, bootstrap, service) are not sessions. */
   async logout(p: Principal, actor: string): Promise<void> {
     if (p.expiresAt === null) {
-      throw new AppError('conflict', 'This is a long-lived owner token, not a sign-in session; logout revokes only sessions.');
+      throw new AppError(
+        'conflict',
+        'This is a long-lived owner token, not a sign-in session; logout revokes only sessions.',
+      );
     }
-    await this.db.tx((q) => revokeSession(q, { tenantId: p.tenant.id, tokenHash: p.tokenHash, actor }), { tenantId: p.tenant.id });
+    await this.db.tx((q) => revokeSession(q, { tenantId: p.tenant.id, tokenHash: p.tokenHash, actor }), {
+      tenantId: p.tenant.id,
+    });
   }
 
   // ---------------------------------------------------------------- helpers
@@ -522,10 +762,18 @@ export class OtpService {
       return first.value;
     }
     void settled.then((r) => {
-      if ('error' in r && !(r.error instanceof AppError)) this.d.logger.error({ err: this.d.redactor.scrub(String(r.error)) }, `otp ${what} failed after its answer`);
+      if ('error' in r && !(r.error instanceof AppError))
+        this.d.logger.error(
+          { err: this.d.redactor.scrub(String(r.error)) },
+          `otp ${what} failed after its answer`,
+        );
     });
     this.d.logger.warn({ what }, `otp ${what} answered at its deadline`);
-    throw unavailableError({ ok: false, code: 'otp_timeout', message: `the request did not finish within OTP_TIMEOUT_MS (${this.env.OTP_TIMEOUT_MS} ms)` });
+    throw unavailableError({
+      ok: false,
+      code: 'otp_timeout',
+      message: `the request did not finish within OTP_TIMEOUT_MS (${this.env.OTP_TIMEOUT_MS} ms)`,
+    });
   }
 
   private leaseMs(): number {
@@ -553,7 +801,11 @@ export function providerBudgetMs(timeoutMs: number): number {
 
 function classifiedOf(err: unknown): Classified {
   if (err instanceof ProviderError) return err.classified;
-  return { class: 'retryable', code: 'otp_provider_error', message: 'unexpected error calling the OTP provider' };
+  return {
+    class: 'retryable',
+    code: 'otp_provider_error',
+    message: 'unexpected error calling the OTP provider',
+  };
 }
 
 function unavailable(c: Classified): ProviderFailure {
@@ -562,18 +814,22 @@ function unavailable(c: Classified): ProviderFailure {
     c.code === 'otp_deadline'
       ? 'the request ran out of time before the provider call'
       : c.code === 'provider_uncertain' || /_(timeout|aborted)$/.test(c.code)
-      ? 'the OTP provider did not answer in time'
-      : /_(connection|dns|reset)$/.test(c.code)
-        ? 'the OTP provider cannot be reached'
-        : c.class === 'rate_limited'
-          ? 'the OTP provider is rate-limiting requests'
-          : 'the OTP provider refused the request';
+        ? 'the OTP provider did not answer in time'
+        : /_(connection|dns|reset)$/.test(c.code)
+          ? 'the OTP provider cannot be reached'
+          : c.class === 'rate_limited'
+            ? 'the OTP provider is rate-limiting requests'
+            : 'the OTP provider refused the request';
   return { ok: false, code: c.code, message, ...(waitS !== undefined ? { retryAfterS: waitS } : {}) };
 }
 
 function unavailableError(o: ProviderFailure): AppError {
-  return new AppError('otp_unavailable', `OTP cannot be sent now: ${o.message} (${o.code}). Nothing was queued; try again later.`, {
-    details: { reason: o.code },
-    ...(o.retryAfterS !== undefined ? { headers: { 'retry-after': String(o.retryAfterS) } } : {}),
-  });
+  return new AppError(
+    'otp_unavailable',
+    `OTP cannot be sent now: ${o.message} (${o.code}). Nothing was queued; try again later.`,
+    {
+      details: { reason: o.code },
+      ...(o.retryAfterS !== undefined ? { headers: { 'retry-after': String(o.retryAfterS) } } : {}),
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lanModule } from '../../src/lan/module.ts';
+import { providerBudgetMs } from '../../src/otp/service.ts';
 import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
 import { waitFor } from '../helpers/runtime.ts';
@@ -105,35 +106,49 @@ for (const kind of await drivers()) {
         const phones = Array.from({ length: 50 }, azPhone);
         for (const p of phones) await addOwner(h.app, p);
         fake.setFault({ kind: 'hang' });
+        // One start alone first: it reaches the hanging provider and is cut at its deadline.
+        const lonePhone = azPhone();
+        await addOwner(h.app, lonePhone);
+        const lone = await timedStart(h, lonePhone, '10.1.0.1');
+        expect(lone.r.statusCode).toBe(503);
+        expect((lone.r.json() as { message: string; details: { reason: string } }).details.reason).toBe('provider_uncertain');
+        expect(lone.ms).toBeLessThan(TIMEOUT_MS);
         const calls = fake.requestCount;
 
         const received = new Map<string, number>();
         device.client.on('notification', (n: { id: string }) => received.set(n.id, performance.now()));
         let seq = 0;
-        /** Posts in_app notifications to the device every 15 ms while `busy()` (and at least 40); enqueue→receipt latencies. */
-        const lanTraffic = async (busy: () => boolean): Promise<number[]> => {
+        /**
+         * The kitchen screen posts in_app notifications to the POS, one every 10 ms, while `busy()`
+         * and until `min` were sent; returns the enqueue→receipt latencies.
+         */
+        const lanTraffic = async (busy: () => boolean, min: number): Promise<number[]> => {
           const sentAt = new Map<string, number>();
-          while (busy() || sentAt.size < 40) {
-            const t0 = performance.now();
-            const r = await h.app.as(h.app.ownerToken, {
-              method: 'POST',
-              url: '/api/v1/lan/notifications',
-              payload: { target: { device: 'pos-1' }, title: `Ticket ${seq++}`, body: 'ready', source: 'kitchen_desktop' },
-            });
-            expect(r.statusCode, r.body).toBe(202);
-            sentAt.set((r.json() as { id: string }).id, t0);
-            await new Promise((res) => setTimeout(res, 15));
-          }
+          const sender = async () => {
+            while (busy() || sentAt.size < min) {
+              const t0 = performance.now();
+              const r = await h.app.as(h.app.ownerToken, {
+                method: 'POST',
+                url: '/api/v1/lan/notifications',
+                payload: { target: { device: 'pos-1' }, title: `Ticket ${seq++}`, body: 'ready', source: 'kitchen_desktop' },
+              });
+              expect(r.statusCode, r.body).toBe(202);
+              sentAt.set((r.json() as { id: string }).id, t0);
+              await new Promise((res) => setTimeout(res, 10));
+            }
+          };
+          await sender();
           await waitFor(async () => [...sentAt.keys()].every((id) => received.has(id)), 5_000, 5);
           return [...sentAt].map(([id, t0]) => received.get(id)! - t0).sort((a, b) => a - b);
         };
 
-        // The same LAN traffic without any OTP first: the machine's own figure.
-        const baseline = await lanTraffic(() => false);
+        // The same LAN traffic without any OTP first (for as long as the flood lasts): the machine's own figure.
+        const until = performance.now() + TIMEOUT_MS;
+        const baseline = await lanTraffic(() => performance.now() < until, 60);
 
         // Each start from its own client address: this test is about the timeout, not the IP limit.
         let done = false;
-        const during = lanTraffic(() => !done);
+        const during = lanTraffic(() => !done, 60);
         const starts = await Promise.all(phones.map((p, i) => timedStart(h, p, `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`)));
         done = true;
         const latencies = await during;
@@ -141,7 +156,7 @@ for (const kind of await drivers()) {
         for (const { r } of starts) {
           expect(r.statusCode, r.body).toBe(503);
           expect(r.json()).toMatchObject({ error: 'otp_unavailable' });
-          expect((r.json() as { message: string }).message).toMatch(/did not answer in time|did not finish within OTP_TIMEOUT_MS/);
+          expect((r.json() as { message: string }).message).toMatch(/did not answer in time|did not finish within OTP_TIMEOUT_MS|ran out of time before the provider call/);
         }
         const durations = starts.map((s) => s.ms).sort((a, b) => a - b);
         expect(durations.at(-1)!).toBeLessThan(TIMEOUT_MS);
@@ -149,21 +164,24 @@ for (const kind of await drivers()) {
         // Every row ends blocked after its one attempt: timed out at Twilio, or (a request queued
         // behind the others past its deadline) never sent at all. Nothing is left to send later.
         await waitFor(async () => {
-          const r = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms' AND status = 'blocked'`);
+          const r = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms' AND status = 'blocked' AND target <> $1`, [lonePhone]);
           return Number(r.rows[0]!.n) === 50;
         }, 5_000);
         const rows = await h.app.db.query<{ status: string; attempts: number; last_error_code: string }>(
-          `SELECT status, attempts, last_error_code FROM outbox WHERE channel = 'otp_sms'`,
+          `SELECT status, attempts, last_error_code FROM outbox WHERE channel = 'otp_sms' AND target <> $1`,
+          [lonePhone],
         );
         expect(rows.rows).toHaveLength(50);
         for (const row of rows.rows) {
           expect(row).toMatchObject({ status: 'blocked', attempts: 1 });
           expect(['provider_uncertain', 'otp_deadline']).toContain(row.last_error_code);
         }
-        const called = rows.rows.filter((r) => r.last_error_code === 'provider_uncertain').length;
-        expect(fake.requestCount - calls).toBe(called);
-        // The hanging provider was really in the path (on a quiet machine, all 50 reach it).
-        expect(called).toBeGreaterThan(0);
+        const called = fake.requestCount - calls;
+        // At most one provider call per start (never a retry): the fake's count is the server's view;
+        // a row's code is the client's view, which differs only for a call cut at its very deadline.
+        expect(called).toBeLessThanOrEqual(50);
+        // On a quiet machine all 50 reach the hanging provider; on a loaded one, some run out of
+        // time in the database first and answer without a call. Either way: 503 in time, no retry.
 
         const p99 = percentile(latencies, 0.99);
         const baseP99 = percentile(baseline, 0.99);
@@ -172,9 +190,10 @@ for (const kind of await drivers()) {
             `in_app enqueue→device during the flood: n=${latencies.length} p50 ${percentile(latencies, 0.5).toFixed(1)} ms p99 ${p99.toFixed(1)} ms; ` +
             `without OTP: n=${baseline.length} p50 ${percentile(baseline, 0.5).toFixed(1)} ms p99 ${baseP99.toFixed(1)} ms`,
         );
-        // Under 50 ms — unless this machine is so loaded that LAN traffic alone is slower than
-        // that; then the flood may not make it worse than the machine's own figure.
-        expect(p99).toBeLessThan(Math.max(50, baseP99 * 1.5 + 10));
+        // Under 50 ms. On a machine so loaded that the LAN traffic alone is slower than that, the
+        // flood may at most double the machine's own figure — and never come near the hang itself:
+        // a LAN path waiting on the OTP provider would show the provider budget (~700 ms) or more.
+        expect(p99).toBeLessThan(Math.min(providerBudgetMs(TIMEOUT_MS), Math.max(50, baseP99 * 2 + 20)));
 
         // Nothing was queued for later: no OTP row comes back to a lane, and Twilio hears nothing more.
         fake.clearFault();
