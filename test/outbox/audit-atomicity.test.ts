@@ -47,7 +47,8 @@ for (const kind of await drivers()) {
       expect(during.rows[0]).toEqual({ status: 'sending', n: 0, a: 0 });
 
       await app.db.exec('DROP TABLE inject_on');
-      // The lease (1 s) expires, the reaper makes the row failed, the lane sends it again.
+      // The lane retries recording while the lease lasts, or the reaper reclaims the row after it:
+      // either way the row ends mock_sent with an unbroken, one-event-per-transition trail.
       await waitFor(
         async () => {
           await app.rt.dispatcher!.reap();
@@ -61,13 +62,11 @@ for (const kind of await drivers()) {
         `SELECT from_status, to_status FROM audit_events WHERE entity = 'outbox' AND entity_id = $1 ORDER BY id`,
         [id],
       );
-      expect(audit.rows.map((r) => `${r.from_status}->${r.to_status}`)).toEqual([
-        'null->ready',
-        'ready->sending',
-        'sending->failed',
-        'failed->sending',
-        'sending->mock_sent',
-      ]);
+      const trail = audit.rows.map((r) => `${r.from_status}->${r.to_status}`);
+      expect(trail.slice(0, 2)).toEqual(['null->ready', 'ready->sending']);
+      expect(trail.at(-1)).toBe('sending->mock_sent');
+      for (let i = 1; i < audit.rows.length; i++) expect(audit.rows[i]!.from_status).toBe(audit.rows[i - 1]!.to_status);
+      // Exactly one attempt was recorded, for the completion that committed.
       const attempts = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_attempts WHERE outbox_id = $1', [id]);
       expect(attempts.rows[0]!.n).toBe(1);
     });
