@@ -102,8 +102,8 @@ CREATE TABLE webhook_registrations (
   registered_at timestamptz NOT NULL DEFAULT now()
 );
 
--- On a fresh database 0010 enables row-level security on every tenant table that exists by then,
--- these included. A database that already ran 0010 gets it here.
+-- On a fresh database 0009 enables row-level security on every tenant table that exists by then,
+-- these included. A database that already ran 0009 gets it here.
 DO $$
 BEGIN
   IF to_regprocedure('enable_tenant_rls(regclass,text)') IS NOT NULL THEN

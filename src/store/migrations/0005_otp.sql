@@ -47,8 +47,8 @@ CREATE TABLE otp_rate_events (
 CREATE INDEX otp_rate_events_key ON otp_rate_events (key, created_at DESC);
 CREATE INDEX otp_rate_events_age ON otp_rate_events (created_at);
 
--- A fresh database runs this before 0010, whose loop gives every tenant_id table its policies. A
--- database that already ran 0010 (this file landed later) gets them here.
+-- A fresh database runs this before 0009, whose loop gives every tenant_id table its policies. A
+-- database that already ran 0009 (this file landed later) gets them here.
 DO $$
 BEGIN
   IF to_regproc('enable_tenant_rls') IS NOT NULL THEN
