@@ -59,6 +59,11 @@ export class PostgresDb implements Db {
   ) {
     // An idle client that loses its server emits here; without a handler the process would crash.
     pool.on('error', () => undefined);
+    // A client handed to a waiting pool.connect() has no 'error' listener until the awaiting code
+    // runs (a microtask later); if the same socket read carries PostgreSQL's shutdown notice
+    // (57P01), the client emits 'error' in between and the process crashes. The error still
+    // reaches whoever uses the client (its queries fail); this only keeps it from being fatal.
+    pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   static async open(connectionString: string, poolSize = 10): Promise<PostgresDb> {
