@@ -67,9 +67,10 @@ export const DEFAULT_TENANT = 'demo';
 // Twilio codes that mean "this destination is refused", not "the provider is down".
 const DESTINATION_BLOCKS = new Set<string | number>([60410, 60605]);
 const ACTOR = 'system:otp';
-// Transactions the OTP service runs at once (each is a few short statements): the rest of a pool
-// (10 connections by default) always stays free for LAN work, however many sign-ins arrive.
-const DB_SLOTS = 2;
+// Database slots the OTP service uses at once (each a short transaction or two): the rest of a
+// PostgreSQL pool (10 connections by default) always stays free for LAN work, however many
+// sign-ins arrive. PGlite has one connection: one slot, so LAN work queues behind at most one.
+const DB_SLOTS = { postgres: 2, pglite: 1 } as const;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -93,7 +94,7 @@ export class OtpService {
     o: OtpServiceOptions = {},
   ) {
     this.now = o.now ?? Date.now;
-    this.db = withSlots(d.db, DB_SLOTS);
+    this.db = withSlots(d.db, DB_SLOTS[d.db.kind]);
     this.finisher = new FinishBatcher(this.db, this.worker);
     this.sleep = o.sleep ?? realSleep;
     this.startMimic = new ProviderMimic(this.now);
