@@ -95,7 +95,7 @@ export class Stack {
 
   private watch(c: ChildService, command: string): ChildService {
     c.proc.once('exit', (code, signal) => {
-      if (!this.expectedExit.has(c)) this.crashes.push({ command, pid: c.proc.pid!, code, signal, tail: c.output.slice(-20) });
+      if (!this.expectedExit.has(c)) this.crashes.push({ command, pid: c.proc.pid!, code, signal, tail: c.output.slice(-80) });
     });
     return c;
   }
