@@ -59,7 +59,13 @@ async function serve(mode: RuntimeMode): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping…`);
-    await rt.stop();
+    try {
+      await rt.stop();
+    } catch (err) {
+      // E.g. the database went away mid-stop: rows still leased are reclaimed when the lease expires.
+      console.error(`stopping failed: ${rt.redactor.scrub(err instanceof Error ? err.message : String(err))}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
