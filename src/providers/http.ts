@@ -100,3 +100,30 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/**
+ * Sends a rendered JSON request (what dry-run stores is exactly what goes out). Transport failures
+ * come back as a value so the adapter can classify them beside HTTP answers.
+ */
+export async function callRendered(
+  req: { method?: string; url?: string; headers?: Record<string, string>; body?: unknown },
+  opts: { timeoutMs: number; signal: AbortSignal },
+  redactor: Redactor,
+): Promise<HttpResponse | TransportError> {
+  try {
+    return await httpCall(
+      {
+        method: req.method as 'GET' | 'POST',
+        url: req.url!,
+        headers: req.headers ?? {},
+        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+      },
+      redactor,
+    );
+  } catch (err) {
+    if (err instanceof TransportError) return err;
+    throw err;
+  }
+}

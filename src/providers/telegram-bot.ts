@@ -2,7 +2,7 @@ import { adapterInfo } from '../core/channels.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { classifyTransport, failureResult } from './classify.ts';
 import { baseUrl, missingOf, valueOr, type AdapterDeps } from './common.ts';
-import { TransportError, adapterDeadlineMs, httpCall, type HttpResponse } from './http.ts';
+import { TransportError, adapterDeadlineMs, callRendered, type HttpResponse } from './http.ts';
 import { classifyTelegram } from './telegram-errors.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
 
@@ -42,24 +42,8 @@ export function createTelegramAdapter(deps: AdapterDeps): ProviderAdapter {
     body: telegramBody(row),
   });
 
-  const call = async (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> => {
-    try {
-      return await httpCall(
-        {
-          method: req.method as 'GET' | 'POST',
-          url: req.url!,
-          headers: req.headers ?? {},
-          ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-          timeoutMs: adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS),
-          signal,
-        },
-        redactor,
-      );
-    } catch (err) {
-      if (err instanceof TransportError) return err;
-      throw err;
-    }
-  };
+  const call = (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> =>
+    callRendered(req, { timeoutMs: adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS), signal }, redactor);
 
   return {
     id: 'telegram_bot',

@@ -3,7 +3,7 @@ import type { Queryable } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { classifyTransport, failureResult } from './classify.ts';
 import { baseUrl, missingOf, valueOr, type AdapterDeps } from './common.ts';
-import { TransportError, adapterDeadlineMs, httpCall, type HttpResponse } from './http.ts';
+import { TransportError, adapterDeadlineMs, callRendered, type HttpResponse } from './http.ts';
 import { OUTSIDE_WINDOW_REASON, classifyWhatsApp } from './whatsapp-errors.ts';
 import { windowState } from './whatsapp-window.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
@@ -63,24 +63,8 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
   });
   const timeoutMs = () => adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS);
 
-  const call = async (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> => {
-    try {
-      return await httpCall(
-        {
-          method: req.method as 'GET' | 'POST',
-          url: req.url!,
-          headers: req.headers ?? {},
-          ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-          timeoutMs: timeoutMs(),
-          signal,
-        },
-        redactor,
-      );
-    } catch (err) {
-      if (err instanceof TransportError) return err;
-      throw err;
-    }
-  };
+  const call = (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> =>
+    callRendered(req, { timeoutMs: timeoutMs(), signal }, redactor);
 
   return {
     id: 'whatsapp_cloud',
