@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/runtime.ts';
+import { scanDbForCanaries, waitFor } from '../helpers/runtime.ts';
 import { checkLeases } from '../scale/leases.ts';
 import { PgCluster } from './pg-cluster.ts';
 import { Stack, liveEnv, startFakes, type Fakes, type Tenant } from './stack.ts';
@@ -261,6 +261,8 @@ describe.runIf(await PgCluster.available())('chaos: kill -9 dispatchers and rest
       expect(killed).toHaveLength(KILLS);
       // PostgreSQL really was away for the API at least once, and said so with a 503.
       expect(refusals.length).toBeGreaterThan(0);
+      // No secret value in any stored row either (attempt requests, audit details, …).
+      await scanDbForCanaries({ query: (sql: string, params?: readonly unknown[]) => db.query(sql, params as unknown[]) } as never);
     } finally {
       clearInterval(progress);
       await db.end();
