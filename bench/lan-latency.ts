@@ -409,7 +409,7 @@ async function main(): Promise<void> {
     `online adapters: live and hung (${hungCalls} calls started, none returned; ${sendingOnline} online rows in flight, ${settledOnline} settled)`,
   );
   console.table({
-    'bare ws broadcast': {
+    [`bare ws ${mode}`]: {
       receipts: b.count,
       expected: sentBare * perMsg,
       p50: ms(b.p50),
