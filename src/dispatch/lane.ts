@@ -3,7 +3,7 @@ import { nextDelayMs } from '../core/backoff.ts';
 import type { Redactor } from '../core/redact.ts';
 import { gateFor, modeOf } from '../outbox/gate-inputs.ts';
 import type { ProviderAdapter, SendResult } from '../providers/types.ts';
-import type { Db } from '../store/driver.ts';
+import { yieldIfEmbedded, type Db } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
 import { anyDue, claimDue, type ClaimedRow } from '../store/sql/claim.ts';
 import { completeBatch, type Completion } from '../store/sql/complete.ts';
@@ -161,6 +161,7 @@ export class Lane {
     // to finish before it can start (noisy neighbour). A lone flood runs one slot short.
     const reserve = this.o.capacity >= 4 ? 1 : 0;
     while (this.running) {
+      await yieldIfEmbedded(db);
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {
         await this.waitForWake(Math.min(pause, config.env.COMMS_POLL_MS));

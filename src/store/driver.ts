@@ -50,3 +50,12 @@ export interface Db extends Queryable {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * PGlite answers on the main thread through promise jobs alone, so a loop that always finds work
+ * would never let the event loop reach its sockets: the API would stall for a whole drain. Loops
+ * over the store call this once per round; on PostgreSQL it costs nothing.
+ */
+export function yieldIfEmbedded(db: Pick<Db, 'kind'>): Promise<void> | undefined {
+  return db.kind === 'pglite' ? new Promise<void>((r) => setImmediate(r)) : undefined;
+}

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import { nextDelayMs } from '../core/backoff.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { OutboxService } from '../outbox/service.ts';
-import type { Db } from '../store/driver.ts';
+import { yieldIfEmbedded, type Db } from '../store/driver.ts';
 import { claimReceipts, failReceipt, finishReceipt, pruneReceipts, RECEIPTS_CHANNEL, type ReceiptRow, type WebhookProvider } from './receipts.ts';
 import { processTelegram } from './telegram-process.ts';
 import { processWhatsApp, retryUnmatched } from './whatsapp-process.ts';
@@ -94,6 +94,7 @@ export class WebhookProcessor {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
+      await yieldIfEmbedded(this.o.db);
       let n = 0;
       try {
         n = await this.round();
