@@ -40,7 +40,9 @@ function post(agent: Agent, path: string, body: string): Promise<number> {
 }
 
 async function startServer(env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['bin/mupza-comms.mjs', 'serve'], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, 'bin/mupza-comms.mjs', 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(PORT), HOST: '127.0.0.1', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN, LOG_LEVEL: 'warn', MUPZA_RUNTIME: 'development', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,3 +1,4 @@
+import { PrincipalCache } from '../http/principal-cache.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type pino from 'pino';
@@ -50,6 +51,7 @@ export class Runtime {
   registry!: ProviderRegistry;
   outbox!: OutboxService;
   events!: EventBus;
+  principals!: PrincipalCache;
   dispatcher: Dispatcher | null = null;
   http: FastifyInstance | null = null;
   seed: SeedResult | null = null;
@@ -83,6 +85,7 @@ export class Runtime {
     );
     this.outbox = new OutboxService(this.db, config, this.registry, this.redactor);
     this.events = new EventBus(this.db);
+    this.principals = new PrincipalCache(this.db);
     if (this.opts.seedDemo ?? true) this.seed = await ensureDemoTenant(this.db, config, this.outbox);
     await this.reevaluateAll();
     if (this.mode !== 'api') {
@@ -105,6 +108,7 @@ export class Runtime {
         registry: this.registry,
         outbox: this.outbox,
         events: this.events,
+        principals: this.principals,
         state: this.state,
       };
       this.http = await buildHttpApp(
@@ -125,6 +129,7 @@ export class Runtime {
 
   async start(listen?: { port: number; host: string }): Promise<string | null> {
     await this.events.start();
+    await this.principals.start();
     for (const m of this.modules) await m.start?.(this);
     await this.dispatcher?.start();
     if (this.http && listen) return this.http.listen(listen);
@@ -138,6 +143,7 @@ export class Runtime {
     await this.dispatcher?.stop();
     for (const m of [...this.modules].reverse()) await m.stop?.();
     await this.events?.stop();
+    await this.principals?.stop();
     await this.registry?.close();
     if (!this.opts.db) await this.db?.close();
   }

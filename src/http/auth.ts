@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
-import type { Db } from '../store/driver.ts';
-import { findPrincipal, type Principal, type TokenRole } from '../store/tokens.ts';
+import type { Principal, TokenRole } from '../store/tokens.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,11 +17,11 @@ export function bearerOf(req: FastifyRequest): string | null {
 }
 
 /** preHandler factory: a valid bearer token with one of `roles`, scoped to its tenant. */
-export function requireRole(db: Db, roles: readonly TokenRole[]) {
+export function requireRole(principals: PrincipalCache, roles: readonly TokenRole[]) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     const token = bearerOf(req);
     if (!token) throw new AppError('unauthorized', 'A bearer token is required.');
-    const p = await findPrincipal(db, token);
+    const p = await principals.find(token);
     if (!p) throw new AppError('unauthorized', 'The token is unknown, expired or revoked.');
     if (!roles.includes(p.role)) throw new AppError('forbidden', `This route needs one of: ${roles.join(', ')}.`);
     req.principal = p;

@@ -6,6 +6,7 @@ import type { OutboxService } from '../outbox/service.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import type { EventBus } from '../app/event-bus.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 
 /** What route modules receive from the composition root. */
 export interface HttpContext {
@@ -17,6 +18,8 @@ export interface HttpContext {
   registry: ProviderRegistry;
   outbox: OutboxService;
   events: EventBus;
+  /** Bearer token lookups (cached briefly, dropped on any token or tenant change). */
+  principals: PrincipalCache;
   /** State the readiness flags read. */
   state: { lanLaneSeparate: boolean; verifications: Map<string, { at: string; ok: boolean; detail: string }> };
 }

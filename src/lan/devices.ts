@@ -1,7 +1,7 @@
 import { AppError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { findPrincipal, newToken, storeToken } from '../store/tokens.ts';
+import { AUTH_CHANGED, findPrincipal, newToken, storeToken } from '../store/tokens.ts';
 import type { TenantRow } from '../store/rows.ts';
 
 export const DEVICE_ROLES = ['pos', 'waiter', 'kitchen', 'printer'] as const;
@@ -34,6 +34,7 @@ async function revokeDeviceTokens(q: Queryable, tenantId: string, deviceId: stri
      WHERE tenant_id = $1 AND role = 'device' AND subject = $2 AND revoked_at IS NULL`,
     [tenantId, deviceId],
   );
+  q.publish(AUTH_CHANGED, 'api_tokens');
   return r.rowCount;
 }
 

@@ -83,9 +83,9 @@ export function lanRoutes(
   hub: () => LanHub | null,
   postRate: { burst: number; perSecond: number } = DEVICE_POST_RATE,
 ): void {
-  const owner = requireRole(ctx.db, ['owner']);
-  const reader = requireRole(ctx.db, ['owner', 'service']);
-  const sender = requireRole(ctx.db, ['owner', 'service', 'device']);
+  const owner = requireRole(ctx.principals, ['owner']);
+  const reader = requireRole(ctx.principals, ['owner', 'service']);
+  const sender = requireRole(ctx.principals, ['owner', 'service', 'device']);
   const buckets = new Map<string, TokenBucket>();
   const pingMs = ctx.config.env.LAN_PING_INTERVAL_MS;
 

@@ -1,4 +1,4 @@
-import type { Db, Queryable, QueryResult, TxOptions } from '../store/driver.ts';
+import type { AtomicOptions, Db, Queryable, QueryOptions, QueryResult, TxOptions } from '../store/driver.ts';
 
 /**
  * The database as the OTP service sees it: at most `slots` statements or transactions at a time.
@@ -31,7 +31,8 @@ export function withSlots(db: Db, slots: number): SlottedDb {
   return {
     kind: db.kind,
     durable: db.durable,
-    query: <T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => run(() => db.query<T>(sql, params)),
+    query: <T>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>> => run(() => db.query<T>(sql, params, opts)),
+    atomic: <T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>) => run(() => db.atomic<T>(sql, params, opts)),
     exec: (sql: string) => run(() => db.exec(sql)),
     tx: <T>(fn: (q: Queryable) => Promise<T>, opts?: TxOptions) => run(() => db.tx(fn, opts)),
     listen: (channel, handler) => db.listen(channel, handler),

@@ -1,3 +1,4 @@
+import { AUTH_CHANGED } from '../store/tokens.ts';
 import type { Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 
@@ -42,6 +43,7 @@ export async function setupOwnerLogin(
 ): Promise<void> {
   if (s.prefixes) {
     await q.query('UPDATE tenants SET otp_allowed_prefixes = $2, updated_at = now() WHERE id = $1', [s.tenantId, [...s.prefixes]]);
+    q.publish(AUTH_CHANGED, 'tenants');
   }
   if (s.phone) await addOwnerPhone(q, { tenantId: s.tenantId, ownerId: s.ownerId, phone: s.phone, actor: s.actor });
 }

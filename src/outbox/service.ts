@@ -1,3 +1,4 @@
+import { AUTH_CHANGED } from '../store/tokens.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import { CHANNELS, isChannel, type Channel } from '../core/channels.ts';
@@ -16,7 +17,7 @@ import {
   type TenantRow,
 } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { insertOutboxRow } from '../store/sql/enqueue.ts';
+import { insertOutboxRow, insertOutboxRowAlone, type NewOutboxRow } from '../store/sql/enqueue.ts';
 import { transitionRow } from '../store/sql/transition.ts';
 import { gateFor, modeOf, statusOf } from './gate-inputs.ts';
 import { BODY_LIMITS, type EnqueueInput } from './schemas.ts';
@@ -122,22 +123,15 @@ export class OutboxService {
     };
   }
 
-  /** Enqueue within an existing transaction (used by the batch endpoint and by other modules). */
-  async enqueueIn(
-    q: Queryable,
-    input: EnqueueInput,
-    actor: Actor,
-    idempotencyKey?: string,
-  ): Promise<EnqueueResult> {
+  /** The row a message becomes for this tenant (validated, rendered, gated); throws AppError. */
+  private draft(input: EnqueueInput, actor: Actor, idempotencyKey?: string): NewOutboxRow {
     const tenant = actor.tenant;
     const p = this.prepare(input, tenant);
     const adapter = this.registry.forChannel(p.channel);
     const decision = gateFor(this.config, adapter, tenant.opt_ins, p.channel);
-    const key = idempotencyKey ?? input.idempotencyKey ?? null;
-    const hash = canonicalHash(input);
     const expiresAt =
       p.channel === 'otp_sms' ? new Date(p.sendAt.getTime() + this.config.env.OTP_TTL_S * 1000) : null;
-    const row = await insertOutboxRow(q, {
+    return {
       id: randomUUID(),
       tenantId: tenant.id,
       channel: p.channel,
@@ -153,22 +147,38 @@ export class OutboxService {
       status: statusOf(decision),
       reason: decision.reason,
       mode: modeOf(decision, p.channel),
-      idempotencyKey: key,
-      requestHash: hash,
+      idempotencyKey: idempotencyKey ?? input.idempotencyKey ?? null,
+      requestHash: canonicalHash(input),
       sendAt: p.sendAt,
       expiresAt,
       maxAttempts: this.config.env.COMMS_MAX_ATTEMPTS,
       actor: actor.name,
-    });
+    };
+  }
+
+  /** Enqueue within an existing transaction (used by the batch endpoint and by other modules). */
+  async enqueueIn(
+    q: Queryable,
+    input: EnqueueInput,
+    actor: Actor,
+    idempotencyKey?: string,
+  ): Promise<EnqueueResult> {
+    const draft = this.draft(input, actor, idempotencyKey);
+    const row = await insertOutboxRow(q, draft);
     if (row) return { row, created: true };
+    return this.replay(q, actor.tenant.id, draft);
+  }
+
+  /** The idempotency key was used before: the same message gets the stored row back. */
+  private async replay(q: Queryable, tenantId: string, draft: NewOutboxRow): Promise<EnqueueResult> {
     const existing = await q.query<OutboxRow>(
       `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND idempotency_key = $2`,
-      [tenant.id, key],
+      [tenantId, draft.idempotencyKey],
     );
     const found = existing.rows[0];
     if (!found)
       throw new AppError('conflict', 'The idempotency key is being used by a request that has not finished.');
-    if (found.request_hash !== hash) {
+    if (found.request_hash !== draft.requestHash) {
       throw new AppError(
         'idempotency_conflict',
         'This idempotency key was already used with a different message.',
@@ -177,8 +187,12 @@ export class OutboxService {
     return { row: found, created: false };
   }
 
+  /** One message: one statement, one round trip (the row and its audit event commit together). */
   async enqueue(input: EnqueueInput, actor: Actor, idempotencyKey?: string): Promise<EnqueueResult> {
-    return this.db.tx((q) => this.enqueueIn(q, input, actor, idempotencyKey), { tenantId: actor.tenant.id });
+    const draft = this.draft(input, actor, idempotencyKey);
+    const row = await insertOutboxRowAlone(this.db, draft);
+    if (row) return { row, created: true };
+    return this.db.tx((q) => this.replay(q, actor.tenant.id, draft), { tenantId: actor.tenant.id, readOnly: true });
   }
 
   /** All-or-nothing: every message is validated first, then all are written in one transaction. */
@@ -400,6 +414,7 @@ export class OutboxService {
           'UPDATE tenants SET opt_ins = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING *',
           [tenant.id, JSON.stringify(next)],
         );
+        q.publish(AUTH_CHANGED, 'tenants');
         const changes = Object.entries(optIns).filter(
           ([ch, v]) => (before.opt_ins as Record<string, boolean>)[ch] !== v,
         );

@@ -7,8 +7,16 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Name under which PostgreSQL keeps the statement prepared on each connection (parsed and planned
+   * once, not per call). Only for hot statements with a fixed text; PGlite ignores it.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /**
@@ -29,6 +37,10 @@ export interface TxOptions {
   readOnly?: boolean;
 }
 
+export interface AtomicOptions<T> extends QueryOptions {
+  settle: (q: Queryable) => Promise<QueryResult<T>>;
+}
+
 // Tenant ids are validated by the tenants table CHECK; re-checked here because the id is spliced
 // into the one-round-trip transaction preamble.
 const TENANT_ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -44,6 +56,13 @@ export interface Db extends Queryable {
   /** PGlite never fsyncs: rows survive a killed process, not a power cut. */
   readonly durable: boolean;
   tx<T>(fn: (q: Queryable) => Promise<T>, opts?: TxOptions): Promise<T>;
+  /**
+   * One statement in its own (implicit) transaction: a whole write in one round trip. If the
+   * connection breaks before the answer, the statement may or may not have committed: once it can
+   * no longer commit, `settle` asks the store (e.g. by the row's id) and its answer is returned;
+   * `settle` answering no rows means nothing was stored (store_unavailable).
+   */
+  atomic<T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>): Promise<QueryResult<T>>;
   /** Subscribe to NOTIFY on a channel; returns an unsubscribe function. */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Publisher } from './publisher.ts';
-import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
+import { tenantPreamble, type AtomicOptions, type Db, type Queryable, type QueryOptions, type QueryResult, type TxOptions } from './driver.ts';
 import { AppError } from '../core/errors.ts';
 
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
@@ -76,13 +76,70 @@ export class PostgresDb implements Db {
     return new PostgresDb(pool, connectionString);
   }
 
-  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+  async query<T>(sql: string, params: readonly unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult<T>> {
     try {
-      const r = await this.pool.query(sql, params as unknown[]);
+      const r = await this.pool.query({ text: sql, values: params as unknown[], ...(opts.name ? { name: opts.name } : {}) });
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
     } catch (err) {
       return wrap(err);
     }
+  }
+
+  async atomic<T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>): Promise<QueryResult<T>> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return wrap(err);
+    }
+    let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    // The server process running the statement: once it is gone, the statement's outcome is final.
+    const backend = (client as unknown as { processID: number | null }).processID;
+    try {
+      const r = await client.query({ text: sql, values: params as unknown[], ...(opts.name ? { name: opts.name } : {}) });
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      broken = true;
+      if (backend === null || !(await this.backendGone(backend))) {
+        throw new AppError(
+          'store_unavailable',
+          'The database went away while storing; whether it was stored is unknown. Retry with the same Idempotency-Key.',
+          { cause: err },
+        );
+      }
+      let settled: QueryResult<T>;
+      try {
+        settled = await opts.settle(this);
+      } catch (e) {
+        return wrap(e);
+      }
+      if (settled.rows.length > 0) return settled;
+      return wrap(err);
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** Waits (up to COMMIT_RESOLVE_MS) until a server process has exited: its transaction is then over. */
+  private async backendGone(pid: number): Promise<boolean> {
+    const end = Date.now() + COMMIT_RESOLVE_MS;
+    while (!this.closed) {
+      try {
+        const r = await this.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+        if (r.rowCount === 0) return true;
+      } catch {
+        // Still away; ask again.
+      }
+      if (Date.now() + 250 > end) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
   }
 
   async exec(sql: string): Promise<void> {
@@ -127,8 +184,8 @@ export class PostgresDb implements Db {
         publish: (channel: string, payload: string) => {
           published.push([channel, payload]);
         },
-        query: async <R>(sql: string, params: readonly unknown[] = []) => {
-          const r = await client.query(sql, params as unknown[]);
+        query: async <R>(sql: string, params: readonly unknown[] = [], qo: QueryOptions = {}) => {
+          const r = await client.query({ text: sql, values: params as unknown[], ...(qo.name ? { name: qo.name } : {}) });
           return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
         },
         exec: async (sql: string) => {

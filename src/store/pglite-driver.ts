@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Publisher } from './publisher.ts';
-import { tenantPreamble, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
+import { tenantPreamble, type AtomicOptions, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
 
 /**
  * Embedded PGlite: zero-setup, one connection on the main thread. It starts Postgres with fsync off
@@ -38,6 +38,11 @@ export class PgliteDb implements Db {
 
   async exec(sql: string): Promise<void> {
     await this.pg.exec(sql);
+  }
+
+  // In-process: the answer cannot be lost between the store and the caller.
+  atomic<T>(sql: string, params: readonly unknown[], _opts: AtomicOptions<T>): Promise<QueryResult<T>> {
+    return this.query<T>(sql, params);
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {

@@ -32,13 +32,24 @@ export async function storeToken(
   );
 }
 
+/**
+ * Announced after a token or tenant row changes (writers publish it after COMMIT; a trigger NOTIFYs
+ * it for writes from anywhere): cached principals are dropped.
+ */
+export const AUTH_CHANGED = 'auth_changed';
+
 /** Looks a bearer token up by its hash (the hash lookup itself is the constant-time step). */
 export async function findPrincipal(q: Queryable, token: string): Promise<Principal | null> {
+  return findPrincipalByHash(q, hashToken(token));
+}
+
+export async function findPrincipalByHash(q: Queryable, tokenHash: string): Promise<Principal | null> {
   const r = await q.query<{ role: TokenRole; subject: string; token_hash: string; expires_at: Date | null; tenant: TenantRow }>(
     `SELECT t.role, t.subject, t.token_hash, t.expires_at, row_to_json(n.*) AS tenant
      FROM api_tokens t JOIN tenants n ON n.id = t.tenant_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
-    [hashToken(token)],
+    [tokenHash],
+    { name: 'find_principal' },
   );
   const row = r.rows[0];
   if (!row) return null;
@@ -48,5 +59,6 @@ export async function findPrincipal(q: Queryable, token: string): Promise<Princi
 
 export async function revokeToken(q: Queryable, tokenHash: string): Promise<boolean> {
   const r = await q.query('UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash]);
+  q.publish(AUTH_CHANGED, 'api_tokens');
   return r.rowCount > 0;
 }

@@ -131,7 +131,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   });
 
   app.post('/api/v1/telegram/links', {
-    preHandler: requireRole(ctx.db, ['owner']),
+    preHandler: requireRole(ctx.principals, ['owner']),
     config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody,
       response: { status: 201, schema: TelegramLinkAnswer }, errors: ['validation_failed', 'forbidden'] } },
   }, async (req, reply) => {
@@ -142,7 +142,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   });
 
   app.get('/api/v1/inbound', {
-    preHandler: requireRole(ctx.db, ['owner']),
+    preHandler: requireRole(ctx.principals, ['owner']),
     config: { openapi: { summary: 'Inbound WhatsApp and Telegram messages of the tenant, newest first (senders masked)', tags: ['inbound'], auth: 'owner', query: InboundQuery,
       response: { status: 200, schema: InboundPage }, errors: ['validation_failed', 'forbidden'] } },
   }, async (req) => {
@@ -155,7 +155,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   });
 
   app.get('/api/v1/inbound/:id', {
-    preHandler: requireRole(ctx.db, ['owner']),
+    preHandler: requireRole(ctx.principals, ['owner']),
     config: { openapi: { summary: 'One inbound message with its sender and the provider payload', tags: ['inbound'], auth: 'owner', params: InboundParams,
       response: { status: 200, schema: InboundDetail }, errors: ['not_found', 'validation_failed', 'forbidden'] } },
   }, async (req) => {

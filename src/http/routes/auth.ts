@@ -115,7 +115,7 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServi
   app.post(
     '/api/v1/auth/logout',
     {
-      preHandler: requireRole(ctx.db, ['owner']),
+      preHandler: requireRole(ctx.principals, ['owner']),
       config: {
         openapi: {
           summary: 'Revoke the calling owner session',

@@ -11,7 +11,7 @@ import { AuditTrail, BatchAnswer, EnqueueAnswer, IdParams, OutboxItemDetail, Out
 const IdemHeader = z.string().min(1).max(200).optional();
 
 export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const owner = requireRole(ctx.db, ['owner', 'service']);
+  const owner = requireRole(ctx.principals, ['owner', 'service']);
 
   app.post('/api/v1/outbox', {
     preHandler: owner,

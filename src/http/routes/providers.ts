@@ -31,7 +31,7 @@ export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
     response: { status: 200, schema: VerificationAnswer },
     errors: ['validation_failed', 'forbidden', 'not_found', 'verify_not_supported', 'provider_not_configured'] as ErrorCode[],
   };
-  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.db, ['owner']), config: { openapi } }, async (req) => {
+  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.principals, ['owner']), config: { openapi } }, async (req) => {
     const p = principalOf(req);
     const { id } = parseWith(Params, req.params);
     const adapterId = ADAPTER_IDS.find((a) => a === id);

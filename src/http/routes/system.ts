@@ -26,7 +26,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 
-  app.get('/api/v1/readiness', { preHandler: requireRole(ctx.db, ['owner', 'service']), config: { openapi: { summary: 'Counts, the eight safety flags, contracts and adapters (env names configured yes/no)', tags: ['system'], auth: 'owner_or_service', response: { status: 200, schema: Readiness }, errors: ['forbidden'] } } }, async (req) => {
+  app.get('/api/v1/readiness', { preHandler: requireRole(ctx.principals, ['owner', 'service']), config: { openapi: { summary: 'Counts, the eight safety flags, contracts and adapters (env names configured yes/no)', tags: ['system'], auth: 'owner_or_service', response: { status: 200, schema: Readiness }, errors: ['forbidden'] } } }, async (req) => {
     const p = principalOf(req);
     return computeReadiness(
       {
@@ -56,7 +56,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
   });
 
   // Live status changes for the owner panel. fetch() + stream (needs the Authorization header).
-  app.get('/api/v1/events', { preHandler: requireRole(ctx.db, ['owner', 'service']), config: { openapi: { summary: 'Server-sent events of outbox status changes', tags: ['outbox'], auth: 'owner_or_service', response: { status: 200, description: 'text/event-stream of {type:"outbox",id,status} and {type:"ping"}', contentType: 'text/event-stream' }, errors: ['forbidden'] } } }, (req, reply) => {
+  app.get('/api/v1/events', { preHandler: requireRole(ctx.principals, ['owner', 'service']), config: { openapi: { summary: 'Server-sent events of outbox status changes', tags: ['outbox'], auth: 'owner_or_service', response: { status: 200, description: 'text/event-stream of {type:"outbox",id,status} and {type:"ping"}', contentType: 'text/event-stream' }, errors: ['forbidden'] } } }, (req, reply) => {
     const p = principalOf(req);
     reply.hijack();
     const res = reply.raw;

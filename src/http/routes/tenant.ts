@@ -40,9 +40,9 @@ function validTimeZone(tz: string): boolean {
 }
 
 export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const owner = requireRole(ctx.db, ['owner']);
+  const owner = requireRole(ctx.principals, ['owner']);
 
-  app.get('/api/v1/me', { preHandler: requireRole(ctx.db, ['owner', 'service', 'device']), config: { openapi: { summary: 'The caller: tenant, role and subject', tags: ['tenant'], auth: 'any_token', response: { status: 200, schema: MeAnswer } } } }, async (req) => {
+  app.get('/api/v1/me', { preHandler: requireRole(ctx.principals, ['owner', 'service', 'device']), config: { openapi: { summary: 'The caller: tenant, role and subject', tags: ['tenant'], auth: 'any_token', response: { status: 200, schema: MeAnswer } } } }, async (req) => {
     const p = principalOf(req);
     const t = p.tenant;
     return {

@@ -78,6 +78,7 @@ export async function claimDue(
      )
      SELECT * FROM upd`,
     [opts.adapter, opts.limit, opts.worker, opts.leaseMs, opts.excludeTenants ?? []],
+    { name: 'claim_due' },
   );
   return res.rows;
 }
@@ -90,6 +91,7 @@ export async function anyDue(q: Queryable, adapter: string): Promise<boolean> {
   const r = await q.query<{ due: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM outbox WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()) AS due`,
     [adapter],
+    { name: 'any_due' },
   );
   return r.rows[0]?.due === true;
 }

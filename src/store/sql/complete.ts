@@ -74,6 +74,7 @@ export async function completeBatch(q: Queryable, worker: string, items: readonl
      )
      SELECT upd.id::text AS id, upd.tenant_id, upd.status, upd.adapter FROM upd`,
     [payload, worker],
+    { name: 'complete_batch' },
   );
   publishChanges(q, res.rows);
   return new Set(res.rows.map((r) => r.id));
