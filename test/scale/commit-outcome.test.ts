@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, postgresAvailable, type TestDb } from '../helpers/db.ts';
 import { PostgresDb } from '../../src/store/pg-driver.ts';
 import { AppError } from '../../src/core/errors.ts';
+import type { Queryable } from '../../src/store/driver.ts';
 
 /**
  * A proxy in front of PostgreSQL that breaks the client's connection at the COMMIT of an armed
@@ -13,6 +14,8 @@ class CommitCutter {
   private server: Server | null = null;
   port = 0;
   mode: 'after_commit' | 'before_commit' | null = null;
+  /** What marks the armed message: COMMIT of a transaction, or a statement's own text. */
+  match = 'COMMIT';
   constructor(private readonly target: number) {}
   async up(): Promise<void> {
     this.server = createServer((client) => {
@@ -22,7 +25,7 @@ class CommitCutter {
       upstream.on('error', () => client.destroy());
       upstream.pipe(client);
       client.on('data', (buf: Buffer) => {
-        const commit = this.mode && buf.includes('COMMIT');
+        const commit = this.mode && buf.includes(this.match);
         if (commit && this.mode === 'before_commit') {
           this.mode = null;
           client.destroy();
@@ -67,6 +70,7 @@ describe.runIf(await postgresAvailable())('a COMMIT whose answer is lost [postgr
   });
 
   it('committed on the server: the caller is told it succeeded (never "nothing was accepted")', async () => {
+    cutter.match = 'COMMIT';
     cutter.mode = 'after_commit';
     const out = await db.tx(async (q) => {
       await q.query(`INSERT INTO commit_probe VALUES ('kept')`);
@@ -78,6 +82,7 @@ describe.runIf(await postgresAvailable())('a COMMIT whose answer is lost [postgr
   });
 
   it('never committed: store_unavailable, and nothing was kept', async () => {
+    cutter.match = 'COMMIT';
     cutter.mode = 'before_commit';
     const err = await db
       .tx(async (q) => {
@@ -88,5 +93,29 @@ describe.runIf(await postgresAvailable())('a COMMIT whose answer is lost [postgr
     expect((err as AppError).code).toBe('store_unavailable');
     expect(cutter.mode).toBeNull();
     expect((await t.db.query(`SELECT k FROM commit_probe WHERE k = 'lost'`)).rows).toHaveLength(0);
+  });
+
+  // One statement in its own transaction (how a single enqueue is written): the answer is lost with
+  // the connection; once the server process that ran it is gone, the row's key tells what happened.
+  const settleProbe = (k: string) => ({ settle: (q: Queryable) => q.query<{ k: string }>('SELECT k FROM commit_probe WHERE k = $1', [k]) });
+
+  it('one statement that committed before the answer was lost: the caller gets the stored row', async () => {
+    cutter.match = 'atomic-kept';
+    cutter.mode = 'after_commit';
+    const r = await db.atomic<{ k: string }>(`INSERT INTO commit_probe VALUES ('atomic-kept') RETURNING k`, [], settleProbe('atomic-kept'));
+    expect(cutter.mode).toBeNull();
+    expect(r.rows).toEqual([{ k: 'atomic-kept' }]);
+  });
+
+  it('one statement that never reached the server: store_unavailable, and nothing was kept', async () => {
+    cutter.match = 'atomic-lost';
+    cutter.mode = 'before_commit';
+    const err = await db
+      .atomic(`INSERT INTO commit_probe VALUES ('atomic-lost') RETURNING k`, [], settleProbe('atomic-lost'))
+      .catch((e: unknown) => e);
+    expect(cutter.mode).toBeNull();
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('store_unavailable');
+    expect((await t.db.query(`SELECT k FROM commit_probe WHERE k = 'atomic-lost'`)).rows).toHaveLength(0);
   });
 });
