@@ -2,6 +2,12 @@
 -- way the API's transactions are (role mupza_app, app.tenant_id), so row-level security holds. Called
 -- on its own it is a whole transaction in one round trip; called inside a tenant transaction (batch,
 -- OTP) it joins it. Returns nothing when the tenant already used the idempotency key.
+
+-- Only rows that carry an idempotency key need the uniqueness index: most rows have none, and every
+-- version of every row (ready → sending → sent) otherwise writes an index entry for nothing.
+ALTER TABLE outbox DROP CONSTRAINT outbox_idempotency;
+CREATE UNIQUE INDEX outbox_idempotency ON outbox (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
 CREATE FUNCTION enqueue_outbox(
   p_id uuid, p_tenant text, p_channel text, p_adapter text, p_target text, p_title text, p_subject text,
   p_body text, p_template text, p_data jsonb, p_locale text, p_source text, p_status text, p_reason text,
@@ -18,7 +24,7 @@ BEGIN
       VALUES (p_id, p_tenant, p_channel, p_adapter, p_target, p_title, p_subject, p_body, p_template, p_data, p_locale,
         p_source, p_status, p_reason, p_mode, p_idempotency_key, p_request_hash, p_send_at, p_expires_at,
         CASE WHEN p_status = 'ready' THEN p_send_at END, p_max_attempts)
-      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+      ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING *
     ), aud AS (
       INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason)
