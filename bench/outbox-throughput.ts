@@ -5,6 +5,10 @@
  * Then a low-rate run measures enqueue-to-dispatch pickup latency (wake on NOTIFY).
  *
  *   node bin/run-ts.mjs bench/outbox-throughput.ts [--n 20000] [--concurrency 32] [--store both|postgres|pglite]
+ *     [--server chained|unchained|compare]
+ *
+ * --server unchained runs bench/serve-unchained.ts (the same server without the audit hash-chain
+ * sealer); compare alternates chained and unchained runs (3 each) to price the chain.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +25,7 @@ const arg = (name: string, def: string) => {
 const N = Number(arg('n', '20000'));
 const C = Number(arg('concurrency', '32'));
 const STORE = arg('store', 'both');
+const SERVER = arg('server', 'chained');
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TOKEN = 'mz_owner_bench-bootstrap-token-000000001';
 const PORT = 18_400 + Math.floor(Math.random() * 500);
@@ -39,10 +44,11 @@ function post(agent: Agent, path: string, body: string): Promise<number> {
   });
 }
 
-async function startServer(env: Record<string, string>) {
+async function startServer(env: Record<string, string>, server: 'chained' | 'unchained') {
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, 'bin/mupza-comms.mjs', 'serve'], {
+  const entry = server === 'chained' ? ['bin/mupza-comms.mjs', 'serve'] : ['bin/run-ts.mjs', 'bench/serve-unchained.ts'];
+  const proc = spawn(process.execPath, [...nodeArgs, ...entry], {
     env: { PATH: process.env.PATH ?? '', PORT: String(PORT), HOST: '127.0.0.1', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN, LOG_LEVEL: 'warn', MUPZA_RUNTIME: 'development', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -55,7 +61,7 @@ async function startServer(env: Record<string, string>) {
   return proc;
 }
 
-async function run(store: 'postgres' | 'pglite') {
+async function run(store: 'postgres' | 'pglite', server: 'chained' | 'unchained' = 'chained') {
   let dbName = '';
   let dataDir = '';
   const env: Record<string, string> = {};
@@ -73,7 +79,7 @@ async function run(store: 'postgres' | 'pglite') {
     dataDir = await mkdtemp(join(tmpdir(), 'comms-bench-'));
     env.DATA_DIR = dataDir;
   }
-  const server = await startServer(env);
+  const proc = await startServer(env, server);
   const agent = new Agent({ keepAlive: true, maxSockets: C });
 
   // Count dispatched rows through the server's own /metrics (works for both stores).
@@ -115,8 +121,8 @@ async function run(store: 'postgres' | 'pglite') {
   }
   while ((await dispatched()) < N - failed + 300) await new Promise((r) => setTimeout(r, 50));
   agent.destroy();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
 
   const q = `SELECT extract(epoch FROM (a.started_at - o.created_at)) * 1000 AS ms FROM outbox o
              JOIN outbox_attempts a ON a.outbox_id = o.id WHERE o.source = 'pickup' AND o.created_at >= $1 ORDER BY ms`;
@@ -139,11 +145,20 @@ async function run(store: 'postgres' | 'pglite') {
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(1);
   const secs = (tDone - t0) / 1000;
   console.log(
-    `${store.padEnd(8)} n=${N} c=${C} failed=${failed} enqueue ${(N / ((tEnq - t0) / 1000)).toFixed(0)}/s, end-to-end ${(N / secs).toFixed(0)} messages/s (${secs.toFixed(2)} s); pickup p50 ${pct(50)} ms p99 ${pct(99)} ms (n=${lat.length})`,
+    `${store.padEnd(8)} ${server === 'unchained' ? '(audit chain off) ' : ''}n=${N} c=${C} failed=${failed} enqueue ${(N / ((tEnq - t0) / 1000)).toFixed(0)}/s, end-to-end ${(N / secs).toFixed(0)} messages/s (${secs.toFixed(2)} s); pickup p50 ${pct(50)} ms p99 ${pct(99)} ms (n=${lat.length})`,
   );
 }
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-console.log(`command: node bin/run-ts.mjs bench/outbox-throughput.ts --n ${N} --concurrency ${C} --store ${STORE}`);
-if (STORE === 'both' || STORE === 'postgres') await run('postgres');
-if (STORE === 'both' || STORE === 'pglite') await run('pglite');
+console.log(`command: node bin/run-ts.mjs bench/outbox-throughput.ts --n ${N} --concurrency ${C} --store ${STORE} --server ${SERVER}`);
+const stores = (['postgres', 'pglite'] as const).filter((s) => STORE === 'both' || STORE === s);
+for (const store of stores) {
+  if (SERVER === 'compare') {
+    for (let i = 0; i < 3; i++) {
+      await run(store, 'chained');
+      await run(store, 'unchained');
+    }
+  } else {
+    await run(store, SERVER === 'unchained' ? 'unchained' : 'chained');
+  }
+}
