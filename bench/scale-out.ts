@@ -259,6 +259,8 @@ async function pgboss(processes: number, perProcess = BOSS_WORKERS, batch = BOSS
   boss.on('error', (err: Error) => console.error(`pg-boss error: ${err.message}`));
   const workers: ChildProcess[] = [];
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  // Dropping the database ends every connection to it; an idle client must not crash the bench.
+  pool.on('error', () => undefined);
   try {
     await boss.start();
     await boss.createQueue('bench');
@@ -288,6 +290,8 @@ async function pgboss(processes: number, perProcess = BOSS_WORKERS, batch = BOSS
     }
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     await pool.end();
+    // pg-boss closes its own pool asynchronously after stop(); let it finish before the drop.
+    await new Promise((r) => setTimeout(r, 1_000));
     await db.drop();
   }
 }
