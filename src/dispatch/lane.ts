@@ -184,9 +184,10 @@ export class Lane {
         // An idle lane woken by an enqueue lingers a moment so the enqueues arriving together are
         // claimed (and recorded) together: one claim per burst instead of one per row. On PGlite,
         // where every statement shares one connection, this is what keeps enqueue fast.
-        if (this.newWork && this.inFlight + this.unrecorded.length === 0) {
-          await sleep(db.kind === 'pglite' ? PGLITE_CLAIM_LINGER_MS : CLAIM_LINGER_MS);
-        }
+        // The LAN lane on PostgreSQL claims at once: a screen waits for every millisecond, and a
+        // burst then costs a second claim, not a slower enqueue.
+        const linger = db.kind === 'pglite' ? PGLITE_CLAIM_LINGER_MS : this.o.adapter.info.lanSafe ? 0 : CLAIM_LINGER_MS;
+        if (linger > 0 && this.newWork && this.inFlight + this.unrecorded.length === 0) await sleep(linger);
         this.newWork = false;
         let granted = free;
         let rows: ClaimedRow[] = [];
@@ -234,27 +235,13 @@ export class Lane {
     this.active.add(t);
   }
 
-  private async loadTenants(ids: string[]): Promise<Map<string, TenantRow>> {
-    const r = await this.o.db.query<TenantRow>('SELECT * FROM tenants WHERE id = ANY($1::text[])', [ids]);
-    return new Map(r.rows.map((t) => [t.id, t]));
-  }
 
   private async processBatch(rows: ClaimedRow[]): Promise<void> {
-    let tenants: Map<string, TenantRow>;
-    try {
-      tenants = await this.loadTenants([...new Set(rows.map((r) => r.tenant_id))]);
-    } catch (err) {
-      // Nothing was sent; the leases expire and the rows are claimed again.
-      for (const row of rows) this.settled(row);
-      this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'tenant load failed; leases will expire');
-      this.signal();
-      return;
-    }
     await Promise.all(
       rows.map(async (row) => {
         let completion: Completion;
         try {
-          completion = await this.processRow(row, tenants.get(row.tenant_id));
+          completion = await this.processRow(row, row.tenant);
         } catch (err) {
           // A bug, not a provider answer (those come back classified): the lease expires and the
           // row is tried again elsewhere.

@@ -42,8 +42,9 @@ const NOTIFY_CHUNK = 40;
  * atomic): the target devices are locked in (tenant, id) order (so concurrent writers in other
  * processes queue behind each other instead of deadlocking), entries not already there take the
  * next seqs from each device's counter (UPDATE … RETURNING under that lock: no seq is handed out
- * twice, and none is skipped), and a `lan_inbox` NOTIFY per chunk, sent at commit, tells every hub
- * process which devices have new entries.
+ * twice, and none is skipped), and a `lan_inbox` NOTIFY per chunk, sent at commit, tells the other
+ * hub processes which of the devices they hold have new entries (the device row names the
+ * connection holding its socket, read under the same lock).
  *
  * The one race this leaves is the same row being written for the same device by two processes at
  * once (a lease that expired mid-write): the loser's snapshot predates the winner's entry, its
@@ -75,7 +76,7 @@ export async function appendToInboxes(
        FROM (SELECT * FROM given UNION ALL SELECT * FROM siblings) u
      ), targets AS (
        -- FOR UPDATE returns the newest version of each device row: last_seq is current under the lock.
-       SELECT x.ord, x.pos, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq
+       SELECT x.ord, x.pos, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq, d.connected_hub
        FROM x JOIN lan_devices d ON d.tenant_id = x.tenant AND d.revoked_at IS NULL
          AND (d.id = x.target OR (x.target LIKE 'role:%' AND d.role = substr(x.target, 6)))
        ORDER BY d.tenant_id, d.id
@@ -100,8 +101,12 @@ export async function appendToInboxes(
        SELECT tenant_id, device_id, last_seq + n, outbox_id FROM numbered
        RETURNING tenant_id, device_id, seq, outbox_id
      ), chunks AS (
-       SELECT (row_number() OVER (ORDER BY tenant_id, device_id, seq) - 1) / ${NOTIFY_CHUNK} AS chunk, tenant_id, device_id, seq
-       FROM ins
+       -- Only devices whose socket another hub process holds need the NOTIFY (this process pushes to
+       -- its own sockets itself): one process on its own sends none.
+       SELECT (row_number() OVER (ORDER BY tenant_id, device_id, last_seq + n) - 1) / ${NOTIFY_CHUNK} AS chunk,
+              tenant_id, device_id, last_seq + n AS seq
+       FROM numbered
+       WHERE connected_hub IS NOT NULL AND NOT starts_with(connected_hub, $2::text || '/')
      ), notes AS (
        SELECT pg_notify('lan_inbox', json_build_object('h', $2::text,
                 'e', json_agg(json_build_array(tenant_id, device_id, seq)))::text)

@@ -1,7 +1,8 @@
 import type { Queryable } from '../driver.ts';
-import { OUTBOX_COLUMNS, type OutboxRow } from '../rows.ts';
+import { OUTBOX_COLUMNS, type OutboxRow, type TenantRow } from '../rows.ts';
 
-export type ClaimedRow = OutboxRow & { from_status: string };
+/** A claimed row with its tenant as of the claim (the gate reads its opt-ins), in one round trip. */
+export type ClaimedRow = OutboxRow & { from_status: string; tenant: TenantRow };
 
 /**
  * Claims due rows of one adapter lane with a lease. SKIP LOCKED lets several dispatchers claim
@@ -76,10 +77,11 @@ export async function claimDue(
          jsonb_build_object('attempt', attempts)
        FROM upd
      )
-     SELECT * FROM upd`,
+     SELECT upd.*, row_to_json(t.*) AS tenant FROM upd JOIN tenants t ON t.id = upd.tenant_id`,
     [opts.adapter, opts.limit, opts.worker, opts.leaseMs, opts.excludeTenants ?? []],
     { name: 'claim_due' },
   );
+  for (const r of res.rows) if (typeof r.tenant === 'string') r.tenant = JSON.parse(r.tenant) as TenantRow;
   return res.rows;
 }
 
