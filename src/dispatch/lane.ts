@@ -184,9 +184,9 @@ export class Lane {
         // An idle lane woken by an enqueue lingers a moment so the enqueues arriving together are
         // claimed (and recorded) together: one claim per burst instead of one per row. On PGlite,
         // where every statement shares one connection, this is what keeps enqueue fast.
-        // The LAN lane on PostgreSQL claims at once: a screen waits for every millisecond, and a
-        // burst then costs a second claim, not a slower enqueue.
-        const linger = db.kind === 'pglite' ? PGLITE_CLAIM_LINGER_MS : this.o.adapter.info.lanSafe ? 0 : CLAIM_LINGER_MS;
+        // The LAN lane claims at once: a screen waits for every millisecond, and a burst then costs a
+        // second claim (kitchen tickets come one by one, not in thousands).
+        const linger = this.o.adapter.info.lanSafe ? 0 : db.kind === 'pglite' ? PGLITE_CLAIM_LINGER_MS : CLAIM_LINGER_MS;
         if (linger > 0 && this.newWork && this.inFlight + this.unrecorded.length === 0) await sleep(linger);
         this.newWork = false;
         let granted = free;

@@ -20,12 +20,17 @@ export async function registerDevice(app: TestApp, ownerToken: string, id: strin
 export class RecordingDevice {
   readonly client: DeviceClient;
   readonly got: NotificationMessage[] = [];
+  /** performance.now() when each entry of `got` arrived. */
+  readonly gotAt: number[] = [];
   readonly closes: { code: number; reason: string; at: number }[] = [];
   hello: HelloMessage | null = null;
 
   constructor(opts: DeviceClientOptions) {
     this.client = new DeviceClient(opts);
-    this.client.on('notification', (n: NotificationMessage) => this.got.push(n));
+    this.client.on('notification', (n: NotificationMessage) => {
+      this.got.push(n);
+      this.gotAt.push(performance.now());
+    });
     this.client.on('close', (code: number, reason: string) => this.closes.push({ code, reason, at: Date.now() }));
   }
 

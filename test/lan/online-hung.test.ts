@@ -41,8 +41,9 @@ for (const kind of await drivers()) {
       const mode = (await app.db.query<{ mode: string }>(`SELECT DISTINCT mode FROM outbox WHERE channel <> 'in_app'`)).rows;
       expect(mode.map((m) => m.mode)).toEqual(['live']);
 
+      // 100 in_app rows, one after another, each timed from the POST to the device's receipt.
       const latencies: number[] = [];
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 100; i++) {
         const t0 = performance.now();
         const r = await app.as(app.ownerToken, {
           method: 'POST',
@@ -51,16 +52,17 @@ for (const kind of await drivers()) {
         });
         expect(r.statusCode).toBe(202);
         await device.waitForCount(i + 1, 5_000);
-        latencies.push(performance.now() - t0);
+        latencies.push(device.gotAt[i]! - t0);
       }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const p99 = sorted[Math.ceil(sorted.length * 0.99) - 1]!;
+      console.log(`[${kind}] 100 in_app rows with every online lane hung: p50 ${sorted[49]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted[99]!.toFixed(1)} ms`);
+      expect(p99).toBeLessThan(50);
       // Every online lane still has calls in flight that never came back.
       const inFlight = await app.db.query<{ adapter: string }>(
         `SELECT DISTINCT adapter FROM outbox WHERE channel <> 'in_app' AND status = 'sending' ORDER BY adapter`,
       );
       expect(inFlight.rows.map((r) => r.adapter)).toEqual(['smtp', 'telegram_bot', 'whatsapp_cloud']);
-      // Far below the 10 s an online call hangs (typical values are a few milliseconds; the bound is
-      // generous for a loaded 2-core box).
-      expect(Math.max(...latencies)).toBeLessThan(2_000);
       for (const n of device.got) await waitFor(async () => (await rowStatus(app, app.ownerToken, n.id)) === 'delivered');
       // Still nothing came back from any online provider.
       const settled = await app.db.query<{ n: number }>(
