@@ -47,6 +47,22 @@ for (const kind of await drivers()) {
       expect(seen.tokens.every((t) => t === 'bravo')).toBe(true);
     });
 
+    it('the enqueue statement cannot be pointed at another tenant from inside a scoped transaction', async () => {
+      const err = await app.db
+        .tx(
+          (q) =>
+            q.query(
+              `SELECT * FROM enqueue_outbox(gen_random_uuid(), 'acme', 'email', 'smtp', 'x@example.az', NULL, NULL, 'hi', NULL, NULL,
+                 'az', 'rls', 'ready', NULL, 'dry_run', NULL, 'h', now(), NULL, 5, 'evil')`,
+            ),
+          { tenantId: 'bravo' },
+        )
+        .catch((e: unknown) => e);
+      expect(String(err)).toMatch(/scoped to another tenant/);
+      const n = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE source = 'rls' AND tenant_id = 'acme'`);
+      expect(n.rows[0]!.n).toBe(1);
+    });
+
     it("a tenant transaction cannot write another tenant's rows", async () => {
       await expect(
         app.db.tx((q) => q.query(`UPDATE outbox SET reason = 'hijacked' WHERE tenant_id = 'acme' RETURNING id`), { tenantId: 'bravo' }),

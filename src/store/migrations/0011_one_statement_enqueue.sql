@@ -15,6 +15,10 @@ CREATE FUNCTION enqueue_outbox(
   p_max_attempts int, p_actor text
 ) RETURNS SETOF outbox LANGUAGE plpgsql AS $$
 BEGIN
+  -- Inside a transaction already scoped to a tenant, only that tenant's rows: never re-scope it.
+  IF coalesce(current_setting('app.tenant_id', true), '') NOT IN ('', p_tenant) THEN
+    RAISE EXCEPTION 'enqueue_outbox: this transaction is scoped to another tenant' USING ERRCODE = '42501';
+  END IF;
   SET LOCAL ROLE mupza_app;
   PERFORM set_config('app.tenant_id', p_tenant, true);
   RETURN QUERY
