@@ -16,12 +16,17 @@ import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 
-function isWellFormedDeep(v: unknown, depth = 0): boolean {
+/** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
+function isStorableText(s: string): boolean {
+  return s.isWellFormed() && !s.includes('\u0000');
+}
+
+function isStorableDeep(v: unknown, depth = 0): boolean {
   if (depth > 200) return false;
-  if (typeof v === 'string') return v.isWellFormed();
-  if (Array.isArray(v)) return v.every((x) => isWellFormedDeep(x, depth + 1));
+  if (typeof v === 'string') return isStorableText(v);
+  if (Array.isArray(v)) return v.every((x) => isStorableDeep(x, depth + 1));
   if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    return Object.entries(v as Record<string, unknown>).every(([k, x]) => k.isWellFormed() && isWellFormedDeep(x, depth + 1));
+    return Object.entries(v as Record<string, unknown>).every(([k, x]) => isStorableText(k) && isStorableDeep(x, depth + 1));
   }
   return true;
 }
@@ -67,10 +72,13 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     void reply.header('x-request-id', req.id);
   });
   installSecretGuard(app, ctx.redactor, ctx.metrics, ctx.logger);
-  // Lone UTF-16 surrogates cannot be stored as UTF-8 text: refuse them before any route sees them.
+  // Lone UTF-16 surrogates and NUL characters cannot be stored as PostgreSQL text: refuse them
+  // before any route sees them.
   app.addHook('preValidation', async (req) => {
-    if (req.body !== undefined && !isWellFormedDeep(req.body)) {
-      throw new AppError('bad_request', 'The body contains text that is not valid Unicode (a lone surrogate).');
+    for (const [part, value] of [['body', req.body], ['query', req.query], ['path', req.params]] as const) {
+      if (value !== undefined && !isStorableDeep(value)) {
+        throw new AppError('bad_request', `The ${part} contains text that cannot be stored (a lone surrogate or a NUL character \\u0000).`);
+      }
     }
   });
 
