@@ -22,6 +22,19 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
+/** A query for node-postgres, prepared under `name` on each connection when one is given. */
+function queryConfig(text: string, values: readonly unknown[], name?: string): pg.QueryConfig {
+  return { text, values: values as unknown[], ...(name ? { name } : {}) };
+}
+
+/** A pooled client held for one unit of work; `broken` sends it away instead of back to the pool. */
+interface HeldClient {
+  client: pg.PoolClient;
+  broken: boolean;
+  /** Idempotent. */
+  release(): void;
+}
+
 function wrap(err: unknown): never {
   if (isUnavailable(err)) {
     throw new AppError('store_unavailable', 'The database is not reachable; nothing was accepted.', { cause: err });
@@ -78,7 +91,7 @@ export class PostgresDb implements Db {
 
   async query<T>(sql: string, params: readonly unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult<T>> {
     try {
-      const r = await this.pool.query({ text: sql, values: params as unknown[], ...(opts.name ? { name: opts.name } : {}) });
+      const r = await this.pool.query(queryConfig(sql, params, opts.name));
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
     } catch (err) {
       return wrap(err);
@@ -86,25 +99,15 @@ export class PostgresDb implements Db {
   }
 
   async atomic<T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>): Promise<QueryResult<T>> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      return wrap(err);
-    }
-    let broken = false;
-    const onError = () => {
-      broken = true;
-    };
-    client.on('error', onError);
+    const held = await this.checkout();
     // The server process running the statement: once it is gone, the statement's outcome is final.
-    const backend = (client as unknown as { processID: number | null }).processID;
+    const backend = (held.client as unknown as { processID: number | null }).processID;
     try {
-      const r = await client.query({ text: sql, values: params as unknown[], ...(opts.name ? { name: opts.name } : {}) });
+      const r = await held.client.query(queryConfig(sql, params, opts.name));
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
     } catch (err) {
       if (!isUnavailable(err)) throw err;
-      broken = true;
+      held.broken = true;
       if (backend === null || !(await this.backendGone(backend))) {
         throw new AppError(
           'store_unavailable',
@@ -121,25 +124,64 @@ export class PostgresDb implements Db {
       if (settled.rows.length > 0) return settled;
       return wrap(err);
     } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
+      held.release();
     }
   }
 
   /** Waits (up to COMMIT_RESOLVE_MS) until a server process has exited: its transaction is then over. */
   private async backendGone(pid: number): Promise<boolean> {
+    const gone = await this.askUntilResolved(async () => {
+      const r = await this.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+      return r.rowCount === 0 ? true : undefined;
+    });
+    return gone ?? false;
+  }
+
+  /**
+   * Asks `probe` every 250 ms, for up to COMMIT_RESOLVE_MS, until it answers (not undefined). A
+   * failing probe means the server is still away. Undefined if no answer came in time.
+   */
+  private async askUntilResolved<T>(probe: () => Promise<T | undefined>): Promise<T | undefined> {
     const end = Date.now() + COMMIT_RESOLVE_MS;
     while (!this.closed) {
       try {
-        const r = await this.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
-        if (r.rowCount === 0) return true;
+        const answer = await probe();
+        if (answer !== undefined) return answer;
       } catch {
         // Still away; ask again.
       }
       if (Date.now() + 250 > end) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    return false;
+    return undefined;
+  }
+
+  /** Checks out a client whose 'error' (server gone while it is held) marks it broken, not fatal. */
+  private async checkout(): Promise<HeldClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return wrap(err);
+    }
+    // A checked-out client whose server goes away emits 'error' with no listener from the pool:
+    // without this one, a restart of PostgreSQL mid-transaction would crash the process.
+    const onError = () => {
+      held.broken = true;
+    };
+    let released = false;
+    const held: HeldClient = {
+      client,
+      broken: false,
+      release: () => {
+        if (released) return;
+        released = true;
+        client.removeListener('error', onError);
+        client.release(held.broken);
+      },
+    };
+    client.on('error', onError);
+    return held;
   }
 
   async exec(sql: string): Promise<void> {
@@ -151,20 +193,8 @@ export class PostgresDb implements Db {
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      return wrap(err);
-    }
-    let broken = false;
-    // A checked-out client whose server goes away emits 'error' with no listener from the pool:
-    // without this one, a restart of PostgreSQL mid-transaction would crash the process.
-    const onError = () => {
-      broken = true;
-    };
-    client.on('error', onError);
-    let released = false;
+    const held = await this.checkout();
+    const { client } = held;
     let xid: string | null = null;
     let committing = false;
     let out: T | undefined;
@@ -185,7 +215,7 @@ export class PostgresDb implements Db {
           published.push([channel, payload]);
         },
         query: async <R>(sql: string, params: readonly unknown[] = [], qo: QueryOptions = {}) => {
-          const r = await client.query({ text: sql, values: params as unknown[], ...(qo.name ? { name: qo.name } : {}) });
+          const r = await client.query(queryConfig(sql, params, qo.name));
           return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
         },
         exec: async (sql: string) => {
@@ -198,13 +228,11 @@ export class PostgresDb implements Db {
       for (const [c, p] of published) this.publish(c, p);
       return out;
     } catch (err) {
-      broken = isUnavailable(err);
-      if (committing && broken && xid) {
+      held.broken = isUnavailable(err);
+      if (committing && held.broken && xid) {
         // The connection broke during COMMIT: it may have committed. Ask the server once it is back
         // (txid_status) instead of answering "nothing was accepted" when that may be false.
-        client.removeListener('error', onError);
-        client.release(true);
-        released = true;
+        held.release();
         const outcome = await this.commitOutcome(xid);
         if (outcome === 'committed') {
           for (const [c, p] of published) this.publish(c, p);
@@ -220,34 +248,23 @@ export class PostgresDb implements Db {
         return wrap(err);
       }
       await client.query('ROLLBACK').catch(() => {
-        broken = true;
+        held.broken = true;
       });
       return wrap(err);
     } finally {
-      if (!released) {
-        client.removeListener('error', onError);
-        client.release(broken);
-      }
+      held.release();
     }
   }
 
   /** Outcome of a transaction whose COMMIT lost its answer, asked for up to COMMIT_RESOLVE_MS. */
   private async commitOutcome(xid: string): Promise<'committed' | 'aborted' | 'unknown'> {
-    const end = Date.now() + COMMIT_RESOLVE_MS;
-    while (!this.closed) {
-      try {
-        const r = await this.pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
-        const s = r.rows[0]?.s;
-        if (s === 'committed') return 'committed';
-        if (s === 'aborted') return 'aborted';
-        if (s !== 'in progress') return 'unknown';
-      } catch {
-        // Still away; ask again.
-      }
-      if (Date.now() + 250 > end) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return 'unknown';
+    const outcome = await this.askUntilResolved(async () => {
+      const r = await this.pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
+      const s = r.rows[0]?.s;
+      if (s === 'committed' || s === 'aborted') return s;
+      return s === 'in progress' ? undefined : 'unknown';
+    });
+    return outcome ?? 'unknown';
   }
 
   private async ensureListener(): Promise<pg.Client> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from './driver.ts';
-import type { TenantRow } from './rows.ts';
+import { tenantFromJson, type TenantRow } from './rows.ts';
 
 export type TokenRole = 'owner' | 'device' | 'service';
 
@@ -44,7 +44,7 @@ export async function findPrincipal(q: Queryable, token: string): Promise<Princi
 }
 
 export async function findPrincipalByHash(q: Queryable, tokenHash: string): Promise<Principal | null> {
-  const r = await q.query<{ role: TokenRole; subject: string; token_hash: string; expires_at: Date | null; tenant: TenantRow }>(
+  const r = await q.query<{ role: TokenRole; subject: string; token_hash: string; expires_at: Date | null; tenant: TenantRow | string }>(
     `SELECT t.role, t.subject, t.token_hash, t.expires_at, row_to_json(n.*) AS tenant
      FROM api_tokens t JOIN tenants n ON n.id = t.tenant_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
@@ -53,7 +53,7 @@ export async function findPrincipalByHash(q: Queryable, tokenHash: string): Prom
   );
   const row = r.rows[0];
   if (!row) return null;
-  const tenant = typeof row.tenant === 'string' ? (JSON.parse(row.tenant) as TenantRow) : row.tenant;
+  const tenant = tenantFromJson(row.tenant);
   return { tenant, role: row.role, subject: row.subject, tokenHash: row.token_hash, expiresAt: row.expires_at };
 }
 

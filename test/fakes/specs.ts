@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * Read-only access to the official provider specs in /work/shared/specs (see its README). The
+ * Read-only access to the official provider specs in ../shared/specs (see its README). The
  * directory sits beside the repository; COMMS_SPECS_DIR overrides it for other checkouts.
  */
 export const SPECS_DIR =

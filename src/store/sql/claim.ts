@@ -1,5 +1,5 @@
 import type { Queryable } from '../driver.ts';
-import { OUTBOX_COLUMNS, type OutboxRow, type TenantRow } from '../rows.ts';
+import { OUTBOX_COLUMNS, tenantFromJson, type OutboxRow, type TenantRow } from '../rows.ts';
 
 /** A claimed row with its tenant as of the claim (the gate reads its opt-ins), in one round trip. */
 export type ClaimedRow = OutboxRow & { from_status: string; tenant: TenantRow };
@@ -81,7 +81,7 @@ export async function claimDue(
     [opts.adapter, opts.limit, opts.worker, opts.leaseMs, opts.excludeTenants ?? []],
     { name: 'claim_due' },
   );
-  for (const r of res.rows) if (typeof r.tenant === 'string') r.tenant = JSON.parse(r.tenant) as TenantRow;
+  for (const r of res.rows) r.tenant = tenantFromJson(r.tenant);
   return res.rows;
 }
 

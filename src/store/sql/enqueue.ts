@@ -26,15 +26,15 @@ export interface NewOutboxRow {
   actor: string;
 }
 
-const INSERT_SQL = `SELECT ${OUTBOX_COLUMNS},
-     -- send_at comes from the API process's clock, read before this statement ran, so it is a
-     -- little before or after now(): compare with the clock itself, allowing a second of skew between
-     -- hosts (an early wake-up finds nothing and costs one probe; a missed one costs a poll).
-     (status = 'ready' AND send_at <= clock_timestamp() + interval '1 second') AS _due
+// send_at comes from the API process's clock, read before the statement ran, so it is a little
+// before or after now(): compare with the clock itself, allowing a second of skew between hosts (an
+// early wake-up finds nothing and costs one probe; a missed one costs a poll).
+const DUE = `(status = 'ready' AND send_at <= clock_timestamp() + interval '1 second') AS _due`;
+
+const INSERT_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE}
    FROM enqueue_outbox($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`;
 
-const SETTLE_SQL = `SELECT ${OUTBOX_COLUMNS}, (status = 'ready' AND send_at <= clock_timestamp() + interval '1 second') AS _due
-   FROM outbox WHERE id = $1`;
+const SETTLE_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM outbox WHERE id = $1`;
 
 function insertParams(r: NewOutboxRow): unknown[] {
   return [
