@@ -17,7 +17,8 @@ import {
   type TenantRow,
 } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { insertOutboxRow, insertOutboxRowAlone, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import { insertOutboxRow, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import { EnqueueGroups } from './enqueue-groups.ts';
 import { transitionRow } from '../store/sql/transition.ts';
 import { gateFor, modeOf, statusOf } from './gate-inputs.ts';
 import { BODY_LIMITS, type EnqueueInput } from './schemas.ts';
@@ -42,12 +43,16 @@ function canonicalHash(input: EnqueueInput): string {
 }
 
 export class OutboxService {
+  private readonly groups: EnqueueGroups;
+
   constructor(
     private readonly db: Db,
     private readonly config: Config,
     private readonly registry: ProviderRegistry,
     private readonly redactor: Redactor,
-  ) {}
+  ) {
+    this.groups = new EnqueueGroups(db);
+  }
 
   /** Validates and renders a message into a row draft; throws AppError with a stable code. */
   private prepare(input: EnqueueInput, tenant: TenantRow) {
@@ -187,12 +192,18 @@ export class OutboxService {
     return { row: found, created: false };
   }
 
-  /** One message: one statement, one round trip (the row and its audit event commit together). */
+  /**
+   * One message: one statement, one round trip (the row and its audit event commit together);
+   * messages of a tenant that arrive while its earlier ones are being stored share a commit.
+   */
   async enqueue(input: EnqueueInput, actor: Actor, idempotencyKey?: string): Promise<EnqueueResult> {
     const draft = this.draft(input, actor, idempotencyKey);
-    const row = await insertOutboxRowAlone(this.db, draft);
+    const row = await this.groups.submit(draft);
     if (row) return { row, created: true };
-    return this.db.tx((q) => this.replay(q, actor.tenant.id, draft), { tenantId: actor.tenant.id, readOnly: true });
+    return this.db.tx((q) => this.replay(q, actor.tenant.id, draft), {
+      tenantId: actor.tenant.id,
+      readOnly: true,
+    });
   }
 
   /** All-or-nothing: every message is validated first, then all are written in one transaction. */

@@ -92,3 +92,57 @@ export async function insertOutboxRowAlone(db: Db, r: NewOutboxRow): Promise<Out
   });
   return announce(db, res.rows[0]);
 }
+
+const INSERT_MANY_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM enqueue_outbox_many($1, $2::jsonb)`;
+const SETTLE_MANY_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM outbox WHERE id = ANY($1::uuid[])`;
+
+function manyRow(r: NewOutboxRow): Record<string, unknown> {
+  return {
+    id: r.id,
+    channel: r.channel,
+    adapter: r.adapter,
+    target: r.target,
+    title: r.title,
+    subject: r.subject,
+    body: r.body,
+    template: r.template,
+    data: r.data ?? null,
+    locale: r.locale,
+    source: r.source,
+    status: r.status,
+    reason: r.reason,
+    mode: r.mode,
+    idempotency_key: r.idempotencyKey,
+    request_hash: r.requestHash,
+    send_at: r.sendAt.toISOString(),
+    expires_at: r.expiresAt ? r.expiresAt.toISOString() : null,
+    max_attempts: r.maxAttempts,
+    actor: r.actor,
+  };
+}
+
+/**
+ * Several rows of one tenant, each with its creation audit event, as one statement in its own
+ * transaction (see `enqueue_outbox_many`): all are stored or none. Returns the stored rows by id;
+ * a row whose idempotency key already exists is absent.
+ */
+export async function insertOutboxRowsAlone(
+  db: Db,
+  tenantId: string,
+  rows: readonly NewOutboxRow[],
+): Promise<Map<string, OutboxRow>> {
+  if (rows.some((r) => r.tenantId !== tenantId))
+    throw new Error('insertOutboxRowsAlone: rows of another tenant');
+  const res = await db.atomic<Inserted>(INSERT_MANY_SQL, [tenantId, JSON.stringify(rows.map(manyRow))], {
+    name: 'enqueue_outbox_many',
+    settle: (q) => q.query<Inserted>(SETTLE_MANY_SQL, [rows.map((r) => r.id)]),
+  });
+  const out = new Map<string, OutboxRow>();
+  const changed: (OutboxRow & { due: boolean })[] = [];
+  for (const { _due, ...row } of res.rows) {
+    out.set(row.id, row);
+    changed.push({ ...row, due: _due === true });
+  }
+  publishChanges(db, changed);
+  return out;
+}
