@@ -44,7 +44,10 @@ const SKIP = new Set(arg('skip', '').split(',').filter(Boolean));
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TOKEN = 'mz_owner_scale-bench-bootstrap-token-01';
 
-const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Figures {
@@ -75,7 +78,11 @@ async function createDb(prefix: string): Promise<{ url: string; drop(): Promise<
 }
 
 /** Runs `enqueue(i)` for i in [from, from + n) with C in flight; returns the seconds taken. */
-async function produce(from: number, n: number, enqueue: (i: number) => Promise<boolean>): Promise<{ secs: number; failed: number }> {
+async function produce(
+  from: number,
+  n: number,
+  enqueue: (i: number) => Promise<boolean>,
+): Promise<{ secs: number; failed: number }> {
   const t0 = performance.now();
   let next = from;
   let failed = 0;
@@ -112,7 +119,8 @@ async function phases(
   // Drain: hold the second batch back until enqueueing it is surely over (1.5 x the first batch's time).
   const dueAt = new Date(Date.now() + Math.ceil(a.secs * 1500) + 1_500);
   const b = await produce(N, N, (i) => enqueue(i, dueAt));
-  if (Date.now() >= dueAt.getTime()) throw new Error('drain phase: enqueueing outlasted the hold-back; rerun with a smaller --n');
+  if (Date.now() >= dueAt.getTime())
+    throw new Error('drain phase: enqueueing outlasted the hold-back; rerun with a smaller --n');
   await sleep(dueAt.getTime() - Date.now());
   const tDue = performance.now();
   const tDrained = await waitCount(() => count('b'), N - b.failed);
@@ -137,7 +145,11 @@ function poster(port: number) {
           path: '/api/v1/outbox',
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'content-length': Buffer.byteLength(body) },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TOKEN}`,
+            'content-length': Buffer.byteLength(body),
+          },
         },
         (res) => {
           res.resume();
@@ -161,6 +173,8 @@ function poster(port: number) {
   return { enqueue, close: () => agent.destroy() };
 }
 
+// e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process.
+const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const COMMON_ENV = {
   HOST: '127.0.0.1',
   COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN,
@@ -171,7 +185,12 @@ const COMMON_ENV = {
 
 /** mupza-comms's own enqueue, called in this process like boss.send (no HTTP in between). */
 async function libraryProducer(url: string) {
-  const config = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '16', LOG_LEVEL: 'warn', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN });
+  const config = loadConfig({
+    DATABASE_URL: url,
+    DATABASE_POOL_SIZE: '16',
+    LOG_LEVEL: 'warn',
+    COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN,
+  });
   const rt = new Runtime(config, { mode: 'api', seedDemo: false });
   await rt.init();
   const tenant = (await getTenant(rt.db, 'demo'))!;
@@ -198,17 +217,31 @@ async function ours(dispatchers: number, producer: 'http' | 'library'): Promise<
   const children: ChildService[] = [];
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   try {
-    const api = startChild('api', { ...COMMON_ENV, DATABASE_URL: db.url, DATABASE_POOL_SIZE: '16', PORT: String(port) });
+    const api = startChild(
+      'api',
+      { ...COMMON_ENV, DATABASE_URL: db.url, DATABASE_POOL_SIZE: '16', PORT: String(port) },
+      CHILD_NODE_ARGS,
+    );
     children.push(api);
     await api.waitForLine(/API and owner panel on/, 120_000);
     for (let i = 0; i < dispatchers; i++) {
-      const d = startChild('dispatch', { ...COMMON_ENV, DATABASE_URL: db.url, DATABASE_POOL_SIZE: '8', PORT: String(port) });
+      const d = startChild(
+        'dispatch',
+        { ...COMMON_ENV, DATABASE_URL: db.url, DATABASE_POOL_SIZE: '8', PORT: String(port) },
+        CHILD_NODE_ARGS,
+      );
       children.push(d);
     }
     await Promise.all(children.slice(1).map((c) => c.waitForLine(/MUPZAOS comms dispatch/, 120_000)));
     const p = producer === 'http' ? poster(port) : await libraryProducer(db.url);
     const count = async (phase: 'a' | 'b') =>
-      Number((await pool.query(`SELECT count(*) AS n FROM outbox WHERE status = 'mock_sent' AND source = $1`, [`bench_${phase}`])).rows[0].n);
+      Number(
+        (
+          await pool.query(`SELECT count(*) AS n FROM outbox WHERE status = 'mock_sent' AND source = $1`, [
+            `bench_${phase}`,
+          ])
+        ).rows[0].n,
+      );
     const f = await phases(
       `mupza-comms, PostgreSQL, ${producer === 'http' ? 'HTTP to 1 api' : 'in-process enqueue'} + ${dispatchers} dispatch`,
       p.enqueue,
@@ -219,7 +252,8 @@ async function ours(dispatchers: number, producer: 'http' | 'library'): Promise<
     const chk = await pool.query(
       `SELECT (SELECT count(*) FROM outbox_attempts)::int AS attempts, (SELECT count(*) FROM audit_events WHERE entity = 'outbox' AND action IN ('created', 'claimed', 'attempt'))::int AS audit`,
     );
-    if (chk.rows[0].attempts < 2 * N || chk.rows[0].audit < 6 * N) throw new Error(`missing attempt/audit rows: ${JSON.stringify(chk.rows[0])}`);
+    if (chk.rows[0].attempts < 2 * N || chk.rows[0].audit < 6 * N)
+      throw new Error(`missing attempt/audit rows: ${JSON.stringify(chk.rows[0])}`);
     return f;
   } finally {
     for (const c of children) await c.kill('SIGTERM');
@@ -231,7 +265,11 @@ async function ours(dispatchers: number, producer: 'http' | 'library'): Promise<
 async function oursPglite(): Promise<Figures> {
   const dataDir = await mkdtemp(join(tmpdir(), 'comms-scale-'));
   const port = await freePort();
-  const serve = startChild('serve', { ...COMMON_ENV, DATA_DIR: dataDir, PORT: String(port) });
+  const serve = startChild(
+    'serve',
+    { ...COMMON_ENV, DATA_DIR: dataDir, PORT: String(port) },
+    CHILD_NODE_ARGS,
+  );
   try {
     await serve.waitForLine(/API and owner panel on/, 120_000);
     const p = poster(port);
@@ -248,7 +286,9 @@ async function oursPglite(): Promise<Figures> {
     return f;
   } finally {
     await serve.kill('SIGTERM');
-    await PgliteDb.open({ dataDir }).then((d) => d.close()).catch(() => undefined);
+    await PgliteDb.open({ dataDir })
+      .then((d) => d.close())
+      .catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -265,9 +305,13 @@ async function pgboss(processes: number, perProcess = BOSS_WORKERS, batch = BOSS
     await boss.start();
     await boss.createQueue('bench');
     for (let i = 0; i < processes; i++) {
-      const w = spawn(process.execPath, ['bin/run-ts.mjs', 'bench/pgboss-worker.ts', db.url, String(perProcess), String(batch)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const w = spawn(
+        process.execPath,
+        ['bin/run-ts.mjs', 'bench/pgboss-worker.ts', db.url, String(perProcess), String(batch)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
         w.stdout!.on('data', (b: Buffer) => b.toString().includes('pg-boss worker ready') && resolve());
@@ -277,12 +321,29 @@ async function pgboss(processes: number, perProcess = BOSS_WORKERS, batch = BOSS
     const enqueue = async (i: number, dueAt: Date | null) =>
       (await boss.send(
         'bench',
-        { channel: 'email', target: `guest${i}@example.az`, subject: 'Rezervasiya', body: `Masanız hazırdır #${i}`, phase: dueAt ? 'b' : 'a' },
+        {
+          channel: 'email',
+          target: `guest${i}@example.az`,
+          subject: 'Rezervasiya',
+          body: `Masanız hazırdır #${i}`,
+          phase: dueAt ? 'b' : 'a',
+        },
         dueAt ? { startAfter: dueAt } : {},
       )) !== null;
     const count = async (phase: 'a' | 'b') =>
-      Number((await pool.query(`SELECT count(*) AS n FROM pgboss.job WHERE name = 'bench' AND state = 'completed' AND data->>'phase' = $1`, [phase])).rows[0].n);
-    return await phases(`pg-boss 10, ${processes} worker process${processes > 1 ? 'es' : ''} x ${perProcess} workers x batch ${batch}`, enqueue, count);
+      Number(
+        (
+          await pool.query(
+            `SELECT count(*) AS n FROM pgboss.job WHERE name = 'bench' AND state = 'completed' AND data->>'phase' = $1`,
+            [phase],
+          )
+        ).rows[0].n,
+      );
+    return await phases(
+      `pg-boss 10, ${processes} worker process${processes > 1 ? 'es' : ''} x ${perProcess} workers x batch ${batch}`,
+      enqueue,
+      count,
+    );
   } finally {
     for (const w of workers) {
       w.kill('SIGTERM');
@@ -305,8 +366,12 @@ const pgv = await (async () => {
   await c.end();
   return `PostgreSQL ${v} (fsync ${fsync}, synchronous_commit ${sc})`;
 })();
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${pgv}`);
-console.log(`command: node bin/run-ts.mjs bench/scale-out.ts --n ${N} --concurrency ${C} --dispatchers ${DISPATCHERS.join(',')} --pgboss-workers ${BOSS_WORKERS} --pgboss-batch ${BOSS_BATCH}${SKIP.size ? ` --skip ${[...SKIP].join(',')}` : ''}`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${pgv}`,
+);
+console.log(
+  `command: node bin/run-ts.mjs bench/scale-out.ts --n ${N} --concurrency ${C} --dispatchers ${DISPATCHERS.join(',')} --pgboss-workers ${BOSS_WORKERS} --pgboss-batch ${BOSS_BATCH}${SKIP.size ? ` --skip ${[...SKIP].join(',')}` : ''}`,
+);
 console.log(`(${load()} at start; the figures are noisy while other work runs on the machine)`);
 
 const http = new Map<number, Figures>();
@@ -346,7 +411,9 @@ if (bosses.size) {
     const l = lib.get(k);
     console.log(
       `  ${k} process${k > 1 ? 'es' : ''}: drain ${ratio(h.drainPerS, b.drainPerS)}` +
-        (l ? `, end-to-end in-process enqueue ${ratio(l.endToEndPerS, b.endToEndPerS)} (drain ${ratio(l.drainPerS, b.drainPerS)})` : '') +
+        (l
+          ? `, end-to-end in-process enqueue ${ratio(l.endToEndPerS, b.endToEndPerS)} (drain ${ratio(l.drainPerS, b.drainPerS)})`
+          : '') +
         `, end-to-end over HTTP ${ratio(h.endToEndPerS, b.endToEndPerS)}`,
     );
   }

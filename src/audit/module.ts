@@ -9,11 +9,26 @@ export function auditModule(): ServiceModule {
   let sealer: AuditSealer | null = null;
   return {
     routes(app, ctx) {
-      app.get('/api/v1/audit/verify', { preHandler: requireRole(ctx.principals, ['owner', 'service']), config: { openapi: { summary: "Verify the tenant's audit hash chain; reports the first broken link", tags: ['audit'], auth: 'owner_or_service', response: { status: 200, schema: AuditVerify }, errors: ['forbidden'] } } }, async (req) => {
-        const p = principalOf(req);
-        while ((await sealTenant(ctx.db, p.tenant.id)) > 0);
-        return verifyTenant(ctx.db, p.tenant.id);
-      });
+      app.get(
+        '/api/v1/audit/verify',
+        {
+          preHandler: requireRole(ctx.principals, ['owner', 'service']),
+          config: {
+            openapi: {
+              summary: "Verify the tenant's audit hash chain; reports the first broken link",
+              tags: ['audit'],
+              auth: 'owner_or_service',
+              response: { status: 200, schema: AuditVerify },
+              errors: ['forbidden'],
+            },
+          },
+        },
+        async (req) => {
+          const p = principalOf(req);
+          while ((await sealTenant(ctx.db, p.tenant.id)) > 0);
+          return verifyTenant(ctx.db, p.tenant.id);
+        },
+      );
     },
     async start(rt) {
       if (rt.mode === 'api') return;

@@ -1,14 +1,21 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/driver.ts';
-import { sealTenant } from './chain.ts';
+import { sealedTop, sealTenant } from './chain.ts';
 
-// Half a second keeps the unsealed tail short without measurable load on the enqueue path.
+// Half a second keeps the unsealed tail short; a round that finds nothing new costs one index probe.
 const SEAL_EVERY_MS = 500;
+// The look-back for late commits reads the last LOOKBACK_IDS events: every few seconds is enough
+// (a late commit is sealed a little later, never skipped).
+const STRAGGLERS_EVERY_MS = 5_000;
+const ROUND_LIMIT = 2_000;
 
 /** Background loop that extends every tenant's audit hash chain. */
 export class AuditSealer {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private lastStragglerScan = 0;
+  /** Per tenant, the newest sealed id when this process last looked back. */
+  private readonly lookedBackAt = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -17,7 +24,10 @@ export class AuditSealer {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sealAll().then(() => undefined).finally(() => (this.running = null));
+      if (!this.running)
+        this.running = this.sealAll()
+          .then(() => undefined)
+          .finally(() => (this.running = null));
     }, SEAL_EVERY_MS);
     this.timer.unref();
   }
@@ -25,14 +35,19 @@ export class AuditSealer {
   async sealAll(): Promise<number> {
     let n = 0;
     try {
+      const stragglers = Date.now() - this.lastStragglerScan >= STRAGGLERS_EVERY_MS;
       const tenants = await this.db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id');
       for (const t of tenants.rows) {
+        const top = stragglers ? await sealedTop(this.db, t.id) : 0;
+        const lookBackFrom = this.lookedBackAt.get(t.id);
         let k: number;
         do {
-          k = await sealTenant(this.db, t.id);
+          k = await sealTenant(this.db, t.id, { limit: ROUND_LIMIT, stragglers, lookBackFrom });
           n += k;
-        } while (k > 0);
+        } while (k === ROUND_LIMIT);
+        if (stragglers) this.lookedBackAt.set(t.id, top);
       }
+      if (stragglers) this.lastStragglerScan = Date.now();
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'audit sealing failed; will retry');
     }

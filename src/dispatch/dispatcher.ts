@@ -6,6 +6,7 @@ import type { Redactor } from '../core/redact.ts';
 import type { Metrics } from '../app/metrics.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
+import { dueAdapters } from '../store/sql/claim.ts';
 import { reclaimExpiredLeases } from '../store/sql/reclaim.ts';
 import { EVENTS_CHANNEL, parseNotice } from '../store/sql/notify.ts';
 import { Lane } from './lane.ts';
@@ -30,6 +31,8 @@ export class Dispatcher {
   readonly lanes = new Map<string, Lane>();
   private unlisten: (() => Promise<void>) | null = null;
   private reaper: NodeJS.Timeout | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private polling = false;
   private running = false;
 
   constructor(private readonly o: DispatcherOptions) {
@@ -60,6 +63,7 @@ export class Dispatcher {
           metrics: o.metrics,
           logger: o.logger,
           worker: this.worker,
+          sharedPoll: true,
           // Dry-run renders are local work; live calls are bounded per provider.
           capacity: lan
             ? config.env.COMMS_LAN_CONCURRENCY * 16
@@ -71,9 +75,14 @@ export class Dispatcher {
                   Math.min(config.env.COMMS_ONLINE_CONCURRENCY, config.env.SMTP_POOL_MAX_CONNECTIONS)
                 : config.env.COMMS_ONLINE_CONCURRENCY
               : config.env.COMMS_BATCH_SIZE * 2,
-          timeoutMs: lan ? 5_000 : adapter.id === 'twilio_verify' ? config.env.OTP_TIMEOUT_MS : config.env.COMMS_PROVIDER_TIMEOUT_MS,
+          timeoutMs: lan
+            ? 5_000
+            : adapter.id === 'twilio_verify'
+              ? config.env.OTP_TIMEOUT_MS
+              : config.env.COMMS_PROVIDER_TIMEOUT_MS,
           // Pacing is about the provider's limits: only live online sends are paced.
-          pace: live && !lan && rates.has(adapter.id) ? new Pace(o.db, adapter.id, rates.get(adapter.id)!) : null,
+          pace:
+            live && !lan && rates.has(adapter.id) ? new Pace(o.db, adapter.id, rates.get(adapter.id)!) : null,
         }),
       );
     }
@@ -88,10 +97,29 @@ export class Dispatcher {
       for (const adapter of n.w) this.lanes.get(adapter)?.wake();
     });
     for (const lane of this.lanes.values()) lane.start();
+    this.poller = setInterval(() => void this.poll(), this.o.config.env.COMMS_POLL_MS);
+    this.poller.unref();
     const every = Math.max(250, Math.floor(this.o.config.env.COMMS_LEASE_MS / 3));
     this.reaper = setInterval(() => void this.reap(), every);
     this.reaper.unref();
     await this.reap();
+  }
+
+  /**
+   * Stands in for lost or late NOTIFYs and finds rows scheduled for later: one statement for all
+   * lanes per COMMS_POLL_MS (a probe per lane per poll cost 5 statements per process).
+   */
+  async poll(): Promise<void> {
+    if (this.polling || !this.running) return;
+    this.polling = true;
+    try {
+      for (const adapter of await dueAdapters(this.o.db, [...this.lanes.keys()]))
+        this.lanes.get(adapter)?.wake();
+    } catch (err) {
+      this.o.logger.warn({ err: this.o.redactor.scrub(String(err)) }, 'due poll failed');
+    } finally {
+      this.polling = false;
+    }
   }
 
   async reap(): Promise<number> {
@@ -114,6 +142,7 @@ export class Dispatcher {
     if (!this.running) return;
     this.running = false;
     if (this.reaper) clearInterval(this.reaper);
+    if (this.poller) clearInterval(this.poller);
     await this.unlisten?.();
     await Promise.all([...this.lanes.values()].map((l) => l.stop(graceMs)));
   }

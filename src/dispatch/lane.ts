@@ -26,11 +26,23 @@ export interface LaneOptions {
   /** Shared send rate of a live online lane (null: unpaced). */
   pace?: Pace | null;
   random?: () => number;
+  /**
+   * The dispatcher polls for due rows once for all its lanes and wakes the lanes that have some;
+   * an idle lane then never probes on its own timer.
+   */
+  sharedPoll?: boolean;
 }
 
 // Pickup latency this costs stays far under the 20 ms target; see BENCHMARKS.md.
 const CLAIM_LINGER_MS = 2;
 const PGLITE_CLAIM_LINGER_MS = 6;
+/**
+ * Every dispatcher process hears every NOTIFY. A lane that wakes and finds the rows already taken
+ * by another process doubles its linger (up to 2^4 times), and halves it again when it wins rows:
+ * several dispatchers then claim bursts instead of each probing and claiming one row per notice.
+ * A lone dispatcher never loses a race, so its pickup latency does not change.
+ */
+const MAX_CONTENTION = 4;
 const TIMEOUT = Symbol('timeout');
 /** Completions recorded per statement at most. */
 const RECORD_BATCH = 500;
@@ -62,6 +74,8 @@ export class Lane {
   private stopping = false;
   /** The last claim found nothing. */
   private idle = false;
+  /** Races lost lately to other dispatchers (0..MAX_CONTENTION): scales the claim linger. */
+  private contention = 0;
   /** Set by wake() and by polls: the reserved slot may try a claim. */
   private newWork = true;
   /** Rows in flight on this lane per tenant. */
@@ -147,7 +161,7 @@ export class Lane {
     this.wakeResolve = null;
     this.wakeFlag = false;
     // A poll stands in for a lost or late NOTIFY (and finds rows scheduled for later).
-    if (timedOut) this.newWork = true;
+    if (timedOut && !this.o.sharedPoll) this.newWork = true;
   }
 
   private async run(): Promise<void> {
@@ -167,7 +181,11 @@ export class Lane {
         await this.waitForWake(Math.min(pause, config.env.COMMS_POLL_MS));
         continue;
       }
-      const room = Math.min(maxPending - this.inFlight - this.unrecorded.length, this.breaker.allowance(), config.env.COMMS_BATCH_SIZE);
+      const room = Math.min(
+        maxPending - this.inFlight - this.unrecorded.length,
+        this.breaker.allowance(),
+        config.env.COMMS_BATCH_SIZE,
+      );
       let free = Math.min(this.o.capacity - reserve - this.inFlight, room);
       let exclude: string[] = [];
       // Claim in chunks of a quarter of the lane (or when it is empty), not one statement per
@@ -186,14 +204,29 @@ export class Lane {
         // where every statement shares one connection, this is what keeps enqueue fast.
         // The LAN lane claims at once: a screen waits for every millisecond, and a burst then costs a
         // second claim (kitchen tickets come one by one, not in thousands).
-        const linger = this.o.adapter.info.lanSafe ? 0 : db.kind === 'pglite' ? PGLITE_CLAIM_LINGER_MS : CLAIM_LINGER_MS;
-        if (linger > 0 && this.newWork && this.inFlight + this.unrecorded.length === 0) await sleep(linger);
+        const base = this.o.adapter.info.lanSafe
+          ? 0
+          : db.kind === 'pglite'
+            ? PGLITE_CLAIM_LINGER_MS
+            : CLAIM_LINGER_MS;
+        const woken = this.newWork && exclude.length === 0;
+        if (base > 0 && woken && this.inFlight + this.unrecorded.length === 0) {
+          // Jittered once contended, so the dispatchers that lost do not wake in step again.
+          const jitter = this.contention > 0 ? 0.5 + (this.o.random ?? Math.random)() : 1;
+          await sleep(base * 2 ** this.contention * jitter);
+        }
         this.newWork = false;
         let granted = free;
         let rows: ClaimedRow[] = [];
         try {
           // After an empty claim, probe before claiming again: idle lanes poll cheaply.
+          if (this.idle && exclude.length === 0 && this.o.sharedPoll && !woken) {
+            // Nothing announced since the last empty claim: the dispatcher's poll will wake us.
+            await this.waitForWake(config.env.COMMS_POLL_MS);
+            continue;
+          }
           if (this.idle && exclude.length === 0 && !(await anyDue(db, this.o.adapter.id))) {
+            if (woken) this.contention = Math.min(MAX_CONTENTION, this.contention + 1);
             await this.waitForWake(config.env.COMMS_POLL_MS);
             continue;
           }
@@ -201,6 +234,8 @@ export class Lane {
             const g = await this.o.pace.take(free);
             if (g.granted === 0) {
               await this.waitForWake(Math.min(Math.max(g.waitMs, 1), config.env.COMMS_POLL_MS));
+              // The rows are due; only the pace held them back.
+              this.newWork = true;
               continue;
             }
             granted = free = g.granted;
@@ -213,15 +248,24 @@ export class Lane {
             excludeTenants: exclude,
           });
           if (exclude.length === 0) this.idle = rows.length === 0;
+          if (woken)
+            this.contention =
+              rows.length === 0
+                ? Math.min(MAX_CONTENTION, this.contention + 1)
+                : Math.max(0, this.contention - 1);
           if (this.o.pace && rows.length < granted) await this.o.pace.giveBack(granted - rows.length);
         } catch (err) {
-          this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'claim failed');
+          this.o.logger.warn(
+            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
+            'claim failed',
+          );
           await this.waitForWake(config.env.COMMS_POLL_MS);
           continue;
         }
         if (rows.length > 0) {
           this.inFlight += rows.length;
-          for (const r of rows) this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
+          for (const r of rows)
+            this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
           this.track(this.processBatch(rows));
           continue;
         }
@@ -235,7 +279,6 @@ export class Lane {
     this.active.add(t);
   }
 
-
   private async processBatch(rows: ClaimedRow[]): Promise<void> {
     await Promise.all(
       rows.map(async (row) => {
@@ -245,7 +288,10 @@ export class Lane {
         } catch (err) {
           // A bug, not a provider answer (those come back classified): the lease expires and the
           // row is tried again elsewhere.
-          this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'processing a row failed');
+          this.o.logger.error(
+            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
+            'processing a row failed',
+          );
           return;
         } finally {
           this.settled(row);
@@ -317,10 +363,16 @@ export class Lane {
         const deadline = this.stopping ? Math.min(leaseEnd, stopBy) : leaseEnd;
         if (Date.now() + delay >= deadline) {
           // The rows keep their lease and are reclaimed when it expires: at-least-once, nothing lost.
-          this.o.logger.error({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length }, 'recording a batch failed; leases will expire');
+          this.o.logger.error(
+            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length },
+            'recording a batch failed; leases will expire',
+          );
           return;
         }
-        this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length }, 'recording a batch failed; retrying');
+        this.o.logger.warn(
+          { err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length },
+          'recording a batch failed; retrying',
+        );
         await sleep(delay);
         delay = Math.min(delay * 2, 2_000);
       }
@@ -334,7 +386,10 @@ export class Lane {
     for (const { row, completion: c } of batch) {
       if (!recorded.has(c.id)) continue;
       const since = Math.max(new Date(row.send_at).getTime(), new Date(row.created_at).getTime());
-      this.o.metrics.dispatchLatency.observe({ adapter: this.adapterId, outcome: c.outcome }, (c.finishedAt.getTime() - since) / 1000);
+      this.o.metrics.dispatchLatency.observe(
+        { adapter: this.adapterId, outcome: c.outcome },
+        (c.finishedAt.getTime() - since) / 1000,
+      );
       this.o.metrics.attempts.inc({ adapter: this.adapterId, outcome: c.outcome });
     }
   }
@@ -352,7 +407,14 @@ export class Lane {
     this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
     this.o.logger.warn({ lane: this.adapterId, waitMs }, 'provider rate limit: lane paused');
     if (this.o.pace) {
-      this.o.pace.holdOff(waitMs).catch((err: unknown) => this.o.logger.warn({ err: this.o.redactor.scrub(String(err)) }, 'could not share the rate-limit pause'));
+      this.o.pace
+        .holdOff(waitMs)
+        .catch((err: unknown) =>
+          this.o.logger.warn(
+            { err: this.o.redactor.scrub(String(err)) },
+            'could not share the rate-limit pause',
+          ),
+        );
     }
   }
 
@@ -370,17 +432,32 @@ export class Lane {
       errorCode: null,
       errorMessage: null,
     };
-    const finish = (c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>): Completion => ({
+    const finish = (
+      c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>,
+    ): Completion => ({
       ...base,
       ...c,
       finishedAt: new Date(),
     });
 
     if (!tenant) {
-      return finish({ status: 'dead', outcome: 'permanent', reason: 'tenant no longer exists', mode: 'dry_run', request: null, errorCode: 'no_tenant' });
+      return finish({
+        status: 'dead',
+        outcome: 'permanent',
+        reason: 'tenant no longer exists',
+        mode: 'dry_run',
+        request: null,
+        errorCode: 'no_tenant',
+      });
     }
     if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) {
-      return finish({ status: 'expired', outcome: 'expired', reason: 'time to live passed before sending', mode: row.mode ?? 'dry_run', request: null });
+      return finish({
+        status: 'expired',
+        outcome: 'expired',
+        reason: 'time to live passed before sending',
+        mode: row.mode ?? 'dry_run',
+        request: null,
+      });
     }
     const decision = gateFor(config, adapter, tenant.opt_ins, row.channel);
     const mode = modeOf(decision, row.channel) ?? 'dry_run';
@@ -420,7 +497,12 @@ export class Lane {
     }
     if (result === TIMEOUT && this.stopController.signal.aborted) {
       this.breaker.onSuccess();
-      return this.released(row, finish, mode, 'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)');
+      return this.released(
+        row,
+        finish,
+        mode,
+        'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)',
+      );
     }
     if (result === TIMEOUT) {
       result = {
@@ -513,7 +595,9 @@ export class Lane {
   /** A row given back at shutdown: due again at once, or dead when it has no attempt left. */
   private released(
     row: ClaimedRow,
-    finish: (c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>) => Completion,
+    finish: (
+      c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>,
+    ) => Completion,
     mode: Completion['mode'],
     reason: string,
   ): Completion {

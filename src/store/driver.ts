@@ -15,16 +15,25 @@ export interface QueryOptions {
   name?: string;
 }
 
+export interface PublishOptions {
+  lazy?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    opts?: QueryOptions,
+  ): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /**
    * Announces a change on a LISTEN channel once the work is committed: inside a transaction it
    * waits for COMMIT (and is dropped on rollback); outside one it goes at once. Never NOTIFY in SQL
-   * on hot paths: it serialises commits (see store/publisher.ts).
+   * on hot paths: it serialises commits (see store/publisher.ts). `lazy`: nobody waits on it (a
+   * status change for the owner panel, no wake-up): it may wait a few ms to share a NOTIFY.
    */
-  publish(channel: string, payload: string): void;
+  publish(channel: string, payload: string, opts?: PublishOptions): void;
 }
 
 export interface TxOptions {

@@ -16,7 +16,11 @@ export async function loadMigrations(): Promise<Migration[]> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
   const out: Migration[] = [];
   for (const f of files) {
-    out.push({ version: Number(f.slice(0, 4)), name: f.replace(/\.sql$/, ''), sql: await readFile(MIGRATIONS_DIR + f, 'utf8') });
+    out.push({
+      version: Number(f.slice(0, 4)),
+      name: f.replace(/\.sql$/, ''),
+      sql: await readFile(MIGRATIONS_DIR + f, 'utf8'),
+    });
   }
   return out;
 }
@@ -33,7 +37,9 @@ export async function migrate(db: Db): Promise<{ applied: string[] }> {
     await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
-      (await q.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)),
+      (await q.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) =>
+        Number(r.version),
+      ),
     );
     for (const m of migrations) {
       if (done.has(m.version)) continue;

@@ -3,7 +3,11 @@ import type { Db } from './driver.ts';
 import { PgliteDb } from './pglite-driver.ts';
 import { PostgresDb } from './pg-driver.ts';
 
-export async function openStore(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
+export async function openStore(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+}): Promise<Db> {
   if (opts.databaseUrl) return PostgresDb.open(opts.databaseUrl, opts.poolSize);
   await mkdir(opts.dataDir, { recursive: true });
   return PgliteDb.open({ dataDir: opts.dataDir });

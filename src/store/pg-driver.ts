@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { Publisher } from './publisher.ts';
-import { tenantPreamble, type AtomicOptions, type Db, type Queryable, type QueryOptions, type QueryResult, type TxOptions } from './driver.ts';
+import {
+  tenantPreamble,
+  type AtomicOptions,
+  type Db,
+  type PublishOptions,
+  type Queryable,
+  type QueryOptions,
+  type QueryResult,
+  type TxOptions,
+} from './driver.ts';
 import { AppError } from '../core/errors.ts';
 
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
@@ -11,7 +20,19 @@ pg.types.setTypeParser(20, (v) => Number(v));
 const COMMIT_RESOLVE_MS = 10_000;
 
 /** Connection-level failures map to store_unavailable so the API answers 503, never a raw error. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+  '08004',
+]);
 
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
@@ -37,7 +58,9 @@ interface HeldClient {
 
 function wrap(err: unknown): never {
   if (isUnavailable(err)) {
-    throw new AppError('store_unavailable', 'The database is not reachable; nothing was accepted.', { cause: err });
+    throw new AppError('store_unavailable', 'The database is not reachable; nothing was accepted.', {
+      cause: err,
+    });
   }
   throw err;
 }
@@ -61,8 +84,8 @@ export class PostgresDb implements Db {
     if (hs) for (const h of [...hs]) queueMicrotask(() => h(payload));
   }
 
-  publish(channel: string, payload: string): void {
-    this.publisher.publish(channel, payload);
+  publish(channel: string, payload: string, opts?: PublishOptions): void {
+    this.publisher.publish(channel, payload, opts?.lazy === true);
   }
   private closed = false;
 
@@ -89,7 +112,11 @@ export class PostgresDb implements Db {
     return new PostgresDb(pool, connectionString);
   }
 
-  async query<T>(sql: string, params: readonly unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult<T>> {
+  async query<T>(
+    sql: string,
+    params: readonly unknown[] = [],
+    opts: QueryOptions = {},
+  ): Promise<QueryResult<T>> {
     try {
       const r = await this.pool.query(queryConfig(sql, params, opts.name));
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
@@ -198,12 +225,15 @@ export class PostgresDb implements Db {
     let xid: string | null = null;
     let committing = false;
     let out: T | undefined;
-    const published: [string, string][] = [];
+    const published: [string, string, PublishOptions | undefined][] = [];
     try {
       // One round trip opens the transaction, scopes it to the tenant and, for a writing
       // transaction, takes its id now (it would be assigned at the first write anyway) so a COMMIT
       // whose answer is lost can be looked up afterwards.
-      const begin = [opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN', ...(opts.tenantId ? [tenantPreamble(opts.tenantId)] : [])];
+      const begin = [
+        opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN',
+        ...(opts.tenantId ? [tenantPreamble(opts.tenantId)] : []),
+      ];
       if (!opts.readOnly) begin.push('SELECT pg_current_xact_id()::text AS x');
       const opened = await client.query(begin.join('; '));
       if (!opts.readOnly) {
@@ -211,8 +241,8 @@ export class PostgresDb implements Db {
         xid = results[results.length - 1]?.rows[0]?.x ?? null;
       }
       const q: Queryable = {
-        publish: (channel: string, payload: string) => {
-          published.push([channel, payload]);
+        publish: (channel: string, payload: string, po?: PublishOptions) => {
+          published.push([channel, payload, po]);
         },
         query: async <R>(sql: string, params: readonly unknown[] = [], qo: QueryOptions = {}) => {
           const r = await client.query(queryConfig(sql, params, qo.name));
@@ -225,7 +255,7 @@ export class PostgresDb implements Db {
       out = await fn(q);
       committing = true;
       await client.query('COMMIT');
-      for (const [c, p] of published) this.publish(c, p);
+      for (const [c, p, po] of published) this.publish(c, p, po);
       return out;
     } catch (err) {
       held.broken = isUnavailable(err);
@@ -235,7 +265,7 @@ export class PostgresDb implements Db {
         held.release();
         const outcome = await this.commitOutcome(xid);
         if (outcome === 'committed') {
-          for (const [c, p] of published) this.publish(c, p);
+          for (const [c, p, po] of published) this.publish(c, p, po);
           return out!;
         }
         if (outcome === 'unknown') {

@@ -1,6 +1,14 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Publisher } from './publisher.ts';
-import { tenantPreamble, type AtomicOptions, type Db, type Queryable, type QueryResult, type TxOptions } from './driver.ts';
+import {
+  tenantPreamble,
+  type AtomicOptions,
+  type Db,
+  type PublishOptions,
+  type Queryable,
+  type QueryResult,
+  type TxOptions,
+} from './driver.ts';
 
 /**
  * Embedded PGlite: zero-setup, one connection on the main thread. It starts Postgres with fsync off
@@ -20,8 +28,8 @@ export class PgliteDb implements Db {
     if (hs) for (const h of [...hs]) queueMicrotask(() => h(payload));
   }
 
-  publish(channel: string, payload: string): void {
-    this.publisher.publish(channel, payload);
+  publish(channel: string, payload: string, opts?: PublishOptions): void {
+    this.publisher.publish(channel, payload, opts?.lazy === true);
   }
 
   static async open(opts: { dataDir?: string; loadDataDir?: Blob | File }): Promise<PgliteDb> {
@@ -46,11 +54,11 @@ export class PgliteDb implements Db {
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    const published: [string, string][] = [];
+    const published: [string, string, PublishOptions | undefined][] = [];
     const out = await this.pg.transaction(async (t) => {
       const q: Queryable = {
-        publish: (channel: string, payload: string) => {
-          published.push([channel, payload]);
+        publish: (channel: string, payload: string, po?: PublishOptions) => {
+          published.push([channel, payload, po]);
         },
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await t.query<R>(sql, params as unknown[]);
@@ -64,7 +72,7 @@ export class PgliteDb implements Db {
       if (opts.tenantId) await t.exec(tenantPreamble(opts.tenantId));
       return fn(q);
     });
-    for (const [c, p] of published) this.publish(c, p);
+    for (const [c, p, po] of published) this.publish(c, p, po);
     return out;
   }
 

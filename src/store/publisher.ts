@@ -11,6 +11,12 @@ import { randomBytes } from 'node:crypto';
 const ENVELOPE = '\u0002';
 // Payload bytes per NOTIFY: below the 8000-byte server limit with room for the envelope.
 const MAX_BATCH_BYTES = 7_000;
+/**
+ * How long a lazy notice (a status change nobody waits on) may wait for company. Dispatchers record
+ * claims and completions in small batches; each used to cost its own NOTIFY statement, delivered to
+ * and parsed by every listening process.
+ */
+const LAZY_MS = 20;
 
 export interface Envelope {
   o: string;
@@ -21,6 +27,7 @@ export class Publisher {
   readonly origin = randomBytes(6).toString('hex');
   private readonly pending = new Map<string, string[]>();
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | null = null;
 
   constructor(
     /** Delivers to this process's listeners. */
@@ -29,20 +36,27 @@ export class Publisher {
     private readonly send: ((notices: [string, string][]) => Promise<void>) | null,
   ) {}
 
-  publish(channel: string, payload: string): void {
+  /** Delivers locally at once; other processes get it in this tick's NOTIFY, or within LAZY_MS. */
+  publish(channel: string, payload: string, lazy = false): void {
     this.local(channel, payload);
     if (!this.send) return;
     const list = this.pending.get(channel) ?? [];
     list.push(payload);
     this.pending.set(channel, list);
-    if (!this.scheduled) {
+    if (this.scheduled) return;
+    if (!lazy) {
       this.scheduled = true;
       setImmediate(() => void this.flush());
+    } else if (!this.lazyTimer) {
+      this.lazyTimer = setTimeout(() => void this.flush(), LAZY_MS);
     }
   }
 
   private async flush(): Promise<void> {
     this.scheduled = false;
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
+    if (this.pending.size === 0) return;
     const notices: [string, string][] = [];
     for (const [channel, payloads] of this.pending) {
       let batch: string[] = [];

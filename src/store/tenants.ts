@@ -26,7 +26,9 @@ export async function createTenant(q: Queryable, t: NewTenant, actor: string): P
   );
   const row = r.rows[0] ?? null;
   if (row) {
-    await appendAudit(q, [{ tenantId: row.id, entity: 'tenant', entityId: row.id, actor, action: 'created', to: 'active' }]);
+    await appendAudit(q, [
+      { tenantId: row.id, entity: 'tenant', entityId: row.id, actor, action: 'created', to: 'active' },
+    ]);
   }
   return row;
 }

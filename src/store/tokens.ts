@@ -23,7 +23,14 @@ export interface Principal {
 
 export async function storeToken(
   q: Queryable,
-  t: { token: string; tenantId: string; role: TokenRole; subject: string; label?: string; expiresAt?: Date | null },
+  t: {
+    token: string;
+    tenantId: string;
+    role: TokenRole;
+    subject: string;
+    label?: string;
+    expiresAt?: Date | null;
+  },
 ): Promise<void> {
   await q.query(
     `INSERT INTO api_tokens (token_hash, tenant_id, role, subject, label, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -44,7 +51,13 @@ export async function findPrincipal(q: Queryable, token: string): Promise<Princi
 }
 
 export async function findPrincipalByHash(q: Queryable, tokenHash: string): Promise<Principal | null> {
-  const r = await q.query<{ role: TokenRole; subject: string; token_hash: string; expires_at: Date | null; tenant: TenantRow | string }>(
+  const r = await q.query<{
+    role: TokenRole;
+    subject: string;
+    token_hash: string;
+    expires_at: Date | null;
+    tenant: TenantRow | string;
+  }>(
     `SELECT t.role, t.subject, t.token_hash, t.expires_at, row_to_json(n.*) AS tenant
      FROM api_tokens t JOIN tenants n ON n.id = t.tenant_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
@@ -54,11 +67,20 @@ export async function findPrincipalByHash(q: Queryable, tokenHash: string): Prom
   const row = r.rows[0];
   if (!row) return null;
   const tenant = tenantFromJson(row.tenant);
-  return { tenant, role: row.role, subject: row.subject, tokenHash: row.token_hash, expiresAt: row.expires_at };
+  return {
+    tenant,
+    role: row.role,
+    subject: row.subject,
+    tokenHash: row.token_hash,
+    expiresAt: row.expires_at,
+  };
 }
 
 export async function revokeToken(q: Queryable, tokenHash: string): Promise<boolean> {
-  const r = await q.query('UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash]);
+  const r = await q.query(
+    'UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL',
+    [tokenHash],
+  );
   q.publish(AUTH_CHANGED, 'api_tokens');
   return r.rowCount > 0;
 }

@@ -24,8 +24,12 @@ export interface ChildService {
 }
 
 /** Runs `mupza-comms <command>` as a real child process with the given environment. */
-export function startChild(command: string, env: Record<string, string>): ChildService {
-  const proc = spawn(process.execPath, ['bin/mupza-comms.mjs', command], {
+export function startChild(
+  command: string,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): ChildService {
+  const proc = spawn(process.execPath, [...nodeArgs, 'bin/mupza-comms.mjs', command], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,7 +57,10 @@ export function startChild(command: string, env: Record<string, string>): ChildS
       const hit = output.find((l) => re.test(l));
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${output.join('\n')}`)), ms);
+        const t = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re}; output:\n${output.join('\n')}`)),
+          ms,
+        );
         waiters.push({
           re,
           resolve: (l) => {

@@ -2,7 +2,8 @@ import type { Queryable } from '../driver.ts';
 
 export interface AuditInput {
   tenantId: string;
-  entity: 'outbox' | 'policy' | 'token' | 'device' | 'inbound' | 'tenant' | 'telegram_link' | 'session' | 'otp';
+  entity:
+    'outbox' | 'policy' | 'token' | 'device' | 'inbound' | 'tenant' | 'telegram_link' | 'session' | 'otp';
   entityId: string;
   actor: string;
   action: string;

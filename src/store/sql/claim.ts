@@ -22,7 +22,13 @@ export type ClaimedRow = OutboxRow & { from_status: string; tenant: TenantRow };
  */
 export async function claimDue(
   q: Queryable,
-  opts: { adapter: string; limit: number; worker: string; leaseMs: number; excludeTenants?: readonly string[] },
+  opts: {
+    adapter: string;
+    limit: number;
+    worker: string;
+    leaseMs: number;
+    excludeTenants?: readonly string[];
+  },
 ): Promise<ClaimedRow[]> {
   const cols = OUTBOX_COLUMNS.split(',')
     .map((c) => `o.${c.trim()}`)
@@ -89,6 +95,17 @@ export async function claimDue(
  * Whether the lane has any due row: a cheap probe (one index lookup, no writes) so idle lanes can
  * poll often without paying for the claim statement, which is mostly planning cost when empty.
  */
+/** Of the given adapters, those with rows due now: one statement polls every lane of a dispatcher. */
+export async function dueAdapters(q: Queryable, adapters: readonly string[]): Promise<string[]> {
+  const r = await q.query<{ adapter: string }>(
+    `SELECT a AS adapter FROM unnest($1::text[]) AS a
+     WHERE EXISTS (SELECT 1 FROM outbox WHERE adapter = a AND status IN ('ready', 'failed') AND next_attempt_at <= now())`,
+    [adapters],
+    { name: 'due_adapters' },
+  );
+  return r.rows.map((x) => x.adapter);
+}
+
 export async function anyDue(q: Queryable, adapter: string): Promise<boolean> {
   const r = await q.query<{ due: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM outbox WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()) AS due`,

@@ -25,7 +25,11 @@ export interface Completion {
  * lease expired and was reclaimed (elsewhere, or by this same worker: the attempt number is the
  * fencing token) is left to its new lease. Returns the ids that were recorded.
  */
-export async function completeBatch(q: Queryable, worker: string, items: readonly Completion[]): Promise<Set<string>> {
+export async function completeBatch(
+  q: Queryable,
+  worker: string,
+  items: readonly Completion[],
+): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   const payload = JSON.stringify(
     items.map((c) => ({

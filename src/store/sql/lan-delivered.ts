@@ -10,7 +10,11 @@ import { transitionRow } from './transition.ts';
  * for an ack that raced the dispatcher, or a crash between an ack and its transition).
  * Returns the ids moved.
  */
-export async function markLanDelivered(q: Queryable, ids: readonly string[] | null, limit = 500): Promise<string[]> {
+export async function markLanDelivered(
+  q: Queryable,
+  ids: readonly string[] | null,
+  limit = 500,
+): Promise<string[]> {
   const r = await q.query<{ id: string; tenant_id: string; last_device: string; acked: number }>(
     `SELECT o.id::text AS id, o.tenant_id,
        (SELECT i.device_id FROM lan_inbox i

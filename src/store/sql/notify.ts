@@ -28,7 +28,8 @@ export function publishChanges(q: Queryable, rows: readonly ChangedRow[]): void 
         w: [...new Set(chunk.filter((r) => r.due).map((r) => r.adapter))],
         e: chunk.map((r) => [String(r.id), r.status]),
       };
-      q.publish(EVENTS_CHANNEL, JSON.stringify(notice));
+      // Only a wake-up is awaited (by a lane); a status change for the panel can share a NOTIFY.
+      q.publish(EVENTS_CHANNEL, JSON.stringify(notice), { lazy: notice.w.length === 0 });
     }
   }
 }

@@ -12,7 +12,13 @@ export interface PaceGrant {
  * stored). The bucket row is locked for the one statement, so concurrent dispatchers take turns
  * and never hand out the same token twice; the clock is the database's, shared by all of them.
  */
-export async function takeTokens(q: Queryable, adapter: string, want: number, rate: number, burst: number): Promise<PaceGrant> {
+export async function takeTokens(
+  q: Queryable,
+  adapter: string,
+  want: number,
+  rate: number,
+  burst: number,
+): Promise<PaceGrant> {
   const r = await q.query<{ granted: number; avail: number }>(
     `WITH ensure AS (
        INSERT INTO dispatch_pace (adapter, tokens) VALUES ($1, $3::float8) ON CONFLICT (adapter) DO NOTHING
@@ -40,7 +46,10 @@ export async function takeTokens(q: Queryable, adapter: string, want: number, ra
 /** Gives back tokens taken but not used (fewer rows were due than granted). */
 export async function returnTokens(q: Queryable, adapter: string, n: number, burst: number): Promise<void> {
   if (n <= 0) return;
-  await q.query(`UPDATE dispatch_pace SET tokens = least($3::float8, tokens + $2::float8) WHERE adapter = $1`, [adapter, n, burst]);
+  await q.query(
+    `UPDATE dispatch_pace SET tokens = least($3::float8, tokens + $2::float8) WHERE adapter = $1`,
+    [adapter, n, burst],
+  );
 }
 
 /**

@@ -13,7 +13,13 @@ export interface TransitionInput {
   reason: string | null;
   detail?: unknown;
   /** Extra column updates, e.g. next_attempt_at for a row made ready. */
-  set?: { nextAttemptAt?: Date | null; mode?: string | null; maxAttempts?: number; providerMessageId?: string; lastErrorCode?: string | null };
+  set?: {
+    nextAttemptAt?: Date | null;
+    mode?: string | null;
+    maxAttempts?: number;
+    providerMessageId?: string;
+    lastErrorCode?: string | null;
+  };
 }
 
 /**
