@@ -40,9 +40,11 @@ const PGLITE_CLAIM_LINGER_MS = 6;
  * Every dispatcher process hears every NOTIFY. A lane that wakes and finds the rows already taken
  * by another process doubles its linger (up to 2^4 times), and halves it again when it wins rows:
  * several dispatchers then claim bursts instead of each probing and claiming one row per notice.
- * A lone dispatcher never loses a race, so its pickup latency does not change.
+ * A wake that finds nothing soon after the lane's own claim is not counted: that claim most likely
+ * took the rows the notice announced. So a lone dispatcher's linger stays at the base.
  */
 const MAX_CONTENTION = 4;
+const OWN_CLAIM_MS = 100;
 const TIMEOUT = Symbol('timeout');
 /** Completions recorded per statement at most. */
 const RECORD_BATCH = 500;
@@ -76,6 +78,7 @@ export class Lane {
   private idle = false;
   /** Races lost lately to other dispatchers (0..MAX_CONTENTION): scales the claim linger. */
   private contention = 0;
+  private lastClaimedAt = 0;
   /** Set by wake() and by polls: the reserved slot may try a claim. */
   private newWork = true;
   /** Rows in flight on this lane per tenant. */
@@ -226,7 +229,7 @@ export class Lane {
             continue;
           }
           if (this.idle && exclude.length === 0 && !(await anyDue(db, this.o.adapter.id))) {
-            if (woken) this.contention = Math.min(MAX_CONTENTION, this.contention + 1);
+            if (woken) this.lostRace();
             await this.waitForWake(config.env.COMMS_POLL_MS);
             continue;
           }
@@ -248,11 +251,12 @@ export class Lane {
             excludeTenants: exclude,
           });
           if (exclude.length === 0) this.idle = rows.length === 0;
-          if (woken)
-            this.contention =
-              rows.length === 0
-                ? Math.min(MAX_CONTENTION, this.contention + 1)
-                : Math.max(0, this.contention - 1);
+          if (rows.length > 0) {
+            this.lastClaimedAt = performance.now();
+            if (woken) this.contention = Math.max(0, this.contention - 1);
+          } else if (woken) {
+            this.lostRace();
+          }
           if (this.o.pace && rows.length < granted) await this.o.pace.giveBack(granted - rows.length);
         } catch (err) {
           this.o.logger.warn(
@@ -272,6 +276,12 @@ export class Lane {
       }
       await this.waitForWake(config.env.COMMS_POLL_MS);
     }
+  }
+
+  /** A wake found its rows already claimed, by another dispatcher unless this lane just claimed. */
+  private lostRace(): void {
+    if (performance.now() - this.lastClaimedAt < OWN_CLAIM_MS) return;
+    this.contention = Math.min(MAX_CONTENTION, this.contention + 1);
   }
 
   private track(p: Promise<void>): void {
