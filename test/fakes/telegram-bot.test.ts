@@ -9,7 +9,7 @@ import {
 import { parseTelegramText } from './telegram-text.ts';
 import { startWebhookSink, type WebhookSink } from './webhook-sink.ts';
 
-const TOKEN = '123456789:AAFakeTokenForTests_abcdefghijklmno';
+const TOKEN = `123456789:${'x'.repeat(35)}`;
 
 let clock = Date.UTC(2026, 0, 1);
 let fake: TelegramFake;

@@ -9,8 +9,8 @@ import { CANARIES } from '../helpers/canary.ts';
 import type { DriverKind } from '../helpers/db.ts';
 import { createTestApp, type TestApp, type TestAppOptions } from '../helpers/runtime.ts';
 
-export const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
-export const SERVICE_SID = 'VA0123456789abcdef0123456789abcdef';
+export const ACCOUNT_SID = `AC${'01'.repeat(16)}`;
+export const SERVICE_SID = `VA${'23'.repeat(16)}`;
 // Ten-digit codes: a six-digit code could turn up by chance inside a timestamp or an id in the sweep.
 export const CODE_LENGTH = 10;
 
