@@ -65,3 +65,24 @@ export function classifySmtp(err: unknown): Classified {
   const rule = (kind && SMTP_ERROR_RULES[kind]) || { class: 'retryable' as const, meaning: 'unknown' };
   return { class: rule.class, code: `smtp_${(kind ?? 'error').toLowerCase()}`, message: `${text}${command}`, ...(kind ? { providerCode: kind } : {}) };
 }
+
+export type SmtpCutOffKind = 'timeout' | 'aborted';
+
+/**
+ * A send cut off by our deadline or the caller's signal while nodemailer was still talking to the
+ * server. The message may already have been accepted (a cut during or after DATA), so the code says
+ * "uncertain", not "refused": the row is retried like any transport failure (email is at-least-once),
+ * and the retry carries the same Message-ID, so a duplicate is recognisable instead of blind.
+ */
+export function smtpCutOff(kind: SmtpCutOffKind, messageId: string): Classified {
+  return {
+    class: 'retryable',
+    code: `smtp_${kind}`,
+    message: `the send was cut off (${kind === 'timeout' ? 'deadline passed' : 'aborted'}) before the server answered; the message may have been delivered, and a retry reuses Message-ID ${messageId} so a duplicate is recognisable`,
+  };
+}
+
+/** The caller's signal was already aborted: nothing was sent. */
+export function smtpNotStarted(): Classified {
+  return { class: 'retryable', code: 'smtp_aborted', message: 'the send was aborted before it started; nothing was sent' };
+}

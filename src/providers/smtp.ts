@@ -7,7 +7,7 @@ import type { OutboxRow } from '../store/rows.ts';
 import { failureResult } from './classify.ts';
 import { missingOf, valueOr, type AdapterDeps } from './common.ts';
 import { adapterDeadlineMs } from './http.ts';
-import { classifySmtp } from './smtp-errors.ts';
+import { classifySmtp, smtpCutOff, smtpNotStarted, type SmtpCutOffKind } from './smtp-errors.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
 
 const REQUIRED = ['SMTP_HOST', 'SMTP_PORT', 'SMTP_FROM'] as const;
@@ -62,6 +62,29 @@ export function smtpOptions(config: Config, pooled: boolean): SMTPPool.Options &
   };
 }
 
+/** The send was cut off by the deadline or the caller's signal before the server answered. */
+class SmtpCutOff extends Error {
+  constructor(readonly kind: SmtpCutOffKind) {
+    super(`SMTP send cut off (${kind})`);
+  }
+}
+
+function cutOffKind(signal: AbortSignal, deadline: AbortSignal): SmtpCutOffKind {
+  const reason = signal.reason as { name?: unknown } | undefined;
+  return deadline.aborted || reason?.name === 'TimeoutError' ? 'timeout' : 'aborted';
+}
+
+/** Settles with `p`, or rejects with `onAbort()` as soon as the signal aborts (the work itself goes on). */
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  let listener = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    listener = () => reject(onAbort());
+    if (signal.aborted) listener();
+    else signal.addEventListener('abort', listener, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', listener));
+}
+
 export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
   const { config, redactor } = deps;
   // One pooled transport per process, opened on the first live send and closed with the registry.
@@ -84,20 +107,26 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
     requiredEnv: REQUIRED,
     missingEnv: () => missingOf(config, ['SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASS', 'SMTP_FROM']),
     render: (row) => redactor.scrubValue(build(row)),
-    async send(row: OutboxRow, _ctx: SendContext): Promise<SendResult> {
+    async send(row: OutboxRow, ctx: SendContext): Promise<SendResult> {
       const request = redactor.scrubValue(build(row));
       const from = config.env.SMTP_FROM!;
+      const messageId = messageIdFor(row, from);
+      // Nothing left the process yet: an already-aborted send is certainly not delivered.
+      if (ctx.signal.aborted) return failureResult(smtpNotStarted(), request);
+      // nodemailer takes no AbortSignal, so the send is raced against the caller's signal and our own
+      // deadline (a little shorter than the lane's, so the adapter classifies its own timeout).
+      const deadline = AbortSignal.timeout(adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS));
+      const signal = AbortSignal.any([ctx.signal, deadline]);
       try {
-        // The lane bounds the call; nodemailer's own timeouts end a stuck socket.
-        const info = await transport().sendMail(emailMessage(row, from));
+        const info = await raceSignal(transport().sendMail(emailMessage(row, from)), signal, () => new SmtpCutOff(cutOffKind(signal, deadline)));
         return {
           outcome: 'sent',
-          providerMessageId: info.messageId ?? messageIdFor(row, from),
+          providerMessageId: info.messageId ?? messageId,
           request,
           response: { response: redactor.scrub(String(info.response ?? '')).slice(0, 300), accepted: info.accepted?.length ?? 0 },
         };
       } catch (err) {
-        const c = classifySmtp(err);
+        const c = err instanceof SmtpCutOff ? smtpCutOff(err.kind, messageId) : classifySmtp(err);
         return failureResult({ ...c, message: redactor.scrub(c.message) }, request);
       }
     },
@@ -105,20 +134,13 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
       if (missingOf(config, REQUIRED).length) return { ok: false, errorCode: 'provider_not_configured', message: 'missing SMTP_HOST, SMTP_PORT or SMTP_FROM' };
       // A separate, unpooled connection: the check must not take a pooled slot or wait behind sends.
       const t = nodemailer.createTransport(smtpOptions(config, false) as SMTPTransport.Options);
-      let onAbort = () => {};
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(Object.assign(new Error('the check was aborted'), { code: 'ETIMEDOUT' }));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      });
       try {
-        await Promise.race([t.verify(), aborted]);
+        await raceSignal(t.verify(), signal, () => Object.assign(new Error('the check was aborted'), { code: 'ETIMEDOUT' }));
         return { ok: true, detail: `SMTP server ${config.env.SMTP_HOST}:${config.env.SMTP_PORT} accepted the connection${config.env.SMTP_USER ? ' and AUTH' : ''}` };
       } catch (err) {
         const c = classifySmtp(err);
         return { ok: false, errorCode: c.code, message: redactor.scrub(c.message) };
       } finally {
-        signal.removeEventListener('abort', onAbort);
         t.close();
       }
     },

@@ -206,6 +206,51 @@ describe('twilio verify fake: refusals', () => {
   });
 });
 
+describe('twilio verify fake: service fetch (GET /v2/Services/{Sid}, the credential check)', () => {
+  // `uri-map` is Twilio's own format (an object of URLs; Ajv formats only apply to strings): the
+  // links are checked by hand below instead.
+  const serviceSchema = createAjv({ formats: { 'uri-map': true } }).compile(
+    twilioComponentSchema('verify.v2.service'),
+  );
+  const getService = (sid = SERVICE, auth = basic()) =>
+    fetch(`${fake.url}/v2/Services/${sid}`, { headers: { authorization: auth } });
+
+  it('answers 200 with the spec schema and the same fields as the spec example', async () => {
+    const res = await getService();
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(serviceSchema(body), JSON.stringify(serviceSchema.errors)).toBe(true);
+    const example = resolvePointer(
+      twilioSpec(),
+      '#/paths/~1v2~1Services~1{Sid}/get/responses/200/content/application~1json/examples/fetchRecord/value',
+    ) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(Object.keys(example).sort());
+    expect(body).toMatchObject({
+      sid: SERVICE,
+      account_sid: ACCOUNT,
+      friendly_name: 'MUPZAOS',
+      code_length: 6,
+    });
+    expect(Object.keys(body.links as object).sort()).toEqual(Object.keys(example.links as object).sort());
+    for (const link of Object.values(body.links as Record<string, string>))
+      expect(link.startsWith(`${fake.url}/v2/Services/${SERVICE}/`)).toBe(true);
+    expect(fake.receipts.at(-1)).toMatchObject({ method: 'GET', body: { operation: 'service' } });
+  });
+
+  it('enforces Basic auth (401 / 20003), and answers 20404 for another service', async () => {
+    const rejected = fake.rejections.length;
+    const bad = await getService(SERVICE, basic(ACCOUNT, 'nope'));
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toMatchObject({ code: 20003, status: 401 });
+    const none = await fetch(`${fake.url}/v2/Services/${SERVICE}`);
+    expect(none.status).toBe(401);
+    const other = await getService(`VA${'9'.repeat(32)}`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: 20404 });
+    expect(fake.rejections.slice(rejected).map((r) => r.code)).toEqual([20003, 20003, 20404]);
+  });
+});
+
 describe('twilio verify fake: state rules', () => {
   it('resends the same code while pending, and refuses the 6th send with 429 / 60203', async () => {
     const to = freshTo();

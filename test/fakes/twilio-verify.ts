@@ -5,7 +5,8 @@ import { validateTwilioForm, type TwilioOperation } from './twilio-verify-spec.t
 /**
  * Fake Twilio Verify v2 (PROVIDERS.md section 1): Basic auth, form bodies validated against the
  * official spec, per-`To` verification state on an injectable clock, and Twilio's error shape
- * {code, message, more_info, status}.
+ * {code, message, more_info, status}. Also GET /v2/Services/{Sid} (the spec's service fetch, our
+ * credential check), behind the same Basic check.
  */
 
 export interface TwilioVerifyFakeOptions {
@@ -21,6 +22,8 @@ export interface TwilioVerifyFakeOptions {
   maxSendAttempts?: number;
   /** Length of generated codes (Twilio service CodeLength, default 6). */
   codeLength?: number;
+  /** The service's FriendlyName, answered by GET /v2/Services/{Sid}; default 'MUPZAOS'. */
+  friendlyName?: string;
 }
 
 export type TwilioErrorCode =
@@ -65,8 +68,10 @@ export interface TwilioVerificationState {
 }
 
 export interface TwilioReceiptBody {
-  operation: 'create' | 'check' | 'fetch' | 'update';
+  /** 'service' is GET /v2/Services/{Sid}; the others act on a verification. */
+  operation: 'create' | 'check' | 'fetch' | 'update' | 'service';
   form: Record<string, string | string[]>;
+  /** '' for a service fetch. */
   verificationSid: string;
 }
 
@@ -120,6 +125,8 @@ export class TwilioVerifyFake extends HttpFake<TwilioReceiptBody, TwilioForcedEr
 
   protected handle(req: FakeRequest): FakeResponse {
     this.authenticate(req);
+    const service = /^\/v2\/Services\/([^/]+)$/.exec(req.path);
+    if (service?.[1] === this.opts.serviceSid) return this.service(req);
     const m = /^\/v2\/Services\/([^/]+)\/(Verifications|VerificationCheck)(?:\/([^/]+))?$/.exec(req.path);
     if (!m || m[1] !== this.opts.serviceSid || (m[2] === 'VerificationCheck' && m[3] !== undefined)) {
       throw this.refuse(
@@ -146,6 +153,19 @@ export class TwilioVerifyFake extends HttpFake<TwilioReceiptBody, TwilioForcedEr
     const form = parseForm(req.rawBody);
     if (resource === 'VerificationCheck') return this.check(req, form);
     return sid === undefined ? this.create(req, form) : this.update(req, form, sid);
+  }
+
+  /** GET /v2/Services/{Sid}: the service resource in the spec's verify.v2.service shape. */
+  private service(req: FakeRequest): FakeResponse {
+    const forced = this.takeForcedError();
+    if (forced) {
+      const { code, ...rest } = forced;
+      throw this.refuse(code, 'forced error', rest.message, rest);
+    }
+    // Updating a service (POST) is not something our adapter does; DELETE neither.
+    if (req.method !== 'GET') throw this.refuse(20004, `method ${req.method}`);
+    this.recordReceipt(req, { operation: 'service', form: {}, verificationSid: '' });
+    return { status: 200, json: this.serviceJson() };
   }
 
   private authenticate(req: FakeRequest): void {
@@ -314,6 +334,49 @@ export class TwilioVerifyFake extends HttpFake<TwilioReceiptBody, TwilioForcedEr
       date_updated: isoSeconds(v.updatedAt),
       sna: null,
       url: `${this.url}/v2/Services/${this.opts.serviceSid}/Verifications/${v.sid}`,
+    };
+  }
+
+  private serviceJson(): Record<string, unknown> {
+    const sid = this.opts.serviceSid;
+    const url = `${this.url}/v2/Services/${sid}`;
+    // A fixed creation time: the service outlives any verification the tests make.
+    const created = '2026-01-01T00:00:00Z';
+    return {
+      sid,
+      account_sid: this.opts.accountSid,
+      friendly_name: this.opts.friendlyName ?? 'MUPZAOS',
+      code_length: this.codeLength,
+      lookup_enabled: false,
+      psd2_enabled: false,
+      skip_sms_to_landlines: false,
+      dtmf_input_required: false,
+      tts_name: null,
+      do_not_share_warning_enabled: false,
+      custom_code_enabled: true,
+      push: { include_date: false, apn_credential_sid: null, fcm_credential_sid: null },
+      totp: { issuer: null, time_step: null, code_length: null, skew: null },
+      whatsapp: { msg_service_sid: null, from: null },
+      passkeys: {
+        relying_party: { id: null, name: null, origins: null },
+        authenticator_attachment: null,
+        discoverable_credentials: null,
+        user_verification: null,
+      },
+      default_template_sid: null,
+      verify_event_subscription_enabled: false,
+      date_created: created,
+      date_updated: created,
+      url,
+      links: {
+        verification_checks: `${url}/VerificationCheck`,
+        verifications: `${url}/Verifications`,
+        rate_limits: `${url}/RateLimits`,
+        messaging_configurations: `${url}/MessagingConfigurations`,
+        entities: `${url}/Entities`,
+        webhooks: `${url}/Webhooks`,
+        access_tokens: `${url}/AccessTokens`,
+      },
     };
   }
 

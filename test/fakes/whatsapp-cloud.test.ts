@@ -195,6 +195,55 @@ describe('whatsapp fake: spec golden fixtures', () => {
   });
 });
 
+describe('whatsapp fake: phone-number fetch (GET /{version}/{phone-number-id}, the credential check)', () => {
+  const phoneOp = () =>
+    resolvePointer(loadYamlSpec(SPEC), '#/paths/~1{Version}~1{Phone-Number-ID}/get') as {
+      responses: Record<
+        string,
+        { content: { 'application/json': { examples: Record<string, { value: unknown }> } } }
+      >;
+    };
+  const specExampleOf = (status: string, name: string) =>
+    phoneOp().responses[status]!.content['application/json'].examples[name]!.value as Record<string, unknown>;
+  const getPhone = (path = `/v23.0/${PHONE_ID}`, token: string | null = TOKEN) =>
+    fetch(`${fake.url}${path}`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
+  const json = async (res: Response) => (await res.json()) as Record<string, unknown> & GraphBody;
+
+  it('answers 200 PhoneNumberInfo with the default fields of the spec example; `fields` adds the extra ones', async () => {
+    const doc = loadYamlSpec(SPEC);
+    const validate = new Ajv2020({ strict: false }).compile(
+      inlineOpenApiSchema(doc, resolvePointer(doc, '#/components/schemas/PhoneNumberInfo')) as object,
+    );
+    const res = await getPhone();
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    expect(shape(body)).toEqual(shape(specExampleOf('200', 'default_response')));
+    expect(body).toMatchObject({ id: PHONE_ID, quality_rating: 'GREEN' });
+    const full = await json(await getPhone(`/v23.0/${PHONE_ID}?fields=name_status,code_verification_status`));
+    expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
+    expect(shape(full)).toEqual(shape(specExampleOf('200', 'comprehensive_response')));
+  });
+
+  it('enforces the Bearer token (401 / 190) and refuses what the spec would: bad id, unknown number, unknown field', async () => {
+    const bad = await getPhone(undefined, 'wrong');
+    expect(bad.status).toBe(401);
+    expect((await json(bad)).error).toMatchObject({ code: 190, type: 'OAuthException' });
+    expect((await getPhone(undefined, null)).status).toBe(401);
+    const notNumeric = await getPhone('/v23.0/abc');
+    expect(notNumeric.status).toBe(400);
+    expect((await json(notNumeric)).error).toMatchObject({ code: 100 });
+    const unknown = await getPhone('/v23.0/999');
+    expect(unknown.status).toBe(404);
+    // The spec's 404 example: code 803, GraphMethodException.
+    const expected = specExampleOf('404', 'phone_not_found').error as { code: number; type: string };
+    expect((await json(unknown)).error).toMatchObject({ code: expected.code, type: expected.type });
+    const field = await getPhone(`/v23.0/${PHONE_ID}?fields=access_token`);
+    expect(field.status).toBe(400);
+    expect((await json(field)).error).toMatchObject({ code: 100 });
+  });
+});
+
 describe('whatsapp fake: refusals', () => {
   it('refuses a bad or missing Bearer token with 401 / code 190', async () => {
     const res = await send(templateBody(freshWaId()), { token: 'wrong' });

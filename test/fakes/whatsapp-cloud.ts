@@ -10,6 +10,7 @@ import {
 } from './http-fake-base.ts';
 import { validateWhatsAppMessage, type WhatsAppMessageKind } from './whatsapp-schema.ts';
 import {
+  DEFAULT_DISPLAY_PHONE_NUMBER,
   buildInboundPayload,
   buildStatusPayload,
   newWamid,
@@ -35,7 +36,8 @@ export {
 /**
  * Fake WhatsApp Cloud API (PROVIDERS.md section 3): POST /{version}/{phoneNumberId}/messages with a
  * Bearer token, relaxed body validation, the 24-hour customer-service window, Graph API error shapes,
- * and signed status / inbound webhooks.
+ * and signed status / inbound webhooks. Also GET /{version}/{phoneNumberId} (the spec's
+ * getPhoneNumberById, our credential check), behind the same Bearer check.
  */
 
 export interface WhatsAppFakeOptions {
@@ -53,13 +55,16 @@ export interface WhatsAppFakeOptions {
   autoStatusDelayMs?: number;
   wabaId?: string;
   displayPhoneNumber?: string;
+  /** Answered by GET /{version}/{phoneNumberId}; defaults 'MUPZAOS Test' and 'GREEN'. */
+  verifiedName?: string;
+  qualityRating?: 'GREEN' | 'YELLOW' | 'RED' | 'NA';
 }
 
 export type WhatsAppErrorCode =
-  0 | 4 | 10 | 100 | 190 | 368 | 80007 | 130429 | 131000 | 131026 | 131047 | 131048 | 131056;
+  0 | 4 | 10 | 100 | 190 | 368 | 803 | 80007 | 130429 | 131000 | 131026 | 131047 | 131048 | 131056;
 
 // HTTP statuses from the Meta table as mirrored in PROVIDERS.md (code 4 is disputed: 400 vs 429).
-const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details: string }> = {
+const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details: string; type?: string }> = {
   0: { status: 401, title: 'AuthException', details: 'We were unable to authenticate the app user.' },
   4: { status: 400, title: 'API Too Many Calls', details: 'The app has reached its API call rate limit.' },
   10: {
@@ -69,6 +74,13 @@ const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details
   },
   100: { status: 400, title: 'Invalid parameter', details: 'Invalid parameter.' },
   190: { status: 401, title: 'Access token has expired', details: 'Your access token has expired.' },
+  // The spec's 404 example for getPhoneNumberById.
+  803: {
+    status: 404,
+    title: 'Phone number not found',
+    details: 'Phone number not found',
+    type: 'GraphMethodException',
+  },
   368: {
     status: 403,
     title: 'Temporarily blocked for policies violations',
@@ -127,6 +139,13 @@ export interface InboundDelivery extends WebhookDelivery {
 
 /** The customer-service window: 24 h after the customer's last message. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60_000;
+
+// getPhoneNumberById: the default fields, and the extra ones `fields` may ask for (spec PhoneNumberInfo).
+const PHONE_DEFAULT_FIELDS = ['id', 'display_phone_number', 'verified_name', 'quality_rating'];
+const PHONE_EXTRA_FIELDS: Record<string, string> = {
+  name_status: 'APPROVED',
+  code_verification_status: 'VERIFIED',
+};
 
 export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedError> {
   /** Every webhook POST the fake made, with the exact bytes and the receiver's answer. */
@@ -255,6 +274,7 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
       };
       throw new FakeRefusal(res, token ? 'bad token' : 'missing token', 190);
     }
+    if (req.method === 'GET' && /^\/[^/]+\/[^/]+$/.test(req.path)) return this.phoneNumber(req);
     const expected = `/${this.apiVersion}/${this.opts.phoneNumberId}/messages`;
     if (req.path !== expected || req.method !== 'POST') {
       throw refuse(100, `no route ${req.method} ${req.path}`, {
@@ -285,6 +305,45 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
         messages: [{ id: receipt.wamid }],
       },
     };
+  }
+
+  /** GET /{Version}/{Phone-Number-ID}: path parameters checked against the spec's patterns. */
+  private phoneNumber(req: FakeRequest): FakeResponse {
+    const [, version = '', id = ''] = req.path.split('/');
+    if (!/^v[0-9]+\.[0-9]+$/.test(version))
+      throw refuse(100, `spec: Version ${version}`, {
+        status: 400,
+        message: "Invalid version format. Use format like 'v23.0'",
+      });
+    if (!/^[0-9]+$/.test(id))
+      throw refuse(100, `spec: Phone-Number-ID ${id}`, {
+        status: 400,
+        message: 'Invalid phone number ID format. Must be numeric.',
+      });
+    if (version !== this.apiVersion)
+      throw refuse(100, `no route ${req.method} ${req.path}`, {
+        message: `Unsupported get request for version ${version}`,
+      });
+    if (id !== this.opts.phoneNumberId) throw refuse(803, `unknown phone number ${id}`);
+    const extra = (req.query.get('fields') ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+    const unknown = extra.find((f) => !PHONE_DEFAULT_FIELDS.includes(f) && !(f in PHONE_EXTRA_FIELDS));
+    if (unknown)
+      throw refuse(100, `unknown field ${unknown}`, {
+        status: 400,
+        message: `(#100) Tried accessing nonexisting field (${unknown})`,
+      });
+    const display = this.opts.displayPhoneNumber ?? DEFAULT_DISPLAY_PHONE_NUMBER;
+    const json: Record<string, string> = {
+      id,
+      display_phone_number: display.startsWith('+') ? display : `+${display}`,
+      verified_name: this.opts.verifiedName ?? 'MUPZAOS Test',
+      quality_rating: this.opts.qualityRating ?? 'GREEN',
+    };
+    for (const f of extra) if (f in PHONE_EXTRA_FIELDS) json[f] = PHONE_EXTRA_FIELDS[f]!;
+    return { status: 200, json };
   }
 
   private scheduleAutoStatuses(wamid: string): void {
@@ -350,7 +409,7 @@ export function graphError(
     json: {
       error: {
         message: o.message ?? `(#${code}) ${e.title}`,
-        type: 'OAuthException',
+        type: e.type ?? 'OAuthException',
         code,
         error_data: { messaging_product: 'whatsapp', details: o.details ?? e.details },
         fbtrace_id: `A${randomBytes(12).toString('base64url')}`,

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/core/redact.ts';
@@ -8,6 +6,8 @@ import { providersModule } from '../../src/providers/module.ts';
 import { createTwilioVerifyAdapter } from '../../src/providers/twilio-verify.ts';
 import { createWhatsAppAdapter } from '../../src/providers/whatsapp-cloud.ts';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram-bot.ts';
+import { startTwilioVerifyFake, type TwilioVerifyFake } from '../fakes/twilio-verify.ts';
+import { startWhatsAppFake, type WhatsAppFake } from '../fakes/whatsapp-cloud.ts';
 import { CANARIES, checkForCanaries } from '../helpers/canary.ts';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, testConfig, type TestApp } from '../helpers/runtime.ts';
@@ -112,51 +112,54 @@ describe('mupza-comms providers verify <id>', () => {
   }, 30_000);
 });
 
-describe('WhatsApp phone-number fetch and Twilio service fetch', () => {
-  // The shared fakes serve the send/check endpoints only; these two read-only GETs are answered by
-  // a stub that checks the path and the credential and answers the documented shape.
+describe('WhatsApp phone-number fetch and Twilio service fetch, against the spec-checking fakes', () => {
   const ACCOUNT = `AC${'e5'.repeat(16)}`;
   const SERVICE = `VA${'f6'.repeat(16)}`;
-  let stub: http.Server;
-  let url = '';
-  const seen: string[] = [];
+  const PHONE_ID = '106540352242922';
+  let whatsappFake: WhatsAppFake;
+  let twilioFake: TwilioVerifyFake;
   beforeAll(async () => {
-    const basic = `Basic ${Buffer.from(`${ACCOUNT}:${CANARIES.TWILIO_AUTH_TOKEN}`).toString('base64')}`;
-    stub = http.createServer((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.method === 'GET' && req.url === '/v23.0/106540352242922') {
-        if (req.headers.authorization !== `Bearer ${CANARIES.WHATSAPP_ACCESS_TOKEN}`) return json(401, { error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190 } });
-        return json(200, { verified_name: 'Acme Kebab', display_phone_number: '+994 12 555 01 02', quality_rating: 'GREEN', id: '106540352242922' });
-      }
-      if (req.method === 'GET' && req.url === `/v2/Services/${SERVICE}`) {
-        if (req.headers.authorization !== basic) return json(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
-        return json(200, { sid: SERVICE, account_sid: ACCOUNT, friendly_name: 'MUPZAOS', code_length: 6 });
-      }
-      json(404, { code: 20404, message: 'not found', status: 404 });
+    whatsappFake = await startWhatsAppFake({
+      accessToken: CANARIES.WHATSAPP_ACCESS_TOKEN!,
+      phoneNumberId: PHONE_ID,
+      appSecret: 'x-app-secret',
+      displayPhoneNumber: '+994 12 555 01 02',
+      verifiedName: 'Acme Kebab',
     });
-    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', () => r()));
-    url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+    twilioFake = await startTwilioVerifyFake({ accountSid: ACCOUNT, authToken: CANARIES.TWILIO_AUTH_TOKEN!, serviceSid: SERVICE, friendlyName: 'MUPZAOS' });
   });
-  afterAll(() => new Promise<void>((r) => stub.close(() => r())));
+  afterAll(async () => {
+    await whatsappFake.close();
+    await twilioFake.close();
+  });
 
   const whatsapp = (extra: Record<string, string> = {}) => {
-    const config = testConfig({ WHATSAPP_PHONE_NUMBER_ID: '106540352242922', WHATSAPP_API_VERSION: 'v23.0', WHATSAPP_GRAPH_BASE_URL: url, ...extra }, { canaries: true });
+    const config = testConfig({ WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, WHATSAPP_API_VERSION: 'v23.0', WHATSAPP_GRAPH_BASE_URL: whatsappFake.url, ...extra }, { canaries: true });
     return createWhatsAppAdapter({ config, redactor: createRedactor(config.secrets) });
   };
   const twilio = (extra: Record<string, string> = {}) => {
-    const config = testConfig({ OTP_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_VERIFY_SERVICE_SID: SERVICE, TWILIO_VERIFY_BASE_URL: url, ...extra }, { canaries: true });
+    const config = testConfig({ OTP_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_VERIFY_SERVICE_SID: SERVICE, TWILIO_VERIFY_BASE_URL: twilioFake.url, ...extra }, { canaries: true });
     return createTwilioVerifyAdapter({ config, redactor: createRedactor(config.secrets) });
   };
 
-  it('GET /{version}/{phone-number-id} with the Bearer token: verified name, number and quality', async () => {
+  it('GET /{version}/{phone-number-id} with the Bearer token: verified name, number and quality; a wrong token is Meta\'s 190', async () => {
     expect(await whatsapp().verify!(AbortSignal.timeout(2_000))).toEqual({ ok: true, detail: 'phone number +994 12 555 01 02 "Acme Kebab", quality GREEN' });
-    expect(await whatsapp({ WHATSAPP_ACCESS_TOKEN: 'expired-token-1' }).verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'whatsapp_190' });
+    expect(whatsappFake.rejections).toEqual([]);
+    expect(whatsappFake.requestCount).toBe(1);
+    const refused = await whatsapp({ WHATSAPP_ACCESS_TOKEN: 'expired-token-1' }).verify!(AbortSignal.timeout(2_000));
+    // The fake refused it as Meta does (HTTP 401, code 190), and we report that classified.
+    expect(whatsappFake.rejections).toEqual([expect.objectContaining({ method: 'GET', path: `/v23.0/${PHONE_ID}`, status: 401, code: 190 })]);
+    expect(refused).toMatchObject({ ok: false, errorCode: 'whatsapp_190' });
+    expect((refused as { message: string }).message).toMatch(/Invalid OAuth access token.*HTTP 401, code 190/);
   });
 
-  it('GET /v2/Services/{sid} with Basic auth: the service name', async () => {
+  it('GET /v2/Services/{sid} with Basic auth: the service name; a wrong token is Twilio\'s 20003', async () => {
     expect(await twilio().verify!(AbortSignal.timeout(2_000))).toEqual({ ok: true, detail: `Verify service ${SERVICE} "MUPZAOS" reachable with these credentials` });
-    expect(await twilio({ TWILIO_AUTH_TOKEN: 'wrong-token-123' }).verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'twilio_20003' });
-    expect(seen).toContain(`GET /v2/Services/${SERVICE}`);
+    expect(twilioFake.receipts.map((r) => `${r.method} ${r.path} ${r.body.operation}`)).toEqual([`GET /v2/Services/${SERVICE} service`]);
+    expect(twilioFake.rejections).toEqual([]);
+    const refused = await twilio({ TWILIO_AUTH_TOKEN: 'wrong-token-123' }).verify!(AbortSignal.timeout(2_000));
+    expect(twilioFake.rejections).toEqual([expect.objectContaining({ method: 'GET', path: `/v2/Services/${SERVICE}`, status: 401, code: 20003, reason: 'bad credentials' })]);
+    expect(refused).toMatchObject({ ok: false, errorCode: 'twilio_20003' });
+    expect((refused as { message: string }).message).toMatch(/Authenticate.*HTTP 401, code 20003/);
   });
 });
