@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, childProcessEnv, loadProcessConfig, type Config } from '../config/config.ts';
 import { Runtime, type RuntimeMode } from '../app/runtime.ts';
-import { WEB_DIST } from '../http/app.ts';
 import { computeReadiness } from '../readiness/readiness.ts';
 import { createRedactor } from '../core/redact.ts';
 import { openStore } from '../store/open.ts';
@@ -12,6 +11,7 @@ import { getTenant } from '../store/tenants.ts';
 import { createRegistry } from '../providers/registry.ts';
 import { defaultModules } from '../app/modules.ts';
 import { cliCommands } from './commands.ts';
+import { panelBuildState } from '../../web/build-state.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,10 +27,16 @@ function config(): Config {
   }
 }
 
+/** Builds the panel when web/dist is missing or older than web/src (after a pull, say). */
 function ensureWebBuilt(): void {
-  if (existsSync(`${WEB_DIST}index.html`)) return;
+  const state = panelBuildState(ROOT);
+  if (state === 'fresh') return;
   if (!existsSync(`${ROOT}web/vite.config.ts`)) return;
-  console.log('Building the owner panel (first start)…');
+  console.log(
+    state === 'missing'
+      ? 'Building the owner panel (first start)…'
+      : `Rebuilding the owner panel (${state === 'stale' ? 'its sources changed since the last build' : 'the last build was a development build'})…`,
+  );
   const r = spawnSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',

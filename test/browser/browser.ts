@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { panelBuildState } from '../../web/build-state.ts';
 
 /**
  * Shared plumbing for the browser suite: the panel build, Debian's Chromium through playwright-core,
@@ -23,36 +24,10 @@ export function browserSuiteEnabled(): boolean {
   return existsSync(CHROMIUM_PATH) || process.env.REQUIRE_BROWSER === '1';
 }
 
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
-/**
- * A development React bundle (built with NODE_ENV set to something else than production, e.g. by a
- * process started under vitest) carries React's dev-only warnings; owners never get one.
- */
-function isDevelopmentBundle(index: string): boolean {
-  const scripts = [...readFileSync(index, 'utf8').matchAll(/src="\/(assets\/[^"]+\.js)"/g)].map((m) =>
-    join(ROOT, 'web/dist', m[1]!),
-  );
-  return scripts.some(
-    (f) => existsSync(f) && readFileSync(f, 'utf8').includes('Each child in a list should have a unique'),
-  );
-}
-
 /** Builds web/dist when it is missing, older than its sources, or a development build (about a second with Vite). */
 export function ensurePanelBuilt(): void {
-  const index = join(ROOT, 'web/dist/index.html');
-  const sources = Math.max(
-    newestMtime(join(ROOT, 'web/src')),
-    newestMtime(join(ROOT, 'web/index.html')),
-    newestMtime(join(ROOT, 'web/vite.config.ts')),
-  );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources && !isDevelopmentBundle(index)) return;
+  // The same check `npm start` makes (web/build-state.ts).
+  if (panelBuildState(ROOT) === 'fresh') return;
   const r = spawnSync(
     process.execPath,
     [

@@ -9,6 +9,8 @@ import type { NotificationMessage, ServerMessage } from '../../src/lan/protocol.
 import { az } from '../../web/src/i18n/az.ts';
 import { en } from '../../web/src/i18n/en.ts';
 import { ru } from '../../web/src/i18n/ru.ts';
+import { ADAPTER_TRANSLATIONS, CONTRACT_TRANSLATIONS } from '../../web/src/i18n/catalog.ts';
+import { translateReason } from '../../web/src/i18n/reasons.ts';
 import {
   ROOT,
   axeScan,
@@ -49,6 +51,8 @@ class TestDevice {
         else if (m.type === 'error') reject(new Error(`hub error ${m.error}: ${m.message}`));
       });
       ws.on('error', reject);
+      // Closed before hello (a refused token): settle instead of waiting forever.
+      ws.on('close', (code) => reject(new Error(`closed before hello: ${code}`)));
       ws.on('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
   }
@@ -80,6 +84,9 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
   let context: BrowserContext;
   let page: Page;
   const devices: TestDevice[] = [];
+  /** The device registered in the panel, and its token (revoked later in the run). */
+  let tablet: TestDevice | null = null;
+  let tabletToken = '';
   const bodyChecks: Promise<unknown>[] = [];
   const pageErrors: string[] = [];
 
@@ -191,7 +198,12 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     // The demo tenant's locale is az: the page starts in Azerbaijani.
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('az');
     expect(await page.locator('h1').innerText()).toBe(az['app.title']);
-    expect(await page.getByTestId('account').innerText()).toContain(az['header.ownerAccount']);
+    // The account is the one the API says is signed in (subject and role), not fixed text.
+    const me = await api<{ subject: string; role: string }>('GET', '/api/v1/me');
+    expect(me).toMatchObject({ subject: 'demo-owner', role: 'owner' });
+    expect(await page.getByTestId('account-subject').innerText()).toBe(me.subject);
+    expect(await page.getByTestId('account-role').innerText()).toBe(az['account.role.owner']);
+    expect(await page.getByTestId('account').isVisible()).toBe(true);
     // The live stream is open (fetch-streamed SSE with the owner token).
     await expect.poll(() => page.getByTestId('live-status').getAttribute('data-state')).toBe('open');
   });
@@ -223,6 +235,33 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     }
   });
 
+  it('[browser] [pglite] token sign-in is offered in qa but not when the API reports a production runtime', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+    watch(ctx);
+    try {
+      const p = await ctx.newPage();
+      await p.goto(base);
+      await p.getByTestId('signin-runtime').waitFor();
+      expect(await p.getByTestId('token-signin').isVisible()).toBe(true);
+      // The same service answering runtime: production (what /api/v1/auth/config says there).
+      await p.route('**/api/v1/auth/config', async (route) => {
+        const res = await route.fetch();
+        const body = (await res.json()) as { runtime: string };
+        expect(body.runtime).toBe('qa');
+        await route.fulfill({ response: res, json: { ...body, runtime: 'production' } });
+      });
+      await p.reload();
+      await expect
+        .poll(() => p.getByTestId('signin-runtime').innerText())
+        .toContain(az['runtime.production']);
+      await p.getByTestId('otp-signin').waitFor();
+      expect(await p.getByTestId('token-signin').count()).toBe(0);
+      expect(await p.getByTestId('token-input').count()).toBe(0);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('[browser] [pglite] the four demo items show the statuses the pipeline gave them, with masked targets', async () => {
     const list = page.getByTestId('outbox-list');
     await expect.poll(() => list.locator('[data-testid^="outbox-item-"]').count()).toBe(4);
@@ -249,6 +288,10 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     // the hub), then delivered once the device acknowledges. No device is connected yet.
     expect(await item('Kitchen ticket ready').getByTestId('item-reason').innerText()).toContain(
       'handed to the LAN hub',
+    );
+    // In Azerbaijani the reason is translated, the server wording kept after it.
+    expect(await item('Kitchen ticket ready').getByTestId('translated').innerText()).toBe(
+      az['reason.lanHanded'],
     );
     expect(
       await item('Kitchen ticket ready').getByTestId('item-offline-safe').getAttribute('data-value'),
@@ -307,6 +350,93 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     expect(await twilio.getByTestId('env-OTP_PROVIDER').getAttribute('data-configured')).toBe('false');
     expect(await page.locator('[data-testid^="adapter-"][data-mode="dry_run"]').count()).toBe(5);
     checkForCanaries('page html', await page.content());
+  });
+
+  it('[browser] [pglite] contracts and adapters: English shows the API wording; az translates it; every env name, endpoint and webhook as the API lists them', async () => {
+    type Env = { name: string; configured: boolean };
+    const r = await api<{
+      contracts: { id: string; name: string; provider: string; note: string; env: Env[] }[];
+      adapters: {
+        id: string;
+        name: string;
+        provider: string;
+        note: string;
+        mode: string;
+        endpoint: string;
+        webhook: string;
+        env: Env[];
+      }[];
+    }>('GET', '/api/v1/readiness');
+    expect(r.contracts.map((c) => c.id)).toEqual(['otp_sms', 'whatsapp', 'telegram', 'email', 'in_app']);
+    const envShown = (card: Locator) =>
+      card.locator('[data-testid^="env-"]').evaluateAll((els) =>
+        els.map((e) => ({
+          name: e.getAttribute('data-testid')!.slice(4),
+          configured: e.getAttribute('data-configured') === 'true',
+          text: e.querySelector('code')?.textContent,
+        })),
+      );
+    const wording = async (card: Locator, kind: 'contract' | 'adapter') => ({
+      name: await card.getByTestId(`${kind}-name`).innerText(),
+      provider: await card.getByTestId(`${kind}-provider`).innerText(),
+      note: await card.getByTestId(`${kind}-note`).innerText(),
+    });
+
+    // Azerbaijani (the page's language now): the translations, by id.
+    for (const c of r.contracts) {
+      expect(await wording(page.getByTestId(`contract-${c.id}`), 'contract'), c.id).toEqual(
+        CONTRACT_TRANSLATIONS.az[c.id],
+      );
+    }
+    for (const a of r.adapters) {
+      expect(await wording(page.getByTestId(`adapter-${a.id}`), 'adapter'), a.id).toEqual(
+        ADAPTER_TRANSLATIONS.az[a.id],
+      );
+    }
+
+    await page.getByTestId('lang-en').click();
+    await expect.poll(() => page.locator('h1').innerText()).toBe(en['app.title']);
+    try {
+      for (const c of r.contracts) {
+        const card = page.getByTestId(`contract-${c.id}`);
+        expect(await wording(card, 'contract'), c.id).toEqual({
+          name: c.name,
+          provider: c.provider,
+          note: c.note,
+        });
+        // Every env name of all five contracts, each configured or missing as the API says.
+        expect(await envShown(card), c.id).toEqual(c.env.map((e) => ({ ...e, text: e.name })));
+        if (c.env.length === 0) expect(await card.innerText()).toContain(en['env.none']);
+        for (const e of c.env) {
+          expect(await card.getByTestId(`env-${e.name}`).innerText(), `${c.id} ${e.name}`).toContain(
+            e.configured ? en['env.configured'] : en['env.missing'],
+          );
+        }
+      }
+      const dryRun = r.adapters.filter((a) => a.mode === 'dry_run');
+      expect(dryRun.map((a) => a.id)).toEqual([
+        'twilio_verify',
+        'firebase_auth',
+        'whatsapp_cloud',
+        'telegram_bot',
+        'smtp',
+      ]);
+      for (const a of r.adapters) {
+        const card = page.getByTestId(`adapter-${a.id}`);
+        expect(await card.getAttribute('data-mode'), a.id).toBe(a.mode);
+        expect(await wording(card, 'adapter'), a.id).toEqual({
+          name: a.name,
+          provider: a.provider,
+          note: a.note,
+        });
+        expect(await card.getByTestId('adapter-endpoint').innerText(), a.id).toBe(a.endpoint);
+        expect(await card.getByTestId('adapter-webhook').innerText(), a.id).toBe(a.webhook);
+        expect(await envShown(card), a.id).toEqual(a.env.map((e) => ({ ...e, text: e.name })));
+      }
+    } finally {
+      await page.getByTestId('lang-az').click();
+      await expect.poll(() => page.locator('h1').innerText()).toBe(az['app.title']);
+    }
   });
 
   it('[browser] [pglite] full-page screenshots at 1440 and 390 px', async () => {
@@ -475,7 +605,8 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     await expect.poll(() => page.getByTestId('device-token').count()).toBe(0);
     await page.getByTestId('device-bar-tablet-01').waitFor();
 
-    const tablet = await TestDevice.connect(base, token);
+    tabletToken = token;
+    tablet = await TestDevice.connect(base, token);
     devices.push(tablet);
     expect((await tablet.hello).device).toBe('bar-tablet-01');
     await page.getByTestId('devices-refresh').click();
@@ -494,7 +625,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const id = (await result.getAttribute('data-id'))!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const got = await waitFor(async () => tablet.got.find((n) => n.id === id));
+    const got = await waitFor(async () => tablet!.got.find((n) => n.id === id));
     expect(got).toMatchObject({
       title: 'Table 4 asks for the bill',
       body: 'Test from the owner panel: table 4, bill please.',
@@ -504,7 +635,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const card = page.getByTestId(`outbox-item-${id}`);
     // Not acknowledged yet: handed to the hub, on the page without a reload.
     await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('sent');
-    tablet.ack(got.seq);
+    tablet!.ack(got.seq);
     await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('delivered');
     expect(await card.locator('.badge').first().innerText()).toBe(az['status.delivered']);
     expect((await api<{ status: string }>('GET', `/api/v1/outbox/${id}`)).status).toBe('delivered');
@@ -577,6 +708,21 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     // Dates are shown in the tenant's time zone (Asia/Baku, UTC+4, no DST).
     const bakuClock = new Date(Date.parse(iso) + 4 * 3_600_000).toISOString().slice(11, 19);
     const dates: Record<string, string> = {};
+    const drawer = page.getByTestId('audit-drawer');
+    const otp = await outboxByTitle('Owner login OTP');
+    const otpReason = (await api<{ reason: string }>('GET', `/api/v1/outbox/${otp.id}`)).reason;
+    // The item view carries the template data; the revenue there is what the page formats.
+    const report = await outboxByTitle('Daily owner report');
+    const reportFull = await api<{ template: string; data: { revenue: number } }>(
+      'GET',
+      `/api/v1/outbox/${report.id}`,
+    );
+    expect(reportFull.template).toBe('daily_owner_report');
+    expect(reportFull.data.revenue).toBe(1845.5);
+    expect(report).not.toHaveProperty('data');
+    // az: CLDR's "1.845,50 ₼" (built by hand where the browser has no az data); ru "1 845,50 ₼"; en "AZN 1,845.50".
+    const amounts = { az: '1.845,50 ₼', ru: '1 845,50 ₼', en: 'AZN 1,845.50' };
+    const spaces = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ');
     for (const lang of ['ru', 'en', 'az'] as const) {
       await page.getByTestId(`lang-${lang}`).click();
       await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
@@ -590,6 +736,44 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
       expect(await page.title()).toContain(d['app.title']);
       dates[lang] = await created.innerText();
       expect(dates[lang], lang).toContain(bakuClock);
+
+      // A reason from the server: translated in az/ru with the server wording kept; as sent in en.
+      const reason = item('Owner login OTP').getByTestId('item-reason');
+      if (lang === 'en') {
+        // The whole text: the visually hidden "Reason:" label, then the server's sentence as sent.
+        expect((await reason.innerText()).replace(/\s+/g, ' ')).toBe(`${en['outbox.reason']}: ${otpReason}`);
+        expect(await reason.getByTestId('translated').count()).toBe(0);
+      } else {
+        const translated = translateReason(lang, otpReason);
+        expect(translated, lang).toBeTruthy();
+        expect(await reason.getByTestId('translated').innerText()).toBe(translated);
+        expect(await reason.getByTestId('server-text').innerText()).toContain(otpReason);
+      }
+
+      // An action error: translated by its code (invalid_transition), the server message kept.
+      await page.getByTestId(`outbox-open-${otp.id}`).click();
+      await drawer.getByTestId('drawer-item').waitFor();
+      const answer = page.waitForResponse((r) => r.url().endsWith(`/outbox/${otp.id}/retry`));
+      await drawer.getByTestId('item-retry').click();
+      const refused = (await (await answer).json()) as { error: string; message: string };
+      expect(refused.error).toBe('invalid_transition');
+      const error = drawer.getByTestId('item-action-error');
+      await error.waitFor();
+      expect(await error.getAttribute('data-code')).toBe('invalid_transition');
+      if (lang === 'en') expect(await error.innerText()).toBe(refused.message);
+      else {
+        expect(await error.getByTestId('translated').innerText()).toBe(d['error.invalid_transition']);
+        expect(await error.getByTestId('server-text').innerText()).toContain(refused.message);
+      }
+      await drawer.getByTestId('drawer-close').click();
+      await expect.poll(() => drawer.count()).toBe(0);
+
+      // The report's revenue in the tenant currency, formatted for the language.
+      await page.getByTestId(`outbox-open-${report.id}`).click();
+      await drawer.getByTestId('drawer-item').waitFor();
+      expect(spaces(await drawer.getByTestId('fact-revenue').innerText()), lang).toBe(amounts[lang]);
+      await drawer.getByTestId('drawer-close').click();
+      await expect.poll(() => drawer.count()).toBe(0);
     }
     // Each language writes the date its own way (az falls back to dd.MM.yyyy where ICU has no az data).
     expect(dates.az).toMatch(/^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2}$/);
@@ -667,6 +851,73 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const drawer = await axeScan(page);
     expect(serious(drawer), JSON.stringify(serious(drawer), null, 2)).toEqual([]);
     await page.getByTestId('drawer-close').click();
+  });
+
+  it('[browser] [pglite] an item enqueued through the API (not the panel) appears live; blocked for want of a device, a retry after the device is registered moves it on to sent', async () => {
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    const queued = await api<{ id: string; status: string }>('POST', '/api/v1/outbox', {
+      channel: 'in_app',
+      target: 'patio-tablet-01',
+      title: 'Patio table 2 asks for water',
+      body: 'Table 2 on the patio asks for water.',
+      source: 'pos_desktop',
+    });
+    const card = page.getByTestId(`outbox-item-${queued.id}`);
+    // No reload, no click: the live stream brings it, then the dispatcher's verdict.
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('blocked');
+    const blocked = await api<{ status: string; reason: string; lastErrorCode: string }>(
+      'GET',
+      `/api/v1/outbox/${queued.id}`,
+    );
+    expect(blocked).toMatchObject({ status: 'blocked', lastErrorCode: 'no_device' });
+    expect(await card.getByTestId('item-reason').innerText()).toContain(blocked.reason);
+
+    await api('POST', '/api/v1/lan/devices', { id: 'patio-tablet-01', role: 'waiter', name: 'Patio tablet' });
+    await page.getByTestId(`outbox-open-${queued.id}`).click();
+    const drawer = page.getByTestId('audit-drawer');
+    await drawer.getByTestId('drawer-item').waitFor();
+    await drawer.getByTestId('item-retry').click();
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('sent');
+    await expect.poll(() => drawer.getByTestId('drawer-item').getAttribute('data-status')).toBe('sent');
+    expect(await drawer.getByTestId('item-action-error').count()).toBe(0);
+    const { events } = await api<{ events: { action: string; to: string | null }[] }>(
+      'GET',
+      `/api/v1/outbox/${queued.id}/audit`,
+    );
+    expect(events.map((e) => `${e.action}:${e.to}`).slice(-3)).toEqual([
+      'retry:ready',
+      'claimed:sending',
+      'attempt:sent',
+    ]);
+    expect((await api<{ status: string }>('GET', `/api/v1/outbox/${queued.id}`)).status).toBe('sent');
+    await drawer.getByTestId('drawer-close').click();
+    expect(
+      await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+    ).toBe(true);
+  });
+
+  it('[browser] [pglite] revoking a device: confirm, it leaves the list, a revoked audit row is written, its socket is closed and its token refused', async () => {
+    expect(tablet, 'the device registered earlier in the run').toBeTruthy();
+    const row = page.getByTestId('device-bar-tablet-01');
+    await row.waitFor();
+    await page.getByTestId('device-revoke-bar-tablet-01').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    await dialog.getByTestId('confirm-ok').click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    await expect.poll(() => row.count()).toBe(0);
+    const { devices: listed } = await api<{ devices: { id: string }[] }>('GET', '/api/v1/lan/devices');
+    expect(listed.map((d) => d.id)).not.toContain('bar-tablet-01');
+    // No API lists device audit events; the audit table is read the way the opt-in test reads it.
+    const audit = await app.db.query<{ action: string; actor: string; to_status: string }>(
+      `SELECT action, actor, to_status FROM audit_events WHERE tenant_id = 'demo' AND entity = 'device' AND entity_id = 'bar-tablet-01' AND action = 'revoked'`,
+    );
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0]!.actor).toContain('demo-owner');
+    // The open LAN socket is closed and the old token no longer connects.
+    await expect.poll(() => tablet!.ws.readyState, { timeout: 10_000 }).toBe(WebSocket.CLOSED);
+    await expect(TestDevice.connect(base, tabletToken)).rejects.toThrow();
   });
 
   it('[browser] [pglite] OTP sign-in at 390 px with the QA test number: a wrong code is refused, the right one signs in, sign-out ends the session', async () => {

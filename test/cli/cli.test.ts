@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startChild, type ChildService } from '../helpers/child.ts';
+import { panelBuildState } from '../../web/build-state.ts';
 
 const run = promisify(execFile);
 
@@ -58,4 +60,57 @@ describe('first start and the command line [pglite]', () => {
     const v = await run(process.execPath, ['bin/mupza-comms.mjs', 'audit', 'verify'], { env });
     expect(v.stdout).toMatch(/demo: ok, \d+ events chained/);
   }, 60_000);
+});
+
+describe('npm start rebuilds the owner panel when web/dist is older than web/src', () => {
+  const roots: string[] = [];
+  afterAll(async () => {
+    for (const r of roots) await rm(r, { recursive: true, force: true });
+  });
+
+  /** A package root with panel sources and a build, each with a given mtime (seconds). */
+  async function fakeRoot(times: { src: number; dist: number | null }): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'comms-panel-'));
+    roots.push(root);
+    mkdirSync(join(root, 'web/src/components'), { recursive: true });
+    const files: [string, number][] = [
+      ['web/index.html', times.src - 100],
+      ['web/vite.config.ts', times.src - 100],
+      ['web/src/main.tsx', times.src - 100],
+      // The newest source sits deep in web/src, as after a pull that changed one component.
+      ['web/src/components/Header.tsx', times.src],
+    ];
+    if (times.dist !== null) {
+      mkdirSync(join(root, 'web/dist/assets'), { recursive: true });
+      writeFileSync(join(root, 'web/dist/assets/index.js'), 'console.log("panel")');
+      files.push(['web/dist/index.html', times.dist]);
+    }
+    for (const [path, t] of files) {
+      if (!path.endsWith('index.js')) writeFileSync(join(root, path), '<script src="/assets/index.js"></script>');
+      utimesSync(join(root, path), t, t);
+    }
+    // Directory mtimes count too (a deleted file changes only its directory's).
+    for (const dir of ['web/src/components', 'web/src']) utimesSync(join(root, dir), times.src - 100, times.src - 100);
+    return root;
+  }
+
+  it('missing build → missing; sources newer than the build → stale; build newer → fresh', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(panelBuildState(await fakeRoot({ src: now, dist: null }))).toBe('missing');
+    expect(panelBuildState(await fakeRoot({ src: now, dist: now - 60 }))).toBe('stale');
+    expect(panelBuildState(await fakeRoot({ src: now - 60, dist: now }))).toBe('fresh');
+  });
+
+  it('a development React bundle is rebuilt too; a package without sources keeps its build', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const dev = await fakeRoot({ src: now - 60, dist: now });
+    writeFileSync(join(dev, 'web/dist/assets/index.js'), 'warn("Each child in a list should have a unique key")');
+    expect(panelBuildState(dev)).toBe('development');
+    const shipped = await fakeRoot({ src: now, dist: now - 60 });
+    await rm(join(shipped, 'web/src'), { recursive: true });
+    await rm(join(shipped, 'web/index.html'));
+    await rm(join(shipped, 'web/vite.config.ts'));
+    expect(panelBuildState(shipped)).toBe('fresh');
+  });
+
 });

@@ -141,6 +141,8 @@ export interface Attempt {
 }
 
 export interface OutboxDetail extends OutboxItem {
+  /** The template data as enqueued (the item view only; lists never carry it). */
+  data?: Record<string, unknown> | null;
   attempts: Attempt[];
 }
 

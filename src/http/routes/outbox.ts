@@ -62,7 +62,8 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const row = await ctx.outbox.get(p.tenant.id, id);
     if (!row) throw new AppError('not_found', 'No such outbox item.');
     const attempts = await ctx.outbox.attempts(p.tenant.id, id);
-    return { ...presentItem(row, { mask: false }), attempts: attempts.map(presentAttempt) };
+    // The item view also carries the template data (the panel shows amounts from it); lists never do.
+    return { ...presentItem(row, { mask: false }), data: row.data, attempts: attempts.map(presentAttempt) };
   });
 
   app.get('/api/v1/outbox/:id/audit', { preHandler: owner, config: { openapi: { summary: 'The audit trail of one item', tags: ['outbox'], auth: 'owner_or_service', params: IdParams, response: { status: 200, schema: AuditTrail }, errors: ['not_found', 'validation_failed', 'forbidden'] } } }, async (req) => {

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { catalogText } from '../i18n/catalog.ts';
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { Adapter } from '../types.ts';
 import { EnvList } from './EnvList.tsx';
@@ -22,18 +23,21 @@ export function AdapterList(props: { adapters: Adapter[] }) {
 }
 
 function AdapterCard(props: { adapter: Adapter }) {
-  const { t, tOr, tv } = useI18n();
+  const { t, lang, tv } = useI18n();
   const a = props.adapter;
+  const text = catalogText('adapter', lang, a.id, a);
   const none = (v: string) => (v === 'none' || v === '' ? t('adapter.none') : v);
   return (
     <article className="card" data-testid={`adapter-${a.id}`} data-mode={a.mode}>
       <div className="card__head">
-        <h3>{tOr(`adapter.${a.id}.name`, a.name)}</h3>
+        <h3 data-testid="adapter-name">{text.name}</h3>
         <Badge tone={TONE[a.mode] ?? 'muted'} testId="adapter-mode">
           {tv('mode.', a.mode)}
         </Badge>
       </div>
-      <p className="provider">{tOr(`adapter.${a.id}.provider`, a.provider)}</p>
+      <p className="provider" data-testid="adapter-provider">
+        {text.provider}
+      </p>
       <dl className="kv">
         <dt>{t('adapter.channel')}</dt>
         <dd>{tv('channel.', a.channel)}</dd>
@@ -48,7 +52,9 @@ function AdapterCard(props: { adapter: Adapter }) {
         <dt>{t('adapter.lanSafe')}</dt>
         <dd>{a.lanSafe ? t('bool.true') : t('bool.false')}</dd>
       </dl>
-      <p className="note">{tOr(`adapter.${a.id}.note`, a.note)}</p>
+      <p className="note" data-testid="adapter-note">
+        {text.note}
+      </p>
       <EnvList env={a.env} />
     </article>
   );

@@ -18,6 +18,8 @@ import { StatusBadge } from './StatusBadge.tsx';
  */
 export function AuditDrawer(props: {
   id: string;
+  /** The tenant currency, for amounts in the item's template data. */
+  currency: string;
   refreshKey: number;
   onClose(): void;
   onChanged(answer: StatusAnswer): void;
@@ -102,7 +104,7 @@ export function AuditDrawer(props: {
             </div>
           </div>
           {!confirmCancel && <ErrorMessage error={actionError} testId="item-action-error" />}
-          <ItemFacts item={item} />
+          <ItemFacts item={item} currency={props.currency} />
           <AttemptList attempts={item.attempts} />
           {audit && <AuditTrail events={audit.events} />}
         </div>

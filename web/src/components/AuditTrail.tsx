@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { AuditEvent } from '../types.ts';
 import { JsonBlock } from './JsonBlock.tsx';
+import { ReasonText } from './ServerText.tsx';
 
 /** The append-only audit events of one item, oldest first as the server lists them. */
 export function AuditTrail(props: { events: AuditEvent[] }) {
@@ -28,8 +29,8 @@ export function AuditTrail(props: { events: AuditEvent[] }) {
               {t('audit.actor')}: <code>{e.actor}</code>
             </p>
             {e.reason && (
-              <p className="small">
-                {t('audit.reason')}: {e.reason}
+              <p className="small" data-testid="audit-reason">
+                {t('audit.reason')}: <ReasonText text={e.reason} />
               </p>
             )}
             {e.detail != null && <JsonBlock value={e.detail} label={t('audit.detail')} />}

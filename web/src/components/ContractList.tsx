@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { catalogText } from '../i18n/catalog.ts';
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { Contract } from '../types.ts';
 import { EnvList } from './EnvList.tsx';
@@ -22,18 +23,23 @@ export function ContractList(props: { contracts: Contract[] }) {
 }
 
 function ContractCard(props: { contract: Contract }) {
-  const { tOr, tv } = useI18n();
+  const { lang, tv } = useI18n();
   const c = props.contract;
+  const text = catalogText('contract', lang, c.id, c);
   return (
     <article className="card" data-testid={`contract-${c.id}`} data-status={c.status}>
       <div className="card__head">
-        <h3>{tOr(`contract.${c.id}.name`, c.name)}</h3>
+        <h3 data-testid="contract-name">{text.name}</h3>
         <Badge tone={TONE[c.status] ?? 'muted'} testId="contract-status">
           {tv('contractStatus.', c.status)}
         </Badge>
       </div>
-      <p className="provider">{tOr(`contract.${c.id}.provider`, c.provider)}</p>
-      <p className="note">{tOr(`contract.${c.id}.note`, c.note)}</p>
+      <p className="provider" data-testid="contract-provider">
+        {text.provider}
+      </p>
+      <p className="note" data-testid="contract-note">
+        {text.note}
+      </p>
       <EnvList env={c.env} />
     </article>
   );

@@ -132,7 +132,13 @@ export function Dashboard(props: { me: Me; onLogout(): void }) {
       </main>
       <LiveRegion message={announcement} />
       {openId && (
-        <AuditDrawer id={openId} refreshKey={drawerKey} onClose={() => setOpenId(null)} onChanged={changed} />
+        <AuditDrawer
+          id={openId}
+          currency={props.me.tenant.currency}
+          refreshKey={drawerKey}
+          onClose={() => setOpenId(null)}
+          onChanged={changed}
+        />
       )}
     </>
   );

@@ -1,18 +1,30 @@
 import { ApiError, NETWORK_ERROR } from '../api.ts';
 import { useI18n } from '../i18n/I18nContext.tsx';
+import { translateErrorCode } from '../i18n/reasons.ts';
+import { Translated } from './ServerText.tsx';
 
-/** Shows an API error as the server worded it (its `message`), or a translated network error. */
+/**
+ * Shows an API error: in English as the server worded it (its `message`); in az/ru translated by
+ * its stable code (`error`), with the server's message kept after it. Network errors are ours.
+ */
 export function ErrorMessage(props: { error: unknown; testId?: string }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const err = props.error;
   if (!err) return null;
-  let text: string;
-  if (err instanceof ApiError) text = err.code === NETWORK_ERROR ? t('errors.network') : err.message;
-  else if (err instanceof Error) text = t('errors.unknown', { code: err.name });
-  else text = t('errors.unknown', { code: String(err) });
+  let content;
+  if (err instanceof ApiError && err.code !== NETWORK_ERROR) {
+    content = <Translated translated={translateErrorCode(lang, err.code)} server={err.message} />;
+  } else if (err instanceof ApiError) content = t('errors.network');
+  else if (err instanceof Error) content = t('errors.unknown', { code: err.name });
+  else content = t('errors.unknown', { code: String(err) });
   return (
-    <p className="error" role="alert" data-testid={props.testId ?? 'error'}>
-      {text}
+    <p
+      className="error"
+      role="alert"
+      data-testid={props.testId ?? 'error'}
+      data-code={err instanceof ApiError ? err.code : undefined}
+    >
+      {content}
     </p>
   );
 }

@@ -12,8 +12,8 @@ function initials(name: string): string {
 }
 
 export function Header(props: { me: Me; live: LiveState; onLogout(): void }) {
-  const { t, lang } = useI18n();
-  const { tenant } = props.me;
+  const { t, tv, lang } = useI18n();
+  const { tenant, subject, role } = props.me;
   return (
     <header className="topbar" data-testid="header">
       <Brand />
@@ -30,13 +30,14 @@ export function Header(props: { me: Me; live: LiveState; onLogout(): void }) {
       <div className="topbar__end">
         <LiveStatus state={props.live} />
         <LanguageSwitcher />
-        <div className="account" data-testid="account">
+        <div className="account" data-testid="account" data-subject={subject} data-role={role}>
           <span className="account__avatar" aria-hidden="true">
-            {initials(tenant.name)}
+            {initials(subject)}
           </span>
           <span className="account__text">
-            <strong>{t('header.operator')}</strong>
-            <span title={t('header.account', { subject: props.me.subject })}>{t('header.ownerAccount')}</span>
+            <span className="sr-only">{t('account.label')}: </span>
+            <strong data-testid="account-subject">{subject}</strong>
+            <span data-testid="account-role">{tv('account.role.', role)}</span>
           </span>
         </div>
         <button type="button" className="btn btn--small" onClick={props.onLogout} data-testid="logout">

@@ -2,12 +2,14 @@ import type { ReactNode } from 'react';
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { MessageKey } from '../i18n/index.ts';
 import type { OutboxDetail } from '../types.ts';
+import { ReasonText } from './ServerText.tsx';
 
 /** Every field of the opened item; the target here is the full one the item endpoint returns. */
-export function ItemFacts(props: { item: OutboxDetail }) {
-  const { t, tv, date } = useI18n();
+export function ItemFacts(props: { item: OutboxDetail; currency: string }) {
+  const { t, tv, date, money } = useI18n();
   const i = props.item;
   const none = t('value.none');
+  const revenue = i.data?.revenue;
   const rows: [MessageKey, ReactNode, string][] = [
     ['item.id', <code>{i.id}</code>, 'fact-id'],
     ['outbox.channel', tv('channel.', i.channel), 'fact-channel'],
@@ -16,8 +18,12 @@ export function ItemFacts(props: { item: OutboxDetail }) {
     ['item.subject', i.subject ?? none, 'fact-subject'],
     ['item.body', i.body ? <span className="prewrap">{i.body}</span> : none, 'fact-body'],
     ['item.template', i.template ?? none, 'fact-template'],
+    // An amount in the template data (the daily report's revenue), in the tenant currency.
+    ...(typeof revenue === 'number' && Number.isFinite(revenue)
+      ? [['item.revenue', money(revenue, props.currency), 'fact-revenue'] as [MessageKey, ReactNode, string]]
+      : []),
     ['outbox.source', i.source, 'fact-source'],
-    ['outbox.reason', i.reason ?? none, 'fact-reason'],
+    ['outbox.reason', i.reason ? <ReasonText text={i.reason} /> : none, 'fact-reason'],
     ['item.adapter', i.adapter, 'fact-adapter'],
     ['item.mode', i.mode ? tv('mode.', i.mode) : none, 'fact-mode'],
     ['outbox.offlineSafe', i.offlineSafe ? t('bool.true') : t('bool.false'), 'fact-offline-safe'],

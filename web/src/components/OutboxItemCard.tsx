@@ -1,5 +1,6 @@
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { OutboxItem } from '../types.ts';
+import { ReasonText } from './ServerText.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
 /** One outbox row as the list shows it: the target is already masked by the server. */
@@ -39,7 +40,7 @@ export function OutboxItemCard(props: { item: OutboxItem; onOpen(id: string): vo
       {i.reason && (
         <p className="note" data-testid="item-reason">
           <span className="sr-only">{t('outbox.reason')}: </span>
-          {i.reason}
+          <ReasonText text={i.reason} />
         </p>
       )}
       <button

@@ -46,7 +46,8 @@ export function SignIn(props: { sessionEnded: boolean; onSignedIn(token: string,
               {t('signin.firebaseNote', { project: firebaseProject || '—' })}
             </p>
           )}
-          <TokenSignIn onSignedIn={props.onSignedIn} />
+          {/* Owner-token sign-in is for non-production runtimes only; production signs in by OTP. */}
+          {cfg && cfg.runtime !== 'production' && <TokenSignIn onSignedIn={props.onSignedIn} />}
         </section>
       </main>
     </>

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../../src/core/errors.ts';
+import { translateErrorCode, translateReason } from './reasons.ts';
 import { CHANNELS, FLAG_KEYS, ROLES, STATUSES, SUMMARY_KEYS } from '../types.ts';
 import {
   DICTIONARIES,
@@ -45,6 +47,8 @@ describe('i18n dictionaries', () => {
       ...ROLES.map((r) => `role.${r}`),
       ...['env_required', 'configured', 'lan_ready'].map((s) => `contractStatus.${s}`),
       ...['dry_run', 'live', 'lan'].map((m) => `mode.${m}`),
+      ...Object.keys(ERROR_CODES).map((c) => `error.${c}`),
+      ...['owner', 'service', 'device'].map((r) => `account.role.${r}`),
     ];
     expect(needed.filter((k) => !isMessageKey(k))).toEqual([]);
   });
@@ -70,11 +74,10 @@ describe('i18n helpers', () => {
     expect(formatDateTime('not a date', 'en', 'Asia/Baku')).toBe('not a date');
   });
 
-  it('formats AZN amounts for each language', () => {
-    for (const lang of LANGS) {
-      const s = formatMoney(12.5, 'AZN', lang);
-      expect(s).toMatch(/12[.,]50/);
-    }
+  it('formats AZN amounts for each language: az "1.845,50 ₼", ru "1 845,50 ₼", en "AZN 1,845.50"', () => {
+    expect(formatMoney(1845.5, 'AZN', 'az')).toBe('1.845,50\u00a0₼');
+    expect(formatMoney(1845.5, 'AZN', 'ru')).toBe('1\u00a0845,50\u00a0₼');
+    expect(formatMoney(1845.5, 'AZN', 'en')).toBe('AZN\u00a01,845.50');
   });
 
   it('falls back to numeric dates and "1.234,50 ₼" when the browser lacks locale data', () => {
@@ -83,11 +86,47 @@ describe('i18n helpers', () => {
       -1234.5,
     );
     expect(fallbackMoney(rootParts, 'AZN')).toBe('-1.234,50\u00a0₼');
+    expect(fallbackMoney(rootParts, 'AZN', 'ru')).toBe('-1\u00a0234,50\u00a0₼');
   });
 
   it('names the tenant country in the panel language', () => {
     expect(countryName('AZ', 'az')).toBe('Azərbaycan');
     expect(countryName('AZ', 'ru')).toBe('Азербайджан');
     expect(countryName('GE', 'en')).toBe('Georgia');
+  });
+});
+
+describe('server text in the panel language', () => {
+  it('translates API errors by their stable code, whatever the message says', () => {
+    expect(translateErrorCode('ru', 'invalid_transition')).toBe(DICTIONARIES.ru['error.invalid_transition']);
+    expect(translateErrorCode('az', 'not_found')).toBe(DICTIONARIES.az['error.not_found']);
+    expect(translateErrorCode('az', 'some_future_code')).toBeNull();
+  });
+
+  it('rebuilds the dispatcher and gate reasons from the dictionaries', () => {
+    expect(translateReason('ru', 'handed to the LAN hub')).toBe('Передано локальному хабу');
+    expect(translateReason('az', 'waiting for tenant opt-in for whatsapp')).toBe(
+      'Gözlənilir: WhatsApp kanalına restoranın razılığı',
+    );
+    expect(
+      translateReason(
+        'ru',
+        'OTP provider env is not configured (missing tenant opt-in for otp_sms and provider env OTP_PROVIDER); OTP is never queued',
+      ),
+    ).toBe(
+      'Переменные окружения OTP-провайдера не заданы (нет: согласие ресторана на канал OTP SMS и переменные провайдера OTP_PROVIDER); OTP никогда не ставится в очередь',
+    );
+    expect(
+      translateReason('az', 'dry-run: runtime is qa, not production; COMMS_EXTERNAL_SENDS is disabled'),
+    ).toBe('Sınaq rejimi: iş rejimi: QA (sınaq) (istehsal deyil); COMMS_EXTERNAL_SENDS söndürülüb');
+    expect(translateReason('ru', 'provider_5xx: upstream said no; retry in 2.5 s')).toBe(
+      'Ошибка provider_5xx; повтор через 2.5 с',
+    );
+    expect(translateReason('ru', 'cancelled by owner:demo-owner')).toBe('Отменил: owner:demo-owner');
+  });
+
+  it('leaves a sentence it does not know (or a clause of one) to the server wording', () => {
+    expect(translateReason('az', 'something new happened')).toBeNull();
+    expect(translateReason('ru', 'waiting for the moon')).toBeNull();
   });
 });

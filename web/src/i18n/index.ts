@@ -86,18 +86,30 @@ export function formatDateTime(iso: string, lang: Lang, timeZone: string): strin
   }).format(d);
 }
 
-/** Known symbols for when the locale data is missing (CLDR: AZN is ₼ in az). */
+/** Known symbols for when the locale data is missing (CLDR: AZN is ₼ in az and, narrow, in ru). */
 const SYMBOLS: Record<string, string> = { AZN: '₼' };
 
+/**
+ * An amount in the panel language: az "1.845,50 ₼", ru "1 845,50 ₼" (the narrow symbol: ru's
+ * default symbol for AZN is the code), en "AZN 1,845.50" (the en-GB default).
+ */
 export function formatMoney(amount: number, currency: string, lang: Lang): string {
-  const nf = new Intl.NumberFormat(INTL_LOCALE[lang], { style: 'currency', currency });
+  const nf = new Intl.NumberFormat(INTL_LOCALE[lang], {
+    style: 'currency',
+    currency,
+    currencyDisplay: lang === 'en' ? 'symbol' : 'narrowSymbol',
+  });
   if (localeHasData(lang)) return nf.format(amount);
-  return fallbackMoney(nf.formatToParts(amount), currency);
+  return fallbackMoney(nf.formatToParts(amount), currency, lang);
 }
 
-/** "1.234,50 ₼": the az/ru convention, built from the root locale's parts. */
-export function fallbackMoney(parts: Intl.NumberFormatPart[], currency: string): string {
-  const map: Partial<Record<Intl.NumberFormatPartTypes, string>> = { group: '.', decimal: ',' };
+/** "1.234,50 ₼" (az) or "1 234,50 ₼" (ru): the local convention, built from the root locale's parts. */
+export function fallbackMoney(parts: Intl.NumberFormatPart[], currency: string, lang: Lang = 'az'): string {
+  if (lang === 'en') return parts.map((p) => p.value).join('');
+  const map: Partial<Record<Intl.NumberFormatPartTypes, string>> = {
+    group: lang === 'ru' ? '\u00a0' : '.',
+    decimal: ',',
+  };
   const num = parts
     .filter((p) => p.type !== 'currency' && p.type !== 'literal')
     .map((p) => map[p.type] ?? p.value)

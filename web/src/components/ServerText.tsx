@@ -1,0 +1,27 @@
+import { useI18n } from '../i18n/I18nContext.tsx';
+import { translateReason } from '../i18n/reasons.ts';
+
+/**
+ * A reason sentence from the API. English pages show it as the server wrote it; az/ru pages show
+ * the translation with the server wording kept after it (what support and the logs will quote).
+ */
+export function ReasonText(props: { text: string }) {
+  const { lang } = useI18n();
+  const translated = lang === 'en' ? null : translateReason(lang, props.text);
+  return <Translated translated={translated} server={props.text} />;
+}
+
+/** `translated` followed by the server's English wording; the wording alone when untranslated. */
+export function Translated(props: { translated: string | null; server: string }) {
+  const { lang, t } = useI18n();
+  if (lang === 'en') return <>{props.server}</>;
+  if (props.translated === null) return <span lang="en">{props.server}</span>;
+  return (
+    <>
+      <span data-testid="translated">{props.translated}</span>{' '}
+      <span className="server-text" lang="en" data-testid="server-text">
+        <span className="sr-only">{t('server.wording')}: </span>({props.server})
+      </span>
+    </>
+  );
+}
