@@ -132,6 +132,9 @@ export class Runtime {
     await this.principals.start();
     for (const m of this.modules) await m.start?.(this);
     await this.dispatcher?.start();
+    // An in_app row stored here goes straight to this process's LAN lane when the hub runs here too.
+    const lanLane = this.dispatcher?.lanes.get('lan_hub');
+    if (lanLane) this.outbox.setHandOff((row) => this.lanHub !== null && lanLane.adopt(row));
     if (this.http && listen) return this.http.listen(listen);
     if (this.http) await this.http.ready();
     return null;
@@ -140,6 +143,7 @@ export class Runtime {
   /** Graceful stop: HTTP first (no new work), then loops finish or release what they hold. */
   async stop(): Promise<void> {
     await this.http?.close();
+    this.outbox?.setHandOff(null);
     await this.dispatcher?.stop();
     for (const m of [...this.modules].reverse()) await m.stop?.();
     await this.events?.stop();

@@ -1,7 +1,7 @@
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
-import { insertOutboxRowAlone, insertOutboxRowsAlone, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import { insertOutboxRowAlone, insertOutboxRowsAlone, type HandOff, type NewOutboxRow } from '../store/sql/enqueue.ts';
 
 interface Pending {
   draft: NewOutboxRow;
@@ -31,6 +31,9 @@ export interface GroupOptions {
  */
 export class EnqueueGroups {
   private readonly groups = new Map<string, Group>();
+
+  /** Set when this process runs a lane that takes its own stored rows over (see Lane.adopt). */
+  handOff: HandOff | null = null;
 
   constructor(
     private readonly db: Db,
@@ -71,6 +74,7 @@ export class EnqueueGroups {
         this.db,
         tenantId,
         batch.map((p) => p.draft),
+        this.handOff,
       );
     } catch (err) {
       // Unreachable store: every caller gets the same answer (the outcome is shared). Any other
@@ -88,7 +92,7 @@ export class EnqueueGroups {
 
   private async storeAlone(p: Pending): Promise<void> {
     try {
-      p.resolve(await insertOutboxRowAlone(this.db, p.draft));
+      p.resolve(await insertOutboxRowAlone(this.db, p.draft, this.handOff));
     } catch (err) {
       p.reject(err);
     }

@@ -4,6 +4,33 @@ import { OUTBOX_COLUMNS, tenantFromJson, type OutboxRow, type TenantRow } from '
 /** A claimed row with its tenant as of the claim (the gate reads its opt-ins), in one round trip. */
 export type ClaimedRow = OutboxRow & { from_status: string; tenant: TenantRow };
 
+const CLAIMED_COLS = OUTBOX_COLUMNS.split(',')
+  .map((c) => `o.${c.trim()}`)
+  .join(', ');
+
+/**
+ * The end of every claim statement: takes the locked rows of the CTE `due` (id, from_status) to
+ * `sending` under this worker's lease, writes each row's `claimed` audit event, and returns the rows
+ * with their tenant. $3 is the worker, $4 the lease in ms.
+ */
+const TAKE_DUE = `upd AS (
+       UPDATE outbox o SET status = 'sending', lease_owner = $3,
+         lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), attempts = o.attempts + 1, updated_at = now()
+       FROM due WHERE o.id = due.id
+       RETURNING ${CLAIMED_COLS}, due.from_status
+     ), aud AS (
+       INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail)
+       SELECT tenant_id, 'outbox', id::text, $3, 'claimed', from_status, 'sending', NULL,
+         jsonb_build_object('attempt', attempts)
+       FROM upd
+     )
+     SELECT upd.*, row_to_json(t.*) AS tenant FROM upd JOIN tenants t ON t.id = upd.tenant_id`;
+
+function withTenants(rows: ClaimedRow[]): ClaimedRow[] {
+  for (const r of rows) r.tenant = tenantFromJson(r.tenant);
+  return rows;
+}
+
 /**
  * Claims due rows of one adapter lane with a lease. SKIP LOCKED lets several dispatchers claim
  * side by side without waiting on each other; the audit event is written in the same statement.
@@ -30,9 +57,6 @@ export async function claimDue(
     excludeTenants?: readonly string[];
   },
 ): Promise<ClaimedRow[]> {
-  const cols = OUTBOX_COLUMNS.split(',')
-    .map((c) => `o.${c.trim()}`)
-    .join(', ');
   const res = await q.query<ClaimedRow>(
     `WITH RECURSIVE heads AS (
        (SELECT tenant_id FROM outbox
@@ -72,23 +96,33 @@ export async function claimDue(
          FOR UPDATE SKIP LOCKED
        ) l
        LIMIT $2
-     ), upd AS (
-       UPDATE outbox o SET status = 'sending', lease_owner = $3,
-         lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), attempts = o.attempts + 1, updated_at = now()
-       FROM due WHERE o.id = due.id
-       RETURNING ${cols}, due.from_status
-     ), aud AS (
-       INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail)
-       SELECT tenant_id, 'outbox', id::text, $3, 'claimed', from_status, 'sending', NULL,
-         jsonb_build_object('attempt', attempts)
-       FROM upd
-     )
-     SELECT upd.*, row_to_json(t.*) AS tenant FROM upd JOIN tenants t ON t.id = upd.tenant_id`,
+     ), ${TAKE_DUE}`,
     [opts.adapter, opts.limit, opts.worker, opts.leaseMs, opts.excludeTenants ?? []],
     { name: 'claim_due' },
   );
-  for (const r of res.rows) r.tenant = tenantFromJson(r.tenant);
-  return res.rows;
+  return withTenants(res.rows);
+}
+
+/**
+ * Claims the given rows, if they are still due and nobody holds them: a process that has just
+ * stored an in_app row hands it to its own LAN lane this way, without the NOTIFY round trip and the
+ * fairness scan of `claimDue` (the row is known).
+ */
+export async function claimByIds(
+  q: Queryable,
+  opts: { adapter: string; ids: readonly string[]; worker: string; leaseMs: number },
+): Promise<ClaimedRow[]> {
+  const res = await q.query<ClaimedRow>(
+    `WITH due AS (
+       SELECT o.id, o.status AS from_status FROM outbox o
+       WHERE o.id = ANY($1::uuid[]) AND o.adapter = $2 AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+       ORDER BY o.created_at
+       FOR UPDATE SKIP LOCKED
+     ), ${TAKE_DUE}`,
+    [opts.ids, opts.adapter, opts.worker, opts.leaseMs],
+    { name: 'claim_by_ids' },
+  );
+  return withTenants(res.rows);
 }
 
 /**

@@ -64,11 +64,21 @@ function insertParams(r: NewOutboxRow): unknown[] {
 
 type Inserted = OutboxRow & { _due?: boolean };
 
-function announce(q: Queryable, row: Inserted | undefined): OutboxRow | null {
-  if (!row) return null;
-  const { _due, ...rest } = row;
-  publishChanges(q, [{ ...rest, due: _due === true }]);
-  return rest;
+/**
+ * Offered each stored row that is due now, after the commit: true when a lane of this process has
+ * taken it over, so no dispatcher needs waking for it (see Lane.adopt).
+ */
+export type HandOff = (row: OutboxRow) => boolean;
+
+function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff | null): OutboxRow[] {
+  const out: OutboxRow[] = [];
+  const changed: (OutboxRow & { due: boolean })[] = [];
+  for (const { _due, ...row } of rows) {
+    out.push(row);
+    changed.push({ ...row, due: _due === true && !handOff?.(row) });
+  }
+  publishChanges(q, changed);
+  return out;
 }
 
 /**
@@ -77,7 +87,7 @@ function announce(q: Queryable, row: Inserted | undefined): OutboxRow | null {
  */
 export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<OutboxRow | null> {
   const res = await q.query<Inserted>(INSERT_SQL, insertParams(r), { name: 'enqueue_outbox' });
-  return announce(q, res.rows[0]);
+  return announceAll(q, res.rows)[0] ?? null;
 }
 
 /**
@@ -85,12 +95,12 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<Ou
  * the answer, the row's id tells afterwards whether it was stored. Returns null when the idempotency
  * key already exists.
  */
-export async function insertOutboxRowAlone(db: Db, r: NewOutboxRow): Promise<OutboxRow | null> {
+export async function insertOutboxRowAlone(db: Db, r: NewOutboxRow, handOff?: HandOff | null): Promise<OutboxRow | null> {
   const res = await db.atomic<Inserted>(INSERT_SQL, insertParams(r), {
     name: 'enqueue_outbox',
     settle: (q) => q.query<Inserted>(SETTLE_SQL, [r.id]),
   });
-  return announce(db, res.rows[0]);
+  return announceAll(db, res.rows, handOff)[0] ?? null;
 }
 
 const INSERT_MANY_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM enqueue_outbox_many($1, $2::jsonb)`;
@@ -130,6 +140,7 @@ export async function insertOutboxRowsAlone(
   db: Db,
   tenantId: string,
   rows: readonly NewOutboxRow[],
+  handOff?: HandOff | null,
 ): Promise<Map<string, OutboxRow>> {
   if (rows.some((r) => r.tenantId !== tenantId))
     throw new Error('insertOutboxRowsAlone: rows of another tenant');
@@ -137,12 +148,5 @@ export async function insertOutboxRowsAlone(
     name: 'enqueue_outbox_many',
     settle: (q) => q.query<Inserted>(SETTLE_MANY_SQL, [rows.map((r) => r.id)]),
   });
-  const out = new Map<string, OutboxRow>();
-  const changed: (OutboxRow & { due: boolean })[] = [];
-  for (const { _due, ...row } of res.rows) {
-    out.set(row.id, row);
-    changed.push({ ...row, due: _due === true });
-  }
-  publishChanges(db, changed);
-  return out;
+  return new Map(announceAll(db, res.rows, handOff).map((row) => [row.id, row]));
 }
