@@ -5,9 +5,11 @@
  *
  *   node bin/run-ts.mjs bench/lan-latency.ts [--driver postgres|pglite] [--devices 200] [--rate 20]
  *                                            [--seconds 10] [--mode broadcast|unicast] [--idle 1000]
+ *                                            [--poster process|inline]
  *
- * The devices run in a child process (as real devices would be elsewhere); both processes stamp
- * times with performance.timeOrigin + performance.now(), so latencies compare across them.
+ * The devices run in a child process and the notifications are posted from another (as the screens
+ * and the kitchen display would be elsewhere on the LAN); the processes stamp times with
+ * performance.timeOrigin + performance.now(), so latencies compare across them.
  * Not a test: it prints figures.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -29,7 +31,29 @@ type WorkerCmd =
   | { cmd: 'bare'; url: string; n: number }
   | { cmd: 'hub'; url: string; tokens: string[] }
   | { cmd: 'collect' }
+  | { cmd: 'post'; base: string; token: string; rate: number; seconds: number; mode: 'broadcast' | 'unicast'; devices: number }
   | { cmd: 'close' };
+
+/** One POST /api/v1/lan/notifications stamped with t0; reports the time until its answer. */
+async function postNotification(
+  base: string,
+  token: string,
+  mode: 'broadcast' | 'unicast',
+  devicesN: number,
+  i: number,
+  onAnswered: (ms: number) => void,
+): Promise<void> {
+  const target = mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
+  const t0 = nowAbs();
+  const r = await fetch(`${base}/api/v1/lan/notifications`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ target, title: `Ticket ${i}`, body: JSON.stringify({ t0, n: i }), source: 'bench' }),
+  });
+  onAnswered(nowAbs() - t0);
+  if (r.status !== 202) console.error('enqueue failed', r.status);
+  await r.arrayBuffer();
+}
 
 async function worker(): Promise<void> {
   const { DeviceClient } = await import('../src/lan/device-client.ts');
@@ -68,6 +92,15 @@ async function worker(): Promise<void> {
         );
       }
       process.send!({ type: 'ready', n: sockets.length });
+    } else if (m.cmd === 'post') {
+      // The kitchen side: posts notifications at a steady rate, as a kitchen display on the LAN would.
+      const enqueued: number[] = [];
+      const pending: Promise<unknown>[] = [];
+      const sent = await steady(m.rate, m.seconds, (i) => {
+        pending.push(postNotification(m.base, m.token, m.mode, m.devices, i, (ms) => enqueued.push(ms)));
+      });
+      await Promise.all(pending);
+      process.send!({ type: 'posted', sent, enqueued });
     } else if (m.cmd === 'collect') {
       process.send!({ type: 'latencies', latencies });
       latencies = [];
@@ -348,27 +381,32 @@ async function main(): Promise<void> {
       return v;
     });
   };
-  const post = (i: number) => {
-    const target =
-      mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
-    const body = JSON.stringify({ t0: nowAbs(), n: i });
-    void fetch(`${base}/api/v1/lan/notifications`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ target, title: `Ticket ${i}`, body, source: 'bench' }),
-    }).then((r) => {
-      stage.enqueued.push(nowAbs() - (JSON.parse(body) as { t0: number }).t0);
-      if (r.status !== 202) console.error('enqueue failed', r.status);
-      return r.arrayBuffer();
-    });
+  // The notifications come from a kitchen process of their own by default (as from a kitchen
+  // display on the LAN); `--poster inline` posts from this process, sharing the hub's event loop.
+  const inlinePoster = arg('poster', 'process') === 'inline';
+  const kitchen = inlinePoster
+    ? null
+    : new Devices(
+        fork(fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)), [fileURLToPath(import.meta.url), '--worker'], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        }),
+      );
+  if (kitchen) await kitchen.next();
+  const postFor = async (secs: number): Promise<number> => {
+    if (kitchen) {
+      const r = await kitchen.ask({ cmd: 'post', base: base!, token: owner, rate, seconds: secs, mode, devices: devicesN });
+      stage.enqueued.push(...(r.enqueued as number[]));
+      return r.sent as number;
+    }
+    return steady(rate, secs, (i) => void postNotification(base!, owner, mode, devicesN, i, (ms) => stage.enqueued.push(ms)));
   };
   // Warm-up (JIT, pools), not measured.
-  await steady(rate, 1, post);
+  await postFor(1);
   await new Promise((r) => setTimeout(r, 2_000));
   await devices.ask({ cmd: 'collect' });
   for (const k of Object.keys(stage) as (keyof typeof stage)[]) stage[k].length = 0;
   sqlProfile.clear();
-  const sentHub = await steady(rate, seconds, post);
+  const sentHub = await postFor(seconds);
   await new Promise((r) => setTimeout(r, 1_500));
   const hub = (await devices.ask({ cmd: 'collect' })).latencies as number[];
   const rssAfterRun = process.memoryUsage().rss;
@@ -403,7 +441,7 @@ async function main(): Promise<void> {
   const b = stats(bare);
   const h = stats(hub);
   console.log(
-    `\nLAN hub latency — ${driver}, ${devicesN} devices, ${mode}, ${rate} notifications/s for ${seconds} s (${perMsg} receipt(s) each), node ${process.version}`,
+    `\nLAN hub latency — ${driver}, ${devicesN} devices, ${mode}, ${rate} notifications/s for ${seconds} s (${perMsg} receipt(s) each), poster ${inlinePoster ? 'inline' : 'process'}, node ${process.version}`,
   );
   console.log(
     `online adapters: live and hung (${hungCalls} calls started, none returned; ${sendingOnline} online rows in flight, ${settledOnline} settled)`,
@@ -457,6 +495,7 @@ async function main(): Promise<void> {
   child.send({ cmd: 'close' } satisfies WorkerCmd);
   await new Promise((r) => setTimeout(r, 300));
   child.kill();
+  kitchen?.child.kill();
   await rt.stop();
   await db.close();
   if (dbName) {
