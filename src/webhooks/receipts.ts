@@ -14,23 +14,32 @@ export interface ReceiptRow {
 }
 
 /**
- * Stores one verified delivery (the "store" of store-then-process) and wakes the processors, in one
- * statement. A repeated delivery (same dedupe key) stores nothing and returns duplicate.
+ * Stores one verified delivery (the "store" of store-then-process) in one short prepared statement.
+ * A repeated delivery (same dedupe key) stores nothing and returns duplicate. There is no NOTIFY in
+ * it: a NOTIFY takes PostgreSQL's global notification lock at commit, held through the WAL flush,
+ * and that queue is exactly what the provider would wait in. The caller wakes the processors with
+ * announceReceipt once it has answered.
  */
 export async function storeReceipt(
   q: Queryable,
   r: { provider: WebhookProvider; dedupeKey: string; body: string },
 ): Promise<{ id: string | null; duplicate: boolean }> {
   const res = await q.query<{ id: string }>(
-    `WITH ins AS (
-       INSERT INTO webhook_receipts (provider, dedupe_key, body) VALUES ($1, $2, $3)
-       ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id
-     )
-     SELECT id::text, pg_notify('${RECEIPTS_CHANNEL}', id::text) FROM ins`,
+    `INSERT INTO webhook_receipts (provider, dedupe_key, body) VALUES ($1, $2, $3)
+     ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id::text`,
     [r.provider, r.dedupeKey, r.body],
+    { name: 'webhook_receipt_store' },
   );
   const id = res.rows[0]?.id ?? null;
   return { id, duplicate: id === null };
+}
+
+/**
+ * Wakes the processors for a stored delivery: this process's at once, other processes through a
+ * coalesced NOTIFY after commit (lazy: a lost or late wake-up only waits for the next poll).
+ */
+export function announceReceipt(q: Queryable, id: string): void {
+  q.publish(RECEIPTS_CHANNEL, id, { lazy: true });
 }
 
 /**

@@ -6,7 +6,7 @@ import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
 import { decodeCursor, getInbound, listInbound, type InboundRow } from './inbound.ts';
-import { storeReceipt, type WebhookProvider } from './receipts.ts';
+import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
 import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, WebhookAck, WhatsAppVerifyQuery } from './schemas.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
@@ -68,7 +68,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   const store = async (reply: FastifyReply, provider: WebhookProvider, dedupeKey: string, text: string) => {
     // The body is stored verbatim (a configured secret value inside it would still be scrubbed).
     const r = await storeReceipt(ctx.db, { provider, dedupeKey, body: ctx.redactor.scrub(text) });
-    return reply.code(200).send({ received: true, duplicate: r.duplicate });
+    // Stored is acknowledged: the answer leaves first, waking the processors follows it.
+    void reply.code(200).send({ received: true, duplicate: r.duplicate });
+    if (r.id) announceReceipt(ctx.db, r.id);
+    return reply;
   };
 
   void app.register(async (scope) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapPhoneNumber } from '../../src/webhooks/routing.ts';
 import { buildInboundPayload, newWamid } from '../fakes/whatsapp-cloud.ts';
+import { PostgresDb } from '../../src/store/pg-driver.ts';
 import { createTestDb, drivers, type TestDb } from '../helpers/db.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
 import { count, metaSigned, modulesWith, PHONE_ID, postWhatsApp, settledReceipts } from './helpers.ts';
@@ -54,6 +55,40 @@ for (const kind of await drivers()) {
       await tdb.db.query(`UPDATE webhook_receipts SET attempts = 9, next_attempt_at = now() WHERE id = $1`, [bad]);
       await waitFor(async () => (await count(a, 'webhook_receipts', `id = $1 AND outcome = 'failed' AND processed_at IS NOT NULL`, [bad])) === 1);
       expect(a.logs.parsed().concat(b.logs.parsed()).some((l) => l.msg === 'webhook delivery could not be processed' && l.final === true)).toBe(true);
+    });
+  });
+
+  describe(`waking the processors [${kind}]`, () => {
+    // The processors poll once a minute here: only a wake-up explains processing within seconds.
+    const SLOW_POLL = { COMMS_POLL_MS: '60000' };
+    const apps: TestApp[] = [];
+    const extra: TestDb[] = [];
+    afterAll(async () => {
+      for (const app of apps.reverse()) await app.close();
+      for (const t of extra) await t.cleanup();
+    });
+
+    it('a stored delivery wakes the processor of the process that stored it at once', async () => {
+      const app = await createTestApp(kind, { env: SLOW_POLL, modules: modulesWith().modules });
+      apps.push(app);
+      await mapPhoneNumber(app.db, PHONE_ID, 'acme');
+      await post(app, 1);
+      await waitFor(async () => (await count(app, 'webhook_receipts', `outcome = 'processed'`)) === 1, 5_000);
+    });
+
+    it.runIf(kind === 'postgres')('a delivery stored by an API-only process wakes the processor in another process (NOTIFY after the answer)', async () => {
+      const back = await createTestApp(kind, { env: SLOW_POLL, modules: modulesWith().modules });
+      apps.push(back);
+      await mapPhoneNumber(back.db, PHONE_ID, 'acme');
+      // Its own pool and listener on the same database: a separate process as far as NOTIFY goes.
+      const db = await PostgresDb.open(back.url!);
+      const own: TestDb = { db, kind, url: back.url, cleanup: () => db.close() };
+      extra.push(own);
+      const front = await createTestApp(kind, { env: SLOW_POLL, modules: modulesWith().modules, testDb: own, mode: 'api' });
+      apps.push(front);
+      expect(front.rt.mode).toBe('api');
+      await post(front, 2);
+      await waitFor(async () => (await count(back, 'webhook_receipts', `outcome = 'processed'`)) === 1, 5_000);
     });
   });
 
