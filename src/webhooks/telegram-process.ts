@@ -4,7 +4,7 @@ import { toLocale, type Locale } from '../core/templates.ts';
 import type { OutboxService } from '../outbox/service.ts';
 import type { Queryable } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
-import { appendAudit } from '../store/sql/audit.ts';
+import { appendAudit, type AuditInput } from '../store/sql/audit.ts';
 import { getTenant } from '../store/tenants.ts';
 import { storeInbound } from './inbound.ts';
 import { tenantForChat } from './routing.ts';
@@ -35,11 +35,21 @@ function localeFor(u: TgInbound, tenant: TenantRow): Locale {
   return toLocale(u.languageCode, toLocale(tenant.locale));
 }
 
+/** The answer a /start gets, decided while linking and enqueued last. */
+interface PendingAnswer {
+  /** The tenant that answers (null: nobody can). */
+  tenant: TenantRow | null;
+  message: (tenant: TenantRow) => StartMessage;
+  /** The link's audit event, appended with how it was answered. */
+  audit: AuditInput | null;
+}
+
 /**
  * Applies one stored Telegram Update inside the caller's transaction. Every update is recorded as
  * an inbound message. `/start <token>` additionally links the chat to the owner who created the
  * token, and enqueues a confirmation through the outbox; a bad token gets a polite reply (also via
- * the outbox) and links nothing. Nothing else is ever changed.
+ * the outbox) and links nothing. Both answers follow one rule (answerStart). Nothing else is ever
+ * changed.
  */
 export async function processTelegram(q: Queryable, deps: TelegramDeps, body: unknown, receivedAt: Date): Promise<TelegramSummary> {
   const u = parseTelegramUpdate(body);
@@ -47,14 +57,15 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
   const start = u.type === 'command' ? startPayload(u.text) : null;
   let tenantId: string | null = null;
   let link: ConsumeResult['kind'] | null = null;
-  let replied = false;
+  let answer: PendingAnswer | null = null;
   let text = u.text;
   let raw: unknown = body;
 
   // Only a fresh message links: an edited "/start <token>" is a record like any other edit.
   if (start?.payload && u.chatId && u.kind === 'message') {
+    const chatId = u.chatId;
     const token = start.payload;
-    const result: ConsumeResult = START_PAYLOAD_RE.test(token) ? await consumeLink(q, token, u.chatId) : { kind: 'unknown' };
+    const result: ConsumeResult = START_PAYLOAD_RE.test(token) ? await consumeLink(q, token, chatId) : { kind: 'unknown' };
     link = result.kind;
     if (result.kind !== 'unknown') {
       // A real token is spent (or worthless) once it arrives; it is still not kept in the record.
@@ -64,9 +75,11 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
     if (result.kind === 'linked') {
       const l = result.link;
       tenantId = l.tenant_id;
-      await upsertContact(q, { tenantId: l.tenant_id, chatId: u.chatId, ownerSubject: l.owner_subject, linkId: l.id, firstName: u.senderName });
-      await appendAudit(q, [
-        {
+      await upsertContact(q, { tenantId: l.tenant_id, chatId, ownerSubject: l.owner_subject, linkId: l.id, firstName: u.senderName });
+      answer = {
+        tenant: await getTenant(q, l.tenant_id),
+        message: () => ({ template: 'telegram_link_confirmed', data: {}, idempotencyKey: `telegram-link:${l.id}` }),
+        audit: {
           tenantId: l.tenant_id,
           entity: 'telegram_link',
           entityId: l.id,
@@ -75,59 +88,28 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
           from: 'pending',
           to: 'used',
           reason: `Telegram chat linked to owner ${l.owner_subject}`,
-          detail: { chatId: u.chatId, updateId: u.updateId },
+          detail: { chatId, updateId: u.updateId },
         },
-      ]);
-      const tenant = await getTenant(q, l.tenant_id);
-      if (tenant) {
-        replied = await enqueueReply(q, deps, tenant, {
-          channel: 'telegram',
-          target: u.chatId,
-          template: 'telegram_link_confirmed',
-          data: {},
-          locale: localeFor(u, tenant),
-          source: 'telegram_link',
-          idempotencyKey: `telegram-link:${l.id}`,
-        });
-      }
+      };
     } else {
       const known = result.kind === 'unknown' ? null : result.link;
-      if (known) {
-        tenantId = known.tenant_id;
-        await appendAudit(q, [
-          {
-            tenantId: known.tenant_id,
-            entity: 'telegram_link',
-            entityId: known.id,
-            actor: WEBHOOK_ACTOR_TELEGRAM,
-            action: 'refused',
-            from: result.kind,
-            to: result.kind,
-            reason: `Telegram link token ${result.kind === 'used' ? 'already used' : 'expired'}; nothing linked`,
-            detail: { chatId: u.chatId, updateId: u.updateId },
-          },
-        ]);
-      } else {
-        tenantId = await tenantForChat(q, u.chatId);
-      }
-      // Who answers an unknown token: the chat's tenant, else the default (demo) tenant.
-      const tenant = await getTenant(q, tenantId ?? DEMO_TENANT.id);
-      // A reply is only worth sending now: without the tenant's Telegram opt-in it would wait in
-      // the outbox (queued) and arrive stale, so it is not enqueued at all.
-      if (tenant && tenant.opt_ins.telegram !== true) {
-        deps.logger.info({ updateId: u.updateId, tenant: tenant.id }, 'Telegram link refusal not answered: the tenant has not opted in to Telegram');
-      } else if (tenant) {
-        replied = await enqueueReply(q, deps, tenant, {
-          channel: 'telegram',
-          target: u.chatId,
-          body: REFUSED_TEXT[localeFor(u, tenant)],
-          locale: localeFor(u, tenant),
-          source: 'telegram_link',
-          idempotencyKey: `telegram-link-refused:${u.updateId}`,
-        });
-      } else {
-        deps.logger.warn({ updateId: u.updateId }, 'Telegram /start with an unknown link token and no tenant to answer from');
-      }
+      tenantId = known ? known.tenant_id : await tenantForChat(q, chatId);
+      answer = {
+        // Who answers an unknown token: the chat's tenant, else the default (demo) tenant.
+        tenant: await getTenant(q, tenantId ?? DEMO_TENANT.id),
+        message: (t) => ({ body: REFUSED_TEXT[localeFor(u, t)], idempotencyKey: `telegram-link-refused:${u.updateId}` }),
+        audit: known && {
+          tenantId: known.tenant_id,
+          entity: 'telegram_link',
+          entityId: known.id,
+          actor: WEBHOOK_ACTOR_TELEGRAM,
+          action: 'refused',
+          from: result.kind,
+          to: result.kind,
+          reason: `Telegram link token ${result.kind === 'used' ? 'already used' : 'expired'}; nothing linked`,
+          detail: { chatId, updateId: u.updateId },
+        },
+      };
     }
   } else {
     tenantId = await tenantForChat(q, u.chatId);
@@ -153,24 +135,55 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
     },
     deps.redactor,
   );
+  let replied = false;
+  if (answer && u.chatId) {
+    // Last, because enqueueing scopes the rest of the transaction to the answering tenant (row-level
+    // security), while the record above may belong to no tenant (an unlinked chat the demo tenant
+    // answers). The link's audit event is that tenant's, so it can follow.
+    const reply = await answerStart(q, deps, answer.tenant, u, u.chatId, answer.message);
+    replied = reply === 'enqueued';
+    if (answer.audit) await appendAudit(q, [{ ...answer.audit, detail: { ...(answer.audit.detail as object), reply } }]);
+  }
   return { stored: id !== null, link, replied };
 }
 
-async function enqueueReply(
+type StartMessage = { template: string; data: Record<string, unknown>; idempotencyKey: string } | { body: string; idempotencyKey: string };
+
+/** How a /start was answered (recorded in the link's audit event). */
+export type StartReply = 'enqueued' | 'no_opt_in' | 'no_tenant' | 'not_accepted';
+
+/**
+ * Answers a /start (link confirmation or refusal). The answer replies to what the sender just did,
+ * so it goes out now or not at all: only a tenant opted in to Telegram answers. Enqueued without
+ * the opt-in it would wait queued and arrive, stale, whenever Telegram is switched on. The same
+ * rule holds for the confirmation and for a refusal; the link itself does not depend on it.
+ */
+async function answerStart(
   q: Queryable,
   deps: TelegramDeps,
-  tenant: TenantRow,
-  input: Parameters<OutboxService['enqueueIn']>[1],
-): Promise<boolean> {
+  tenant: TenantRow | null,
+  u: TgInbound,
+  chatId: string,
+  message: (tenant: TenantRow) => StartMessage,
+): Promise<StartReply> {
+  if (!tenant) {
+    deps.logger.warn({ updateId: u.updateId }, 'Telegram /start with an unknown link token and no tenant to answer from');
+    return 'no_tenant';
+  }
+  if (tenant.opt_ins.telegram !== true) {
+    deps.logger.info({ updateId: u.updateId, tenant: tenant.id }, 'Telegram /start not answered: the tenant has not opted in to Telegram');
+    return 'no_opt_in';
+  }
   try {
-    // In the same transaction as the link: no link without its confirmation, and a reprocessed
-    // update does not enqueue twice (idempotency key).
+    // In the same transaction as the link and the record: a reprocessed update does not enqueue
+    // twice (idempotency key).
+    const input = { channel: 'telegram' as const, target: chatId, locale: localeFor(u, tenant), source: 'telegram_link', ...message(tenant) };
     await deps.outbox.enqueueIn(q, input, { tenant, name: WEBHOOK_ACTOR_TELEGRAM });
-    return true;
+    return 'enqueued';
   } catch (err) {
     // A reply the outbox refuses (e.g. an odd chat id) must not undo the record of the update.
     if (!isAppError(err)) throw err;
     deps.logger.warn({ code: err.code, tenant: tenant.id }, 'Telegram reply not enqueued');
-    return false;
+    return 'not_accepted';
   }
 }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { LightMyRequestResponse } from 'fastify';
 import type { ServiceModule } from '../../src/app/runtime.ts';
 import { auditModule } from '../../src/audit/module.ts';
@@ -61,4 +62,23 @@ export async function snapshot(app: TestApp, exclude: readonly string[]): Promis
   for (const { table_name } of t.rows) if (!exclude.includes(table_name)) tables[table_name] = await count(app, `"${table_name}"`);
   const o = await app.db.query<{ id: string; status: string; updated_at: Date }>('SELECT id::text, status, updated_at FROM outbox ORDER BY id');
   return { tables, outbox: Object.fromEntries(o.rows.map((r) => [r.id, `${r.status}@${new Date(r.updated_at).toISOString()}`])) };
+}
+
+/**
+ * POSTs `chunks` over real HTTP with Transfer-Encoding: chunked and no Content-Length, so the server
+ * can only learn the size while reading. Resolves with the answer, even if the server stops reading.
+ */
+export function postChunked(base: string, path: string, headers: Record<string, string>, chunks: readonly Buffer[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // The server answers 413 and may close before every chunk is written: that is not a failure.
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
 }

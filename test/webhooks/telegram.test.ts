@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommands } from '../../src/cli/commands.ts';
+import { DEMO_TENANT } from '../../src/app/demo-seed.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { createTenant } from '../../src/store/tenants.ts';
 import { newToken, storeToken } from '../../src/store/tokens.ts';
 import { setTelegramWebhook } from '../../src/webhooks/registration.ts';
 import { buildStartUpdate, startTelegramFake, type TelegramFake } from '../fakes/telegram-bot.ts';
@@ -9,7 +11,7 @@ import { freePort } from '../helpers/child.ts';
 import { drivers } from '../helpers/db.ts';
 import { BASE_ENV, createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
 import { LIVE_ENV } from '../providers/helpers.ts';
-import { count, modulesWith, postTelegram, settledReceipts } from './helpers.ts';
+import { count, modulesWith, postChunked, postTelegram, settledReceipts } from './helpers.ts';
 
 /**
  * The Telegram webhook end to end: `telegram set-webhook` registers our URL with the Telegram fake,
@@ -125,12 +127,12 @@ for (const kind of await drivers()) {
       expect(row[0]).toMatchObject({ template: 'telegram_link_confirmed', source: 'telegram_link' });
       await waitFor(async () => (await app.db.query<{ status: string }>('SELECT status FROM outbox WHERE id = $1', [row[0]!.id])).rows[0]!.status === 'sent');
       expect(sentTo(owner).map((r) => r.body.message.text)).toEqual([expect.stringContaining('Your Telegram chat is now linked to MUPZAOS owner notifications.')]);
-      const linkAudit = await app.db.query<{ actor: string; action: string; from_status: string; to_status: string }>(
-        `SELECT actor, action, from_status, to_status FROM audit_events WHERE entity = 'telegram_link' ORDER BY id`,
+      const linkAudit = await app.db.query<{ actor: string; action: string; from_status: string; to_status: string; reply: string | null }>(
+        `SELECT actor, action, from_status, to_status, detail->>'reply' AS reply FROM audit_events WHERE entity = 'telegram_link' ORDER BY id`,
       );
       expect(linkAudit.rows.slice(-2)).toEqual([
-        { actor: 'owner:acme-owner', action: 'created', from_status: null, to_status: 'pending' },
-        { actor: 'webhook:telegram', action: 'linked', from_status: 'pending', to_status: 'used' },
+        { actor: 'owner:acme-owner', action: 'created', from_status: null, to_status: 'pending', reply: null },
+        { actor: 'webhook:telegram', action: 'linked', from_status: 'pending', to_status: 'used', reply: 'enqueued' },
       ]);
       // The spent token is not kept in the inbound record.
       const rec = (await app.db.query<{ tenant_id: string; type: string; text: string; raw: unknown }>(`SELECT tenant_id, type, text, raw FROM inbound_messages WHERE provider = 'telegram' AND external_id = $1`, [String(start.update_id)])).rows[0]!;
@@ -172,7 +174,7 @@ for (const kind of await drivers()) {
       expect(app.logs.parsed().some((l) => String(l.msg).includes('unknown link token'))).toBe(true);
     });
 
-    it('an edited "/start <token>" links nothing; without the Telegram opt-in a refused token gets no reply', async () => {
+    it('an edited "/start <token>" links nothing', async () => {
       const link = await newLink();
       const editor = ++chat;
       const edited = { update_id: ++updateId, edited_message: { message_id: 9, date: 1_750_000_000, edit_date: 1_750_000_100, from: { id: editor, is_bot: false, first_name: 'E' }, chat: { id: editor, type: 'private' }, text: `/start ${link.token}`, entities: [{ offset: 0, length: 6, type: 'bot_command' }] } };
@@ -180,18 +182,72 @@ for (const kind of await drivers()) {
       await settledReceipts(app);
       expect(await count(app, 'telegram_contacts', 'chat_id = $1', [String(editor)])).toBe(0);
       expect(await count(app, 'telegram_links', 'used_at IS NULL AND expires_at > now()')).toBe(1);
+      await app.db.query(`UPDATE telegram_links SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+    });
 
+    it('an unknown token from a chat of an opted-in tenant is answered through the outbox to the fake, and links nothing', async () => {
+      // The owner's chat is linked to acme (opted in to Telegram).
+      const owner = ++chat;
+      const link = await newLink();
+      await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: owner, text: `/start ${link.token}`, languageCode: 'en' }));
+      await waitFor(async () => sentTo(owner).length === 1);
+      const before = { contacts: await count(app, 'telegram_contacts'), used: await count(app, 'telegram_links', 'used_at IS NOT NULL'), linked: await count(app, 'audit_events', `entity = 'telegram_link' AND action = 'linked'`) };
+
+      // A stale or mistyped link later: acme answers politely, nothing changes.
+      await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: owner, text: '/start NoSuchToken_0123456789abcdefghijk', languageCode: 'en' }));
+      await waitFor(async () => sentTo(owner).length === 2);
+      expect(sentTo(owner)[1]!.body.message.text).toBe('This link is invalid, expired or already used. Please create a new Telegram link in the MUPZAOS panel.');
+      const rows = (await app.db.query<{ tenant_id: string; source: string; status: string; template: string | null }>(`SELECT tenant_id, source, status, template FROM outbox WHERE channel = 'telegram' AND target = $1 ORDER BY created_at`, [String(owner)])).rows;
+      expect(rows).toEqual([
+        { tenant_id: 'acme', source: 'telegram_link', status: 'sent', template: 'telegram_link_confirmed' },
+        { tenant_id: 'acme', source: 'telegram_link', status: 'sent', template: null },
+      ]);
+      expect(await count(app, 'telegram_contacts')).toBe(before.contacts);
+      expect(await count(app, 'telegram_links', 'used_at IS NOT NULL')).toBe(before.used);
+      expect(await count(app, 'audit_events', `entity = 'telegram_link' AND action = 'linked'`)).toBe(before.linked);
+    });
+
+    it('without the Telegram opt-in neither a confirmation nor a refusal is enqueued; the link is still made and audited', async () => {
       expect((await app.as(app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { telegram: false } } })).statusCode).toBe(200);
       try {
+        const link = await newLink();
+        const owner = ++chat;
+        await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: owner, text: `/start ${link.token}` }));
         const late = ++chat;
-        await app.db.query(`UPDATE telegram_links SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
         await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: late, text: `/start ${link.token}` }));
         await settledReceipts(app);
-        expect(await count(app, 'outbox', `channel = 'telegram' AND target = $1`, [String(late)])).toBe(0);
-        expect(await count(app, 'audit_events', `entity = 'telegram_link' AND action = 'refused' AND detail->>'chatId' = $1`, [String(late)])).toBe(1);
+        expect(await count(app, 'telegram_contacts', 'chat_id = $1', [String(owner)])).toBe(1);
+        expect(await count(app, 'telegram_contacts', 'chat_id = $1', [String(late)])).toBe(0);
+        // One rule for both answers: nothing waits in the outbox to arrive stale once Telegram is on.
+        expect(await count(app, 'outbox', `channel = 'telegram' AND target = ANY($1)`, [[String(owner), String(late)]])).toBe(0);
+        const audit = await app.db.query<{ action: string; chat: string; reply: string }>(
+          `SELECT action, detail->>'chatId' AS chat, detail->>'reply' AS reply FROM audit_events WHERE entity = 'telegram_link' AND detail->>'chatId' = ANY($1) ORDER BY id`,
+          [[String(owner), String(late)]],
+        );
+        expect(audit.rows).toEqual([
+          { action: 'linked', chat: String(owner), reply: 'no_opt_in' },
+          { action: 'refused', chat: String(late), reply: 'no_opt_in' },
+        ]);
+        expect([...sentTo(owner), ...sentTo(late)]).toEqual([]);
       } finally {
         await app.as(app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { telegram: true } } });
       }
+    });
+
+    it('an unknown token from an unlinked chat is answered by the demo tenant once it exists and is opted in; the update is recorded with no tenant', async () => {
+      await app.db.tx((q) => createTenant(q, { ...DEMO_TENANT, optIns: { telegram: true } }, 'test'));
+      const stranger = ++chat;
+      await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: stranger, text: '/start NoSuchToken_0123456789abcdefghijk', languageCode: 'ru' }));
+      await waitFor(async () => sentTo(stranger).length === 1);
+      expect(sentTo(stranger)[0]!.body.message.text).toContain('недействительна');
+      expect((await app.db.query(`SELECT tenant_id FROM outbox WHERE channel = 'telegram' AND target = $1`, [String(stranger)])).rows).toEqual([{ tenant_id: 'demo' }]);
+      expect(await count(app, 'telegram_contacts', 'chat_id = $1', [String(stranger)])).toBe(0);
+      // The reply's tenant scoping does not spill onto the record (enqueued last, see answerStart).
+      await settledReceipts(app);
+      expect((await app.db.query(`SELECT tenant_id, text FROM inbound_messages WHERE provider = 'telegram' AND sender = $1`, [String(stranger)])).rows).toEqual([
+        { tenant_id: null, text: '/start NoSuchToken_0123456789abcdefghijk' },
+      ]);
+      expect(await count(app, 'webhook_receipts', `outcome = 'failed' OR last_error IS NOT NULL`)).toBe(0);
     });
 
     it('only an owner creates link tokens', async () => {
@@ -218,5 +274,35 @@ describe('a Telegram secret longer than the router parameter limit (150 characte
     expect((await postTelegram(app, update, secret, secret)).statusCode).toBe(200);
     expect((await postTelegram(app, update, `${secret.slice(0, -1)}y`, secret)).statusCode).toBe(401);
     expect((await postTelegram(app, update, secret, `${secret.slice(0, -1)}y`)).statusCode).toBe(401);
+  });
+});
+
+describe('Telegram webhook body limit (4096 bytes) [pglite]', () => {
+  const LIMIT = 4096;
+  const secret = CANARIES.TELEGRAM_WEBHOOK_SECRET!;
+  const headers = { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret };
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp('pglite', { env: { COMMS_WEBHOOK_BODY_LIMIT_BYTES: String(LIMIT) }, modules: modulesWith().modules });
+  });
+  afterAll(() => app.close());
+
+  it('an oversized Update is 413 payload_too_large behind the right secrets, with Content-Length or chunked without it; nothing stored', async () => {
+    const big = JSON.stringify(buildStartUpdate({ updateId: 1, chatId: 1, text: 'x'.repeat(LIMIT) }));
+    expect(Buffer.byteLength(big)).toBeGreaterThan(LIMIT);
+    const r = await app.inject({ method: 'POST', url: `/telegram/webhook/${secret}`, headers, payload: big });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ error: 'payload_too_large' });
+
+    const base = await app.rt.http!.listen({ port: 0, host: '127.0.0.1' });
+    const bytes = Buffer.from(big);
+    const chunked = await postChunked(base, `/telegram/webhook/${secret}`, headers, [bytes.subarray(0, 2000), bytes.subarray(2000)]);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body)).toMatchObject({ error: 'payload_too_large' });
+    expect(await count(app, 'webhook_receipts')).toBe(0);
+
+    // Just under the limit is the same route working.
+    expect((await postTelegram(app, buildStartUpdate({ updateId: 2, chatId: 2, text: 'hi' }))).statusCode).toBe(200);
+    expect(await count(app, 'webhook_receipts')).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { buildInboundPayload, buildStatusPayload, newWamid, signWhatsAppBody } f
 import { CANARIES } from '../helpers/canary.ts';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
-import { count, metaSigned, modulesWith, PHONE_ID, postWhatsApp, settledReceipts } from './helpers.ts';
+import { count, metaSigned, modulesWith, PHONE_ID, postChunked, postWhatsApp, settledReceipts } from './helpers.ts';
 
 const LIMIT = 4096;
 /** A second number of the business account, mapped to acme; PHONE_ID (the env number) goes to demo. */
@@ -115,6 +115,40 @@ for (const kind of await drivers()) {
       const small = metaSigned(inbound('hello'));
       expect((await postWhatsApp(app, small.raw, small.signature)).statusCode).toBe(200);
       expect(hmacs).toBe(before.hmacs + 1);
+    });
+
+    it('a chunked body without Content-Length that grows over the limit is refused with 413 while reading, before any HMAC', async () => {
+      const base = await app.rt.http!.listen({ port: 0, host: '127.0.0.1' });
+      const { raw, signature } = metaSigned(inbound('x'.repeat(LIMIT)));
+      const bytes = Buffer.from(raw);
+      const chunks = [bytes.subarray(0, 1024), bytes.subarray(1024, 3072), bytes.subarray(3072)];
+      const before = { hmacs, receipts: await count(app, 'webhook_receipts') };
+      const r = await postChunked(base, '/webhooks/whatsapp', { 'content-type': 'application/json', 'x-hub-signature-256': signature }, chunks);
+      expect(r.status).toBe(413);
+      expect(JSON.parse(r.body)).toMatchObject({ error: 'payload_too_large' });
+      expect(hmacs).toBe(before.hmacs);
+      expect(await count(app, 'webhook_receipts')).toBe(before.receipts);
+      // The same chunked transfer under the limit is read whole and accepted.
+      const small = metaSigned(inbound('chunked but small'));
+      const ok = await postChunked(base, '/webhooks/whatsapp', { 'content-type': 'application/json', 'x-hub-signature-256': small.signature }, [Buffer.from(small.raw.slice(0, 100)), Buffer.from(small.raw.slice(100))]);
+      expect(ok.status, ok.body).toBe(200);
+      expect(hmacs).toBe(before.hmacs + 1);
+    });
+
+    it('raw UTF-8 (not \\u-escaped) signed over its bytes is accepted and stored as the same text', async () => {
+      const payload = inbound(AZ_TEXT);
+      const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+      // Multi-byte characters as they are: the signature covers UTF-8 bytes, not a re-encoding.
+      expect(bytes.length).toBeGreaterThan(JSON.stringify(payload).length);
+      expect(bytes.includes(Buffer.from('ə', 'utf8'))).toBe(true);
+      const res = await postWhatsApp(app, bytes, signWhatsAppBody(bytes, CANARIES.WHATSAPP_APP_SECRET!));
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual({ received: true, duplicate: false });
+      await settledReceipts(app);
+      const id = (payload.entry as { changes: { value: { messages: { id: string }[] } }[] }[])[0]!.changes[0]!.value.messages[0]!.id;
+      expect((await app.db.query('SELECT tenant_id, text FROM inbound_messages WHERE external_id = $1', [id])).rows).toEqual([{ tenant_id: 'acme', text: AZ_TEXT }]);
+      // The delivery itself is kept byte for byte as received.
+      expect((await app.db.query('SELECT body FROM webhook_receipts WHERE body LIKE $1', [`%${id}%`])).rows).toEqual([{ body: bytes.toString('utf8') }]);
     });
 
     it('a valid signature over malformed JSON (or non-object JSON) is 400 and stored nowhere', async () => {
