@@ -1,6 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Names that hold secrets, signatures, digests or tokens: verifyToken, TELEGRAM_WEBHOOK_SECRET,
+// appSecret, token, headerSecret, expectedDigest, ...
+const SECRET_NAME = '/(secret|signature|digest|token)$/i';
+const NOT_AGAINST_CONSTANT = ':not(:has(> Literal)):not(:has(> Identifier[name="undefined"]))';
+const COMPARE_MESSAGE = 'Compare secrets, signatures and tokens with safeEqual from src/core/secret-compare.ts.';
+
 // Footguns banned with a message saying what to use instead (STYLE.md habit 12).
 const restricted = {
   'no-restricted-properties': [
@@ -14,14 +20,16 @@ const restricted = {
   ],
   'no-restricted-syntax': [
     'error',
+    // A secret, signature, digest or token compared with == / != (bare name or property, any case)
+    // leaks its length and prefix through timing. Comparing one with null/undefined/a literal
+    // (presence or a fixed mode string) tells nothing about its value and stays allowed.
     {
-      selector:
-        "BinaryExpression[operator=/^[!=]==?$/] > :matches(Identifier, MemberExpression[computed=false]) > Identifier.property[name=/(secret|signature|Secret|Signature|verifyToken|VerifyToken|TOKEN|SECRET)$/]",
-      message: 'Compare secrets, signatures and tokens with safeEqual from src/core/secret-compare.ts.',
+      selector: `BinaryExpression[operator=/^[!=]==?$/]${NOT_AGAINST_CONSTANT} > Identifier[name=${SECRET_NAME}]`,
+      message: COMPARE_MESSAGE,
     },
     {
-      selector: "BinaryExpression[operator=/^[!=]==?$/] > Identifier[name=/(secret|signature|Secret|Signature|verifyToken|VerifyToken)$/]",
-      message: 'Compare secrets, signatures and tokens with safeEqual from src/core/secret-compare.ts.',
+      selector: `BinaryExpression[operator=/^[!=]==?$/]${NOT_AGAINST_CONSTANT} > MemberExpression[computed=false] > Identifier.property[name=${SECRET_NAME}]`,
+      message: COMPARE_MESSAGE,
     },
   ],
 };

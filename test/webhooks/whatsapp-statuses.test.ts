@@ -127,6 +127,15 @@ for (const kind of await drivers()) {
       await fake.sendStatus(wamid, 'delivered');
       await settledReceipts(app);
       expect((await rowState(app, id)).status).toBe('failed');
+      // The move is audited once, by the webhook, with Meta's code in the reason and the detail
+      // (the stale "delivered" adds no event).
+      const audit = (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })).json() as {
+        events: { actor: string; action: string; from: string; to: string; reason: string; detail: { wamid?: string; errors?: { code: number | null }[] } | null }[];
+      };
+      const byWebhook = audit.events.filter((e) => e.actor === 'webhook:whatsapp');
+      expect(byWebhook).toHaveLength(1);
+      expect(byWebhook[0]).toMatchObject({ action: 'provider_status', from: 'sent', to: 'failed', reason: expect.stringMatching(/^WhatsApp 131047: Re-engagement message/) });
+      expect(byWebhook[0]!.detail).toMatchObject({ wamid, errors: [expect.objectContaining({ code: 131047 })] });
     });
 
     it('a status that arrives before the send is recorded waits as unmatched and is applied once the row carries the wamid', async () => {
