@@ -32,7 +32,7 @@ export function startRules(env: Env, k: { phone: string; ip: string; tenant: str
 
 /**
  * Checks every rule and, when all pass, records the start under each key — inside the caller's
- * transaction, which then holds an advisory lock per key until it commits (taken in sorted order, so two starts never deadlock), so
+ * transaction (whose commit it makes asynchronous), which then holds an advisory lock per key until it commits (taken in sorted order, so two starts never deadlock), so
  * concurrent starts in any number of processes cannot both take the last slot. Only accepted
  * starts are recorded: a refused flood does not keep the owner's own phone locked out.
  *
@@ -43,8 +43,15 @@ export async function consumeStart(q: Queryable, rules: readonly LimitRule[], no
   const now = new Date(nowMs);
   const keys = [...new Set(rules.map((r) => r.key))].sort();
   // One statement takes every lock, in key order; the count runs in the next statement, whose
-  // snapshot (READ COMMITTED) then includes whatever the previous holder committed.
-  await q.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, $2))) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) s', [keys, LOCK_SEED]);
+  // snapshot (READ COMMITTED) then includes whatever the previous holder committed. The locks are
+  // held until the commit, so the same statement makes that commit asynchronous (no wait for the WAL
+  // flush; SET LOCAL without its own round trip): a crash may forget the last fraction of a second
+  // of counted starts, no more.
+  await q.query(
+    `SELECT set_config('synchronous_commit', 'off', true), count(pg_advisory_xact_lock(hashtextextended(k, $2)))
+     FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) s`,
+    [keys, LOCK_SEED],
+  );
   const r = await q.query<{ name: string | null; window_s: number | null; blocking: Date | string | null }>(
     `WITH r AS (
        SELECT r.name, r.window_s,

@@ -15,14 +15,16 @@ import type { OutboxRow, TenantRow } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import { getTenant } from '../store/tenants.ts';
 import type { Principal } from '../store/tokens.ts';
+import { StartAdmission } from './admission.ts';
 import { clientIpKey } from './client-key.ts';
+import { blockedError, findBlock, isRangeBlock, rememberBlock } from './destination-blocks.ts';
 import { withSlots, type SlottedDb } from './db-slots.ts';
 import { FinishBatcher } from './finish-batch.ts';
 import { consumeStart, startRules } from './limits.ts';
 import { ProviderMimic, type ProviderFailure } from './mimic.ts';
 import { finishOtpRow, insertBlockedOtpRow, insertClaimedOtpRow, type OtpRowInput } from './otp-row.ts';
 import { findOwnerByPhone } from './owners.ts';
-import { allowedDestination, parseOtpPhone } from './phone.ts';
+import { allowedDestination, parseOtpPhone, type OtpPhone } from './phone.ts';
 import { issueSession, revokeSession, type Session } from './sessions.ts';
 import {
   getVerification,
@@ -64,13 +66,15 @@ export interface RequestInfo {
 
 export const DEFAULT_TENANT = 'demo';
 
-// Twilio codes that mean "this destination is refused", not "the provider is down".
-const DESTINATION_BLOCKS = new Set<string | number>([60410, 60605]);
 const ACTOR = 'system:otp';
 // Database slots the OTP service uses at once (each a short transaction or two): the rest of a
 // PostgreSQL pool (10 connections by default) always stays free for LAN work, however many
 // sign-ins arrive. PGlite has one connection: one slot, so LAN work queues behind at most one.
 const DB_SLOTS = { postgres: 2, pglite: 1 } as const;
+// Starts one process works on at once; more are refused at once (see admission.ts). A healthy
+// Twilio answers in well under a second, so this is still tens of sign-ins a second per process,
+// while a hanging provider holds at most this many requests, sockets and rows until the deadline.
+export const MAX_STARTS_IN_FLIGHT = 8;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -88,6 +92,7 @@ export class OtpService {
   private readonly firebase: FirebaseTokenVerifier | null;
   private readonly db: SlottedDb;
   private readonly finisher: FinishBatcher;
+  private readonly admission: StartAdmission;
 
   constructor(
     private readonly d: OtpServiceDeps,
@@ -96,6 +101,9 @@ export class OtpService {
     this.now = o.now ?? Date.now;
     this.db = withSlots(d.db, DB_SLOTS[d.db.kind]);
     this.finisher = new FinishBatcher(this.db, this.worker);
+    this.admission = new StartAdmission(MAX_STARTS_IN_FLIGHT, (n) =>
+      d.logger.warn({ refused: n, max: this.admission.max }, 'otp starts refused: too many in flight'),
+    );
     this.sleep = o.sleep ?? realSleep;
     this.startMimic = new ProviderMimic(this.now);
     this.checkMimic = new ProviderMimic(this.now);
@@ -132,7 +140,24 @@ export class OtpService {
 
   async start(input: StartInput, req: RequestInfo): Promise<{ verificationId: string; status: 'pending' }> {
     const t0 = performance.now() - (req.elapsedMs ?? 0);
-    return this.answerInTime(t0, 'start', this.startWork(input, req, t0));
+    const release = this.admission.enter();
+    if (!release) throw this.busyError();
+    // The place is held until the work settles, not until the answer: work still running after
+    // its answer (see answerInTime) keeps counting, so a hanging provider cannot pile it up.
+    const work = this.startWork(input, req, t0);
+    void work.then(release, release);
+    return this.answerInTime(t0, 'start', work);
+  }
+
+  private busyError(): AppError {
+    return new AppError(
+      'otp_unavailable',
+      'OTP cannot be sent now: too many sign-ins are in progress on this server (otp_busy). Nothing was queued; try again shortly.',
+      {
+        details: { reason: 'otp_busy' },
+        headers: { 'retry-after': String(Math.ceil(this.env.OTP_TIMEOUT_MS / 1000)) },
+      },
+    );
   }
 
   private async startWork(
@@ -153,7 +178,7 @@ export class OtpService {
     const started = await this.db.holding(async (raw) => {
       // First the tenant, its allow-list and the limits: a short transaction, the only part that is
       // serialised (per key) across requests and processes. Refused here, nothing else is written.
-      const { tenant, verdict } = await raw.tx(
+      const first = await raw.tx(
         async (q) => {
           const tenant = await getTenant(q, input.tenant);
           if (!tenant) throw new AppError('not_found', `No tenant "${input.tenant}".`);
@@ -163,19 +188,21 @@ export class OtpService {
               `OTP can be sent only to numbers starting with ${tenant.otp_allowed_prefixes.join(', ')} for this tenant.`,
             );
           }
-          // The limit locks are held until the commit; an asynchronous commit (no WAL flush wait) keeps
-          // that short. A crash may forget the last fraction of a second of counted starts, no more.
-          await q.query('SET LOCAL synchronous_commit = off');
+          // A range Twilio is known to refuse: the same 403 for owners and strangers, nothing counted.
+          const blocked = await findBlock(q, phone, nowMs);
+          if (blocked !== null) return { kind: 'stopped' as const, error: blockedError(blocked) };
           const verdict = await consumeStart(
             q,
             startRules(this.env, { phone: phone.e164, ip, tenant: tenant.id, dialCode: phone.dialCode }),
             nowMs,
           );
-          return { tenant, verdict };
+          if (!verdict.ok) return { kind: 'stopped' as const, error: limitError(verdict) };
+          return { kind: 'admitted' as const, tenant };
         },
         { tenantId: input.tenant },
       );
-      if (!verdict.ok) return { limited: true as const, verdict };
+      if (first.kind === 'stopped') return first;
+      const { tenant } = first;
       // Then, in one transaction, who the phone belongs to and the row that follows from it.
       const rowInput: OtpRowInput = {
         id: outboxId,
@@ -230,22 +257,15 @@ export class OtpService {
         },
         { tenantId: tenant.id },
       );
-      return { limited: false as const, tenant, rowInput, refusal, plan };
+      return { kind: 'planned' as const, tenant, rowInput, refusal, plan };
     });
-    if (started.limited) {
-      const { verdict } = started;
+    if (started.kind === 'stopped') {
+      // A limit, or a range the provider refuses: nothing was written, no provider call.
       this.d.logger.info(
-        { tenant: input.tenant, phone: maskTarget(phone.e164), limit: verdict.rule },
-        'otp start refused by a limit',
+        { tenant: input.tenant, phone: maskTarget(phone.e164), error: started.error.code, reason: started.error.details },
+        'otp start refused before the owner lookup',
       );
-      throw new AppError(
-        'rate_limited',
-        `Too many codes requested (${verdict.rule.replace(/_/g, ' ')} limit); try again in ${verdict.retryAfterS} s.`,
-        {
-          headers: { 'retry-after': String(verdict.retryAfterS) },
-          details: { limit: verdict.rule, retryAfterS: verdict.retryAfterS },
-        },
-      );
+      throw started.error;
     }
     const { tenant, rowInput, refusal, plan } = started;
     switch (plan.kind) {
@@ -272,7 +292,7 @@ export class OtpService {
         if (!decoy.outcome.ok) throw unavailableError(decoy.outcome);
         return { verificationId: vid, status: 'pending' };
       case 'twilio':
-        return this.startTwilio(rowInput, plan.row, vid, plan.ownerId, ip, t0);
+        return this.startTwilio(rowInput, phone, plan.row, vid, plan.ownerId, ip, t0);
     }
   }
 
@@ -331,6 +351,7 @@ export class OtpService {
 
   private async startTwilio(
     i: OtpRowInput,
+    phone: OtpPhone,
     row: OutboxRow,
     vid: string,
     ownerId: string,
@@ -356,8 +377,7 @@ export class OtpService {
     } catch (err) {
       const classified = classifiedOf(err);
       const ms = performance.now() - c0;
-      const destination =
-        classified.providerCode !== undefined && DESTINATION_BLOCKS.has(classified.providerCode);
+      const destination = isRangeBlock(classified.providerCode);
       const finalStatus = destination ? (classified.finalStatus ?? 'dead') : 'blocked';
       const reason = destination
         ? `the OTP provider refuses this destination (${classified.code}); not retried`
@@ -390,11 +410,12 @@ export class OtpService {
         'otp start failed at the provider',
       );
       if (destination) {
-        throw new AppError(
-          'destination_not_allowed',
-          `The OTP provider refuses to send to this number (${classified.code}).`,
-          { details: { reason: classified.code } },
+        // From now on every start in the range gets this answer before the owner lookup. Failing to
+        // remember it must not change this answer.
+        await rememberBlock(this.db, phone, classified.providerCode!, this.now()).catch((e: unknown) =>
+          this.d.logger.error({ err: this.d.redactor.scrub(String(e)) }, 'otp: could not remember a blocked range'),
         );
+        throw blockedError(classified.providerCode!);
       }
       const outcome = unavailable(classified);
       if (classified.code !== 'otp_deadline') this.startMimic.record(ms, outcome);
@@ -789,15 +810,27 @@ export class OtpService {
 
 /**
  * Time budgets within OTP_TIMEOUT_MS, counted from the request's arrival: the answer leaves by
- * `answer` (headroom for a busy event loop and the socket write), and a provider call must end by
- * `provider` so its outcome is recorded before the answer is due.
+ * `answer`, and a provider call must end by `provider` so its outcome is recorded before the
+ * answer is due. The answer's headroom (a third of the timeout, at most 750 ms) is for the timer
+ * that enforces it: on a busy 2-core box it once fired ~300 ms late with a fifth (200 ms of 1 s).
  */
 export function answerBudgetMs(timeoutMs: number): number {
-  return timeoutMs - Math.min(500, Math.floor(timeoutMs / 5));
+  return timeoutMs - Math.min(750, Math.floor(timeoutMs / 3));
 }
 export function providerBudgetMs(timeoutMs: number): number {
   const answer = answerBudgetMs(timeoutMs);
   return answer - Math.min(250, Math.floor(timeoutMs / 10));
+}
+
+function limitError(v: { rule: string; retryAfterS: number }): AppError {
+  return new AppError(
+    'rate_limited',
+    `Too many codes requested (${v.rule.replace(/_/g, ' ')} limit); try again in ${v.retryAfterS} s.`,
+    {
+      headers: { 'retry-after': String(v.retryAfterS) },
+      details: { limit: v.rule, retryAfterS: v.retryAfterS },
+    },
+  );
 }
 
 function classifiedOf(err: unknown): Classified {

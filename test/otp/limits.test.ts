@@ -96,6 +96,8 @@ for (const kind of await drivers()) {
       const fifth = await b.post('/api/v1/auth/otp/start', { tenant: 'small', phone: ownerPhone }, { remoteAddress: ip() });
       expect(fifth.statusCode).toBe(429);
       expect(fifth.json()).toMatchObject({ details: { limit: 'tenant_day' } });
+      // All four at one (fake) instant: a day until the oldest leaves the window.
+      expect(fifth.headers['retry-after']).toBe('86400');
       expect(fake.requestCount).toBe(calls);
     });
 
@@ -115,6 +117,8 @@ for (const kind of await drivers()) {
       const tenth = await b.post('/api/v1/auth/otp/start', { tenant: 'third', phone: azPhone() }, { remoteAddress: ip() });
       expect(tenth.statusCode).toBe(429);
       expect(tenth.json()).toMatchObject({ details: { limit: 'dial_code_day' } });
+      // The ninth newest +994 start is one of the first test's three, 601 s before the others.
+      expect(tenth.headers['retry-after']).toBe(String(86_400 - 601));
       expect(fake.requestCount).toBe(calls);
     });
 
@@ -133,6 +137,22 @@ for (const kind of await drivers()) {
       expect(t.rows[0]).toMatchObject({ otp_allowed_prefixes: ['+994', '+90'], opt_ins: { otp_sms: true, in_app: true } });
       const owners = await a.app.db.query(`SELECT tenant_id, phone, owner_id FROM owners WHERE tenant_id = 'turkish'`);
       expect(owners.rows).toEqual([{ tenant_id: 'turkish', phone: '+905321234567', owner_id: 'turkish-owner' }]);
+    });
+
+    it('a range Twilio refused (60410) is remembered in the database: the other process answers a stranger there with the same 403, 0 provider calls', async () => {
+      // The +90 owner of "turkish" (previous test); +994 has used its day here.
+      const owner = '+905321234567';
+      const stranger = '+905321239876';
+      fake.forceError(60410);
+      const first = await a.post('/api/v1/auth/otp/start', { tenant: 'turkish', phone: owner }, { remoteAddress: ip() });
+      expect(first.statusCode, first.body).toBe(403);
+      const calls = fake.requestCount;
+      const other = await b.post('/api/v1/auth/otp/start', { tenant: 'turkish', phone: stranger }, { remoteAddress: ip() });
+      expect(other.statusCode).toBe(403);
+      const { requestId: _a, ...x } = first.json() as Record<string, unknown>;
+      const { requestId: _b, ...y } = other.json() as Record<string, unknown>;
+      expect(y).toEqual(x);
+      expect(fake.requestCount).toBe(calls);
     });
 
     it.runIf(kind === 'postgres')('the CLI: tenant create --owner-phone --otp-prefixes', async () => {

@@ -1,6 +1,7 @@
+import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lanModule } from '../../src/lan/module.ts';
-import { providerBudgetMs } from '../../src/otp/service.ts';
+import { MAX_STARTS_IN_FLIGHT } from '../../src/otp/service.ts';
 import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
 import { waitFor } from '../helpers/runtime.ts';
@@ -90,6 +91,19 @@ for (const kind of await drivers()) {
       let h: OtpApp;
       let device: RecordingDevice;
       const TIMEOUT_MS = 1_000;
+      // How the p99 is measured, and why. The bound is the acceptance's, strict: p99 < 50 ms. A
+      // 2-core box shared with another test file (vitest runs two at once) sometimes cannot keep
+      // the LAN path alone under 50 ms (PGlite, no OTP: p99 up to 68 ms while other OTP files ran),
+      // and such a moment says nothing about OTP. So each flood comes with the same LAN traffic
+      // just before it, in the same window; a window whose traffic without OTP already missed
+      // 50 ms is measured again (at most MAX_WINDOWS in all). The floods of the first WINDOWS good
+      // windows are pooled (n ≥ 200: p99 is the third slowest sample, not the slowest) and held to
+      // 50 ms. A flood that slowed the LAN path, during or after it, cannot pass: it fails the bound,
+      // or it spoils the next windows' traffic until too few are left, which fails too. The first
+      // window warms the process up (a cold process was slower in its first flood, not later ones):
+      // its answers and rows are checked, its latencies are not counted.
+      const WINDOWS = 5;
+      const MAX_WINDOWS = 12;
       beforeAll(async () => {
         fake = await startFake(clock);
         h = await createOtpApp(kind, clock, { env: liveOtpEnv(fake, { OTP_TIMEOUT_MS: String(TIMEOUT_MS) }), extraModules: [lanModule()] });
@@ -102,18 +116,19 @@ for (const kind of await drivers()) {
         await fake.close();
       });
 
-      it('each start fails with 503 within OTP_TIMEOUT_MS, each row is blocked after one call, and in_app p99 enqueue→device stays under 50 ms', async () => {
-        const phones = Array.from({ length: 50 }, azPhone);
-        for (const p of phones) await addOwner(h.app, p);
+      it(`floods of 50: each start fails with 503 within OTP_TIMEOUT_MS (past ${MAX_STARTS_IN_FLIGHT} in flight at once), at most one provider call each, nothing queued; in_app p99 enqueue→device under 50 ms`, { timeout: 120_000 }, async () => {
         fake.setFault({ kind: 'hang' });
-        // One start alone first: it reaches the hanging provider and is cut at its deadline.
+        // Every phone and address of this attempt is new (a retry starts afresh), and each flood
+        // starts on a new fake day, so no limit of the previous one is in the way.
+        const attempt = randomInt(1, 250);
+        // One start alone first: it reaches the hanging provider and is cut at its deadline. It
+        // also warms up the OTP path, as the baseline below warms up the LAN path.
         const lonePhone = azPhone();
         await addOwner(h.app, lonePhone);
-        const lone = await timedStart(h, lonePhone, '10.1.0.1');
+        const lone = await timedStart(h, lonePhone, `10.${attempt}.255.1`);
         expect(lone.r.statusCode).toBe(503);
-        expect((lone.r.json() as { message: string; details: { reason: string } }).details.reason).toBe('provider_uncertain');
+        expect((lone.r.json() as { details: { reason: string } }).details.reason).toBe('provider_uncertain');
         expect(lone.ms).toBeLessThan(TIMEOUT_MS);
-        const calls = fake.requestCount;
 
         const received = new Map<string, number>();
         device.client.on('notification', (n: { id: string }) => received.set(n.id, performance.now()));
@@ -124,82 +139,112 @@ for (const kind of await drivers()) {
          */
         const lanTraffic = async (busy: () => boolean, min: number): Promise<number[]> => {
           const sentAt = new Map<string, number>();
-          const sender = async () => {
-            while (busy() || sentAt.size < min) {
-              const t0 = performance.now();
-              const r = await h.app.as(h.app.ownerToken, {
-                method: 'POST',
-                url: '/api/v1/lan/notifications',
-                payload: { target: { device: 'pos-1' }, title: `Ticket ${seq++}`, body: 'ready', source: 'kitchen_desktop' },
-              });
-              expect(r.statusCode, r.body).toBe(202);
-              sentAt.set((r.json() as { id: string }).id, t0);
-              await new Promise((res) => setTimeout(res, 10));
-            }
-          };
-          await sender();
+          while (busy() || sentAt.size < min) {
+            const t0 = performance.now();
+            const r = await h.app.as(h.app.ownerToken, {
+              method: 'POST',
+              url: '/api/v1/lan/notifications',
+              payload: { target: { device: 'pos-1' }, title: `Ticket ${seq++}`, body: 'ready', source: 'kitchen_desktop' },
+            });
+            expect(r.statusCode, r.body).toBe(202);
+            sentAt.set((r.json() as { id: string }).id, t0);
+            await new Promise((res) => setTimeout(res, 10));
+          }
           await waitFor(async () => [...sentAt.keys()].every((id) => received.has(id)), 5_000, 5);
-          return [...sentAt].map(([id, t0]) => received.get(id)! - t0).sort((a, b) => a - b);
+          return [...sentAt].map(([id, t0]) => received.get(id)! - t0);
         };
 
-        // The same LAN traffic without any OTP first (for as long as the flood lasts): the machine's own figure.
-        const until = performance.now() + TIMEOUT_MS;
-        const baseline = await lanTraffic(() => performance.now() < until, 60);
+        const during: number[] = [];
+        const baseline: number[] = [];
+        let good = 0;
+        let busyWindows = 0;
+        let called = 0;
+        const answered: number[] = [];
+        for (let f = 0; f < MAX_WINDOWS && good < WINDOWS; f++) {
+          clock.advance(86_400_000 + 1_000);
+          const phones = Array.from({ length: 50 }, azPhone);
+          for (const p of phones) await addOwner(h.app, p);
+          // The machine's own figure in this window: the same LAN traffic without OTP, as long as a flood lasts.
+          const until = performance.now() + TIMEOUT_MS * 0.6;
+          const before = (await lanTraffic(() => performance.now() < until, 40)).sort((x, y) => x - y);
+          const calls = fake.requestCount;
+          // Each start from its own client address: this test is about the timeout, not the IP limit.
+          let done = false;
+          const lan = lanTraffic(() => !done, 40);
+          const starts = await Promise.all(phones.map((p, i) => timedStart(h, p, `10.${attempt}.${f}.${i + 1}`)));
+          done = true;
+          const latencies = await lan;
 
-        // Each start from its own client address: this test is about the timeout, not the IP limit.
-        let done = false;
-        const during = lanTraffic(() => !done, 60);
-        const starts = await Promise.all(phones.map((p, i) => timedStart(h, p, `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`)));
-        done = true;
-        const latencies = await during;
+          const reasons = starts.map(({ r }) => {
+            expect(r.statusCode, r.body).toBe(503);
+            const body = r.json() as { error: string; message: string; details: { reason: string } };
+            expect(body.error).toBe('otp_unavailable');
+            expect(body.message).toMatch(/did not answer in time|did not finish within OTP_TIMEOUT_MS|ran out of time before the provider call|too many sign-ins are in progress/);
+            return body.details.reason;
+          });
+          answered.push(...starts.map((s) => s.ms));
+          expect(Math.max(...starts.map((s) => s.ms))).toBeLessThan(TIMEOUT_MS);
+          // Past the cap a start is refused at once, with Retry-After, before any database work.
+          const shed = phones.filter((_, i) => reasons[i] === 'otp_busy');
+          const admitted = phones.filter((_, i) => reasons[i] !== 'otp_busy');
+          expect(admitted.length).toBeGreaterThan(0);
+          expect(admitted.length).toBeLessThanOrEqual(MAX_STARTS_IN_FLIGHT);
+          for (const [i, { r }] of starts.entries()) if (reasons[i] === 'otp_busy') expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
 
-        for (const { r } of starts) {
-          expect(r.statusCode, r.body).toBe(503);
-          expect(r.json()).toMatchObject({ error: 'otp_unavailable' });
-          expect((r.json() as { message: string }).message).toMatch(/did not answer in time|did not finish within OTP_TIMEOUT_MS|ran out of time before the provider call/);
+          // An admitted start's row ends blocked after its one attempt: timed out at Twilio, or
+          // (queued behind the others past its deadline) never sent at all. A refused start has no
+          // row. Nothing is left to send later.
+          await waitFor(async () => {
+            const r = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms' AND status = 'blocked' AND target = ANY($1)`, [admitted]);
+            return Number(r.rows[0]!.n) === admitted.length;
+          }, 5_000);
+          const rows = await h.app.db.query<{ target: string; status: string; attempts: number; last_error_code: string }>(
+            `SELECT target, status, attempts, last_error_code FROM outbox WHERE channel = 'otp_sms' AND target = ANY($1)`,
+            [phones],
+          );
+          expect(rows.rows.map((x) => x.target).sort()).toEqual([...admitted].sort());
+          for (const row of rows.rows) {
+            expect(row).toMatchObject({ status: 'blocked', attempts: 1 });
+            expect(['provider_uncertain', 'otp_deadline']).toContain(row.last_error_code);
+          }
+          expect(shed.length + admitted.length).toBe(50);
+          // At most one provider call per admitted start (never a retry): the fake's count is the
+          // server's view; a row's code is the client's, which differs only for a call cut at its
+          // very deadline.
+          const c = fake.requestCount - calls;
+          expect(c).toBeLessThanOrEqual(admitted.length);
+          called += c;
+
+          if (f === 0) continue;
+          if (percentile(before, 0.99) >= 50) {
+            busyWindows++;
+            continue;
+          }
+          good++;
+          during.push(...latencies);
+          baseline.push(...before);
         }
-        const durations = starts.map((s) => s.ms).sort((a, b) => a - b);
-        expect(durations.at(-1)!).toBeLessThan(TIMEOUT_MS);
-
-        // Every row ends blocked after its one attempt: timed out at Twilio, or (a request queued
-        // behind the others past its deadline) never sent at all. Nothing is left to send later.
-        await waitFor(async () => {
-          const r = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms' AND status = 'blocked' AND target <> $1`, [lonePhone]);
-          return Number(r.rows[0]!.n) === 50;
-        }, 5_000);
-        const rows = await h.app.db.query<{ status: string; attempts: number; last_error_code: string }>(
-          `SELECT status, attempts, last_error_code FROM outbox WHERE channel = 'otp_sms' AND target <> $1`,
-          [lonePhone],
-        );
-        expect(rows.rows).toHaveLength(50);
-        for (const row of rows.rows) {
-          expect(row).toMatchObject({ status: 'blocked', attempts: 1 });
-          expect(['provider_uncertain', 'otp_deadline']).toContain(row.last_error_code);
-        }
-        const called = fake.requestCount - calls;
-        // At most one provider call per start (never a retry): the fake's count is the server's view;
-        // a row's code is the client's view, which differs only for a call cut at its very deadline.
-        expect(called).toBeLessThanOrEqual(50);
-        // On a quiet machine all 50 reach the hanging provider; on a loaded one, some run out of
-        // time in the database first and answer without a call. Either way: 503 in time, no retry.
-
-        const p99 = percentile(latencies, 0.99);
-        const baseP99 = percentile(baseline, 0.99);
-        console.log(
-          `[${kind}] otp starts: max ${Math.round(durations.at(-1)!)} ms, p50 ${Math.round(percentile(durations, 0.5))} ms; ` +
-            `in_app enqueue→device during the flood: n=${latencies.length} p50 ${percentile(latencies, 0.5).toFixed(1)} ms p99 ${p99.toFixed(1)} ms; ` +
-            `without OTP: n=${baseline.length} p50 ${percentile(baseline, 0.5).toFixed(1)} ms p99 ${baseP99.toFixed(1)} ms`,
-        );
-        // Under 50 ms. On a machine so loaded that the LAN traffic alone is slower than that, the
-        // flood may at most double the machine's own figure — and never come near the hang itself:
-        // a LAN path waiting on the OTP provider would show the provider budget (~700 ms) or more.
-        expect(p99).toBeLessThan(Math.min(providerBudgetMs(TIMEOUT_MS), Math.max(50, baseP99 * 2 + 20)));
 
         // Nothing was queued for later: no OTP row comes back to a lane, and Twilio hears nothing more.
+        const callsAfter = fake.requestCount;
         fake.clearFault();
         await new Promise((r) => setTimeout(r, 600));
-        expect(fake.requestCount - calls).toBe(called);
-        console.log(`[${kind}] provider calls made: ${called} of 50 (the rest ran out of time before the call)`);
+        expect(fake.requestCount).toBe(callsAfter);
+
+        during.sort((x, y) => x - y);
+        baseline.sort((x, y) => x - y);
+        answered.sort((x, y) => x - y);
+        const p99 = during.length ? percentile(during, 0.99) : Infinity;
+        const f = (xs: number[], p: number) => (xs.length ? percentile(xs, p).toFixed(1) : '-');
+        console.log(
+          `[${kind}] ${good + busyWindows + 1} floods of 50 otp starts (1 warm-up, ${busyWindows} in windows where the LAN alone missed 50 ms): answer max ${Math.round(answered.at(-1)!)} ms, p50 ${Math.round(percentile(answered, 0.5))} ms; provider calls ${called}; ` +
+            `in_app enqueue→device during the ${good} measured: n=${during.length} p50 ${f(during, 0.5)} ms p99 ${f(during, 0.99)} ms max ${f(during, 1)} ms; ` +
+            `without OTP, same windows: n=${baseline.length} p50 ${f(baseline, 0.5)} ms p99 ${f(baseline, 0.99)} ms`,
+        );
+        // The acceptance bound, outright (see the comment at WINDOWS for how it is measured).
+        expect(good, `only ${good} of ${WINDOWS} windows in which LAN traffic alone stayed under 50 ms (${busyWindows} did not): too busy to measure`).toBe(WINDOWS);
+        expect(during.length).toBeGreaterThanOrEqual(200);
+        expect(p99).toBeLessThan(50);
       });
     });
   });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { StartAdmission } from '../../src/otp/admission.ts';
 import { clientIpKey } from '../../src/otp/client-key.ts';
+import { insertClaimedOtpRow } from '../../src/otp/otp-row.ts';
+import type { Queryable } from '../../src/store/driver.ts';
+import { EVENTS_CHANNEL } from '../../src/store/sql/notify.ts';
 import { ProviderMimic } from '../../src/otp/mimic.ts';
 import { allowedDestination, dialCodeOf, parseOtpPhone } from '../../src/otp/phone.ts';
 import { answerBudgetMs, providerBudgetMs } from '../../src/otp/service.ts';
@@ -47,7 +51,34 @@ describe('OTP building blocks', () => {
       expect(providerBudgetMs(t)).toBeLessThan(answerBudgetMs(t));
       expect(providerBudgetMs(t)).toBeGreaterThan(0);
     }
-    expect([answerBudgetMs(5_000), providerBudgetMs(5_000)]).toEqual([4_500, 4_250]);
+    expect([answerBudgetMs(5_000), providerBudgetMs(5_000)]).toEqual([4_250, 4_000]);
+    expect([answerBudgetMs(1_000), providerBudgetMs(1_000)]).toEqual([667, 567]);
+  });
+
+  it('OTP_TIMEOUT_MS defaults to 5000 ms (the issue: "timing out (5 s by default)")', () => {
+    const env = testConfig().env;
+    expect(env.OTP_TIMEOUT_MS).toBe(5_000);
+    expect(answerBudgetMs(env.OTP_TIMEOUT_MS)).toBeLessThan(5_000);
+  });
+
+  it('admits at most `max` starts at once; a refused start needs no release; refusals are reported once per burst', () => {
+    const reports: number[] = [];
+    const a = new StartAdmission(2, (n) => reports.push(n));
+    const r1 = a.enter()!;
+    const r2 = a.enter()!;
+    expect(a.enter()).toBeNull();
+    expect(a.enter()).toBeNull();
+    expect(a.active).toBe(2);
+    r1();
+    r1(); // a second release of the same start changes nothing
+    expect(a.active).toBe(1);
+    expect(reports).toEqual([2]);
+    const r3 = a.enter()!;
+    expect(a.enter()).toBeNull();
+    r2();
+    r3();
+    expect(a.active).toBe(0);
+    expect(reports).toEqual([2, 1]);
   });
 
   it('a decoy takes about as long as recent real calls, and fails the way the provider last failed', () => {
@@ -65,5 +96,21 @@ describe('OTP building blocks', () => {
     // A failure a minute old says nothing about the provider any more.
     now += 61_000;
     expect(m.next().outcome.ok).toBe(true);
+  });
+
+  it('an OTP row claimed in its own insert transaction wakes no dispatcher lane (the panel still hears of it, lazily)', async () => {
+    const published: { channel: string; payload: string; lazy: boolean }[] = [];
+    const answers = [{ rows: [{ id: 'r1', tenant_id: 'acme', status: 'ready', adapter: 'twilio_verify', attempts: 0, _due: true }], rowCount: 1 }, { rows: [{ attempts: 1 }], rowCount: 1 }];
+    const q: Queryable = {
+      query: async <T,>() => answers.shift() as unknown as { rows: T[]; rowCount: number },
+      exec: async () => undefined,
+      publish: (channel, payload, opts) => published.push({ channel, payload, lazy: opts?.lazy === true }),
+    };
+    const row = await insertClaimedOtpRow(q, { id: 'r1', tenantId: 'acme', adapter: 'twilio_verify', phone: '+994501234567', locale: null, nowMs: 0, ttlS: 600, reason: 'r', actor: 'a', mode: 'live', worker: 'w', leaseMs: 1_000 });
+    expect(row.status).toBe('sending');
+    expect(published).toHaveLength(1);
+    expect(published[0]!.channel).toBe(EVENTS_CHANNEL);
+    expect(published[0]!.lazy).toBe(true);
+    expect(JSON.parse(published[0]!.payload)).toMatchObject({ t: 'acme', w: [], e: [['r1', 'ready']] });
   });
 });

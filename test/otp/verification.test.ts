@@ -273,6 +273,8 @@ for (const kind of await drivers()) {
       const r = await start(phones[10]!, ip);
       expect(r.statusCode).toBe(429);
       expect(r.json()).toMatchObject({ details: { limit: 'ip_hour' } });
+      // All ten at one (fake) instant: the first leaves the hour window in exactly an hour.
+      expect(r.headers['retry-after']).toBe('3600');
       expect(fake.requestCount - calls).toBe(10);
       // Another client is not affected.
       await started(phones[10]!);
@@ -309,6 +311,61 @@ for (const kind of await drivers()) {
         await new Promise((r) => setTimeout(r, 600));
         expect(fake.requestCount - calls).toBe(1);
       }
+      // The ranges these refusals cover are remembered (next test); let those memories run out.
+      clock.advance(12 * 60 * MIN + 1_000);
+    });
+
+    it('no enumeration in a range Twilio refuses: after 60410 (the prefix, 12 h) or 60605 (the country, 1 h), owners and strangers get the same 403 with 0 provider calls', async () => {
+      const body = (r: Awaited<ReturnType<typeof start>>) => {
+        const { requestId: _r, ...rest } = r.json() as Record<string, unknown>;
+        return rest;
+      };
+      const rowsFor = async (phone: string) => (await h.app.db.query(`SELECT id FROM outbox WHERE target = $1`, [phone])).rows.length;
+      const owner = azPhone();
+      await addOwner(h.app, owner);
+      const range = owner.slice(0, -4);
+      const stranger = `${range}${String((Number(owner.slice(-4)) + 1) % 10_000).padStart(4, '0')}`;
+      let elsewhere = azPhone();
+      while (elsewhere.startsWith(range)) elsewhere = azPhone();
+
+      fake.forceError(60410);
+      const first = await start(owner);
+      expect(first.statusCode, first.body).toBe(403);
+      const calls = fake.requestCount;
+      const strangerAnswer = await start(stranger);
+      const ownerAgain = await start(owner);
+      for (const r of [strangerAnswer, ownerAgain]) {
+        expect(r.statusCode).toBe(403);
+        expect(body(r)).toEqual(body(first));
+      }
+      expect(body(first)).toMatchObject({ error: 'destination_not_allowed', details: { reason: 'twilio_60410' } });
+      expect(fake.requestCount).toBe(calls);
+      // Refused before the owner lookup: nothing written for either (the owner's one row is the real attempt).
+      expect(await rowsFor(stranger)).toBe(0);
+      expect(await rowsFor(owner)).toBe(1);
+      // Another range is not affected (a stranger there gets the decoy's 202).
+      expect((await start(elsewhere)).statusCode).toBe(202);
+      // Fraud Guard lifts its block after 12 h; so does the memory.
+      clock.advance(12 * 60 * MIN - 10 * MIN);
+      expect((await start(stranger)).statusCode).toBe(403);
+      clock.advance(10 * MIN + 1_000);
+      expect((await start(stranger)).statusCode).toBe(202);
+      expect(fake.requestCount).toBe(calls);
+
+      // 60605 (Geo Permissions) covers the country: every +994 start, for an hour.
+      const owner2 = azPhone();
+      await addOwner(h.app, owner2);
+      fake.forceError(60605);
+      const geo = await start(owner2);
+      expect(geo.statusCode, geo.body).toBe(403);
+      const calls2 = fake.requestCount;
+      const anyone = await start(azPhone());
+      expect(anyone.statusCode).toBe(403);
+      expect(body(anyone)).toEqual(body(geo));
+      expect(body(geo)).toMatchObject({ details: { reason: 'twilio_60605' } });
+      expect(fake.requestCount).toBe(calls2);
+      clock.advance(60 * MIN + 1_000);
+      expect((await start(azPhone())).statusCode).toBe(202);
     });
 
     it('no enumeration: a phone that is not an owner gets the same answer, no SMS is sent, and no code ever signs it in', async () => {
