@@ -47,7 +47,8 @@ export const Attempt = z.object({
   finishedAt: z.string().nullable(),
   durationMs: z.number(),
 });
-export const OutboxItemDetail = OutboxItem.extend({ attempts: z.array(Attempt) });
+// The item view also carries the message's template data (lists never do).
+export const OutboxItemDetail = OutboxItem.extend({ data: z.record(z.string(), z.unknown()).nullable(), attempts: z.array(Attempt) });
 export const OutboxPage = z.object({ items: z.array(OutboxItem), nextCursor: z.string().nullable() });
 export const AuditEvent = z.object({
   id: z.number(),

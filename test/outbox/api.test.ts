@@ -3,6 +3,7 @@ import { drivers } from '../helpers/db.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
 import { newToken, storeToken } from '../../src/store/tokens.ts';
 import { createTenant } from '../../src/store/tenants.ts';
+import { OutboxItemDetail } from '../../src/http/api-schemas.ts';
 
 for (const kind of await drivers()) {
   describe(`outbox API [${kind}]`, () => {
@@ -143,6 +144,18 @@ for (const kind of await drivers()) {
       expect(one.rows[0]!.subject).toBe('Gündəlik sahib hesabatı');
       expect(one.rows[0]!.body).toContain('1.005,00');
       expect(one.rows[0]!.body).toMatch(/₼|AZN/);
+    });
+
+    it('the item view carries the template data and matches its documented schema; lists do not carry it', async () => {
+      const res = await post({ channel: 'email', target: 'report@example.az', template: 'daily_owner_report', data: { date: '2026-11-25', revenue: 1845.5, orders: 42 }, source: 'report' });
+      expect(res.statusCode, res.body).toBe(202);
+      const { id } = res.json() as { id: string };
+      const item = await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}` });
+      expect(item.statusCode).toBe(200);
+      const parsed = OutboxItemDetail.parse(item.json());
+      expect(parsed.data).toEqual({ date: '2026-11-25', revenue: 1845.5, orders: 42 });
+      const list = await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/outbox?limit=5' });
+      for (const it of (list.json() as { items: Record<string, unknown>[] }).items) expect(it).not.toHaveProperty('data');
     });
   });
 }
