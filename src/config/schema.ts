@@ -50,6 +50,7 @@ export const ENV_SCHEMA = z.object({
 
   OTP_PROVIDER: z.enum(['twilio', 'firebase']).optional().describe('OTP provider: twilio | firebase.'),
   OTP_TIMEOUT_MS: int(5_000, 100, 60_000).describe('OTP provider call timeout; OTP fails fast, never queues.'),
+  OTP_MAX_STARTS_IN_FLIGHT: int(8, 1, 1_000).describe('OTP starts one process works on at once; more are refused at once (503 otp_unavailable, otp_busy), so a sign-in flood or a hanging provider cannot take the process from LAN work.'),
   OTP_TTL_S: int(600, 60, 86_400).describe('Lifetime of one verification.'),
   OTP_MAX_CHECKS: int(5, 1, 20).describe('Checks per verification before it is dead.'),
   OTP_RESEND_INTERVAL_S: int(30, 0, 3_600).describe('Least time between two starts for one phone.'),

@@ -71,10 +71,6 @@ const ACTOR = 'system:otp';
 // PostgreSQL pool (10 connections by default) always stays free for LAN work, however many
 // sign-ins arrive. PGlite has one connection: one slot, so LAN work queues behind at most one.
 const DB_SLOTS = { postgres: 2, pglite: 1 } as const;
-// Starts one process works on at once; more are refused at once (see admission.ts). A healthy
-// Twilio answers in well under a second, so this is still tens of sign-ins a second per process,
-// while a hanging provider holds at most this many requests, sockets and rows until the deadline.
-export const MAX_STARTS_IN_FLIGHT = 8;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -101,7 +97,10 @@ export class OtpService {
     this.now = o.now ?? Date.now;
     this.db = withSlots(d.db, DB_SLOTS[d.db.kind]);
     this.finisher = new FinishBatcher(this.db, this.worker);
-    this.admission = new StartAdmission(MAX_STARTS_IN_FLIGHT, (n) =>
+    // Starts one process works on at once (OTP_MAX_STARTS_IN_FLIGHT, default 8; see admission.ts). A
+    // healthy Twilio answers in well under a second, so that is still tens of sign-ins a second per
+    // process, while a hanging provider holds at most this many requests, sockets and rows.
+    this.admission = new StartAdmission(d.config.env.OTP_MAX_STARTS_IN_FLIGHT, (n) =>
       d.logger.warn({ refused: n, max: this.admission.max }, 'otp starts refused: too many in flight'),
     );
     this.sleep = o.sleep ?? realSleep;

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lanModule } from '../../src/lan/module.ts';
-import { MAX_STARTS_IN_FLIGHT } from '../../src/otp/service.ts';
 import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
 import { waitFor } from '../helpers/runtime.ts';
@@ -86,6 +85,24 @@ for (const kind of await drivers()) {
       });
     }
 
+    it('OTP_MAX_STARTS_IN_FLIGHT sets the cap: with 2, a third concurrent start against a hanging Twilio is refused at once (otp_busy)', async () => {
+      const fake = await startFake(clock);
+      const h = await createOtpApp(kind, clock, { env: liveOtpEnv(fake, { OTP_TIMEOUT_MS: '1000', OTP_MAX_STARTS_IN_FLIGHT: '2' }) });
+      try {
+        fake.setFault({ kind: 'hang' });
+        const phones = Array.from({ length: 5 }, () => azPhone());
+        for (const p of phones) await addOwner(h.app, p);
+        const starts = await Promise.all(phones.map((p, i) => timedStart(h, p, `10.77.0.${i + 1}`)));
+        const reasons = starts.map(({ r }) => (r.json() as { details?: { reason?: string } }).details?.reason);
+        for (const { r } of starts) expect(r.statusCode).toBe(503);
+        expect(reasons.filter((x) => x === 'otp_busy')).toHaveLength(3);
+        expect(fake.requestCount).toBeLessThanOrEqual(2);
+      } finally {
+        await h.app.close();
+        await fake.close();
+      }
+    });
+
     describe('50 concurrent starts while Twilio hangs; a LAN device keeps getting in_app notifications', () => {
       let fake: TwilioVerifyFake;
       let h: OtpApp;
@@ -116,7 +133,7 @@ for (const kind of await drivers()) {
         await fake.close();
       });
 
-      it(`floods of 50: each start fails with 503 within OTP_TIMEOUT_MS (past ${MAX_STARTS_IN_FLIGHT} in flight at once), at most one provider call each, nothing queued; in_app p99 enqueue→device under 50 ms`, { timeout: 120_000 }, async () => {
+      it(`floods of 50: each start fails with 503 within OTP_TIMEOUT_MS (past OTP_MAX_STARTS_IN_FLIGHT in flight at once), at most one provider call each, nothing queued; in_app p99 enqueue→device under 50 ms`, { timeout: 120_000 }, async () => {
         fake.setFault({ kind: 'hang' });
         // Every phone and address of this attempt is new (a retry starts afresh), and each flood
         // starts on a new fake day, so no limit of the previous one is in the way.
@@ -188,7 +205,7 @@ for (const kind of await drivers()) {
           const shed = phones.filter((_, i) => reasons[i] === 'otp_busy');
           const admitted = phones.filter((_, i) => reasons[i] !== 'otp_busy');
           expect(admitted.length).toBeGreaterThan(0);
-          expect(admitted.length).toBeLessThanOrEqual(MAX_STARTS_IN_FLIGHT);
+          expect(admitted.length).toBeLessThanOrEqual(h.app.rt.config.env.OTP_MAX_STARTS_IN_FLIGHT);
           for (const [i, { r }] of starts.entries()) if (reasons[i] === 'otp_busy') expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
 
           // An admitted start's row ends blocked after its one attempt: timed out at Twilio, or
