@@ -14,6 +14,8 @@ export interface LoopbackSmtp {
   received: { mail: ParsedMail; raw: string; envelopeTo: string[]; sessionId: string }[];
   /** TCP connections accepted so far (each is one SMTP session). */
   readonly connections: number;
+  /** Connection errors of clients that went away mid-session (kept, not thrown). */
+  clientErrors: Error[];
   /** Reply codes RCPT TO answers for this address, in order; then it accepts. */
   plan(address: string, codes: number[]): void;
   close(): Promise<void>;
@@ -55,6 +57,10 @@ export async function startLoopbackSmtp(opts: { user: string; pass: string }): P
       });
     },
   });
+  // A client that vanishes mid-transaction (a dispatcher killed by the chaos suite) makes the
+  // server emit 'error'; a real mail server logs it and goes on, and so does this one.
+  const clientErrors: Error[] = [];
+  server.on('error', (err: Error) => clientErrors.push(err));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
@@ -63,6 +69,7 @@ export async function startLoopbackSmtp(opts: { user: string; pass: string }): P
     get connections() {
       return connections;
     },
+    clientErrors,
     plan: (address, codes) => plans.set(address.toLowerCase(), [...codes]),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
