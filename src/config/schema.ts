@@ -113,6 +113,7 @@ export const ENV_SCHEMA = z.object({
   LAN_ALLOWED_ORIGINS: z.string().default('').describe('Comma-separated browser Origins allowed on the LAN WebSocket; empty allows only same-host and non-browser clients.'),
   LAN_PING_INTERVAL_MS: int(15_000, 100, 300_000).describe('WebSocket ping interval; a device missing two pongs is dropped.'),
   LAN_MAX_MESSAGE_BYTES: int(65_536, 1_024, 1_048_576).describe('Largest WebSocket message accepted from a device.'),
+  LAN_INBOX_RETENTION_H: int(72, 1, 8_760).describe('Hours a device inbox entry is kept once its device acked it (or it was dropped at revocation); older ones are pruned.'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;

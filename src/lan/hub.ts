@@ -17,6 +17,7 @@ import {
   inboxPosition,
   liveDeviceTokens,
   markConnected,
+  pruneInboxes,
   readAfter,
   recordAcks,
   touchSeen,
@@ -36,6 +37,11 @@ const ACK_FLUSH_MS = 200;
 const TOKEN_CHECK_MS = 2_000;
 /** Backstop for rows whose last ack raced the dispatcher (or a crash between ack and transition). */
 const SWEEP_MS = 30_000;
+/** Pruning reads the whole inbox table (no index on age; one would cost every insert), so it runs
+ * rarely, in batches; 5,000 x 20 per 10 minutes is far above what a busy restaurant adds. */
+const PRUNE_MS = 600_000;
+const PRUNE_BATCH = 5_000;
+const PRUNE_ROUNDS = 20;
 
 export interface LanHubDeps {
   db: Db;
@@ -115,6 +121,7 @@ export class LanHub implements LanDelivery {
     every(config.env.LAN_PING_INTERVAL_MS, () => this.heartbeat());
     every(TOKEN_CHECK_MS, () => this.checkTokens());
     every(SWEEP_MS, () => this.sweep());
+    every(PRUNE_MS, async () => void (await this.prune()));
     void this.sweep().catch((err) => this.warn('LAN sweep failed', err));
   }
 
@@ -446,6 +453,18 @@ export class LanHub implements LanDelivery {
 
   async sweep(): Promise<void> {
     await markLanDelivered(this.d.db, null);
+  }
+
+  /** Deletes acked (or dropped) inbox entries past LAN_INBOX_RETENTION_H, a bounded batch at a time. */
+  async prune(): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < PRUNE_ROUNDS; round++) {
+      const n = await pruneInboxes(this.d.db, this.d.config.env.LAN_INBOX_RETENTION_H, PRUNE_BATCH);
+      total += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    if (total > 0) this.log.debug({ entries: total }, 'pruned acked inbox entries');
+    return total;
   }
 
   // ---- liveness ----

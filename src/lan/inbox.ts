@@ -244,3 +244,29 @@ export async function liveDeviceTokens(q: Queryable, hashes: readonly string[]):
   );
   return new Set(r.rows.map((x) => x.token_hash));
 }
+
+/**
+ * Deletes inbox entries older than `retentionH` hours that their device acked (seq at or below its
+ * cumulative acked_seq) or that were dropped when the device was revoked: a kitchen screen takes
+ * hundreds of tickets a day, and without this every one stays forever. Unacked entries are never
+ * pruned, however old (the device has not got them yet). At most `limit` entries per call, so the
+ * statement stays short; returns how many went.
+ */
+export async function pruneInboxes(q: Queryable, retentionH: number, limit = 5_000): Promise<number> {
+  const r = await q.query<{ n: number }>(
+    `WITH old AS (
+       SELECT i.tenant_id, i.device_id, i.seq FROM lan_inbox i
+       LEFT JOIN lan_device_acks a ON a.tenant_id = i.tenant_id AND a.device_id = i.device_id
+       WHERE i.created_at < now() - make_interval(hours => $1::int)
+         AND (i.dropped_at IS NOT NULL OR i.seq <= coalesce(a.acked_seq, 0))
+       LIMIT $2
+     ), gone AS (
+       DELETE FROM lan_inbox i USING old
+       WHERE i.tenant_id = old.tenant_id AND i.device_id = old.device_id AND i.seq = old.seq
+       RETURNING 1
+     )
+     SELECT count(*)::int AS n FROM gone`,
+    [retentionH, limit],
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}

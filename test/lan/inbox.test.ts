@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, drivers, type TestDb } from '../helpers/db.ts';
 import { createTenant } from '../../src/store/tenants.ts';
 import { registerDevice } from '../../src/lan/devices.ts';
-import { appendToInboxes } from '../../src/lan/inbox.ts';
+import { appendToInboxes, pruneInboxes, recordAcks } from '../../src/lan/inbox.ts';
 import { PostgresDb } from '../../src/store/pg-driver.ts';
 import type { Db } from '../../src/store/driver.ts';
 
@@ -100,6 +100,37 @@ for (const kind of await drivers()) {
       } finally {
         await Promise.all(pools.map((p) => p.close()));
       }
+    });
+
+    it('pruning deletes only entries past the retention that their device acked or that were dropped', async () => {
+      // Devices of a role of their own (printers), named afresh on each try (the retry re-runs this).
+      const [w1, w2] = [`pr-${randomUUID().slice(0, 8)}`, `pr-${randomUUID().slice(0, 8)}`];
+      await tdb.db.query(`UPDATE lan_devices SET revoked_at = now() WHERE tenant_id = 't1' AND role = 'printer'`);
+      for (const id of [w1, w2]) await tdb.db.tx((q) => registerDevice(q, { tenantId: 't1', id, role: 'printer', name: id, actor: 'test' }));
+      const rows = [];
+      for (let i = 0; i < 4; i++) rows.push(await row(tdb.db, 'role:printer'));
+      for (const [i, r] of rows.entries()) await appendToInboxes(tdb.db, 'hub-a', [item(i, r, 'role:printer')]);
+      // w1 acked seqs 1..3 of 4; w2 acked nothing, and its seq 1 was dropped (as at a revocation).
+      await recordAcks(tdb.db, [{ tenantId: 't1', deviceId: w1, from: 0, to: 3 }]);
+      await tdb.db.query(`UPDATE lan_inbox SET dropped_at = now() WHERE tenant_id = 't1' AND device_id = $1 AND seq = 1`, [w2]);
+      // Seqs 1..3 of both devices are four days old; seq 4 is fresh.
+      await tdb.db.query(
+        `UPDATE lan_inbox SET created_at = now() - interval '96 hours' WHERE tenant_id = 't1' AND device_id IN ($1, $2) AND seq <= 3`,
+        [w1, w2],
+      );
+      expect(await pruneInboxes(tdb.db, 72)).toBe(4);
+      expect((await seqs(tdb.db, w1)).map((e) => e.seq)).toEqual([4]);
+      expect((await seqs(tdb.db, w2)).map((e) => e.seq)).toEqual([2, 3, 4]);
+      // Nothing left to prune; a longer retention keeps everything.
+      expect(await pruneInboxes(tdb.db, 72)).toBe(0);
+      await tdb.db.query(`UPDATE lan_inbox SET created_at = now() - interval '96 hours' WHERE tenant_id = 't1' AND device_id = $1`, [w1]);
+      expect(await pruneInboxes(tdb.db, 100)).toBe(0);
+      // The batch limit holds.
+      await recordAcks(tdb.db, [{ tenantId: 't1', deviceId: w2, from: 0, to: 4 }]);
+      await tdb.db.query(`UPDATE lan_inbox SET created_at = now() - interval '96 hours' WHERE tenant_id = 't1' AND device_id = $1`, [w2]);
+      expect(await pruneInboxes(tdb.db, 72, 2)).toBe(2);
+      expect(await pruneInboxes(tdb.db, 72)).toBe(1);
+      expect(await seqs(tdb.db, w2)).toEqual([]);
     });
   });
 }
