@@ -127,6 +127,9 @@ export class Stack {
       const exited = new Promise<'exit'>((r) => d.proc.once('exit', () => r('exit')));
       const ready = d.waitForLine(/MUPZAOS comms dispatch/, 60_000).then(() => 'ready' as const);
       const r = await Promise.race([ready, exited]).catch(() => 'exit' as const);
+      // Killed by the nemesis while it was starting (the slot already held it): that exit is
+      // expected, so it must not be watched as a crash.
+      if (this.killedPids.has(d.proc.pid!)) return d;
       if (r === 'ready' && d.proc.exitCode === null) {
         this.expectedExit.delete(d);
         this.watch(d, `dispatch[${slot}]`);
