@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -5,6 +6,15 @@ import { z } from 'zod';
  * description; the README env table is tested against this list. Values never appear in errors.
  */
 const str = () => z.string().trim().min(1).optional();
+/** One entry of HTTP_TRUSTED_PROXIES: an address, an address/prefix, or a proxy-addr keyword. */
+function trustedProxyEntry(x: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(x)) return true;
+  const [addr, prefix, ...rest] = x.split('/');
+  const v = isIP(addr ?? '');
+  if (v === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (v === 4 ? 32 : 128));
+}
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const url = () => z.url({ protocol: /^https?$/ }).optional();
 
@@ -28,6 +38,11 @@ export const ENV_SCHEMA = z.object({
   COMMS_BOOTSTRAP_OWNER_TOKEN: str().describe('Owner token of the demo tenant (any runtime); generated outside production when unset.'),
   COMMS_CORS_ORIGINS: z.string().default('').describe('Comma-separated origins allowed by CORS; empty keeps CORS closed.'),
   COMMS_BODY_LIMIT_BYTES: int(65_536, 1_024, 10_485_760).describe('Largest JSON body accepted by ordinary routes.'),
+  HTTP_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').map((x) => x.trim()).filter(Boolean).every(trustedProxyEntry), 'must be comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
+    .describe('Reverse proxies in front of this service (comma-separated IPs/CIDRs, or loopback, linklocal, uniquelocal): only a request arriving from one of them has its client address taken from X-Forwarded-For (the per-IP OTP limit counts that address). Empty: the TCP peer is the client.'),
   COMMS_BATCH_BODY_LIMIT_BYTES: int(4_194_304, 1_024, 67_108_864).describe('Largest body accepted by POST /api/v1/outbox/batch.'),
   COMMS_WEBHOOK_BODY_LIMIT_BYTES: int(3_145_728, 1_024, 10_485_760).describe('Largest webhook body (WhatsApp, Telegram); Meta says its payloads can be up to 3 MB. Larger bodies get 413 before any signature work.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),

@@ -36,6 +36,11 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 /** A route module: registers its routes on the app. Other areas (LAN, OTP, webhooks) add theirs. */
 export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void | Promise<void>;
 
+function trustedProxies(list: string): string[] | false {
+  const entries = list.split(',').map((x) => x.trim()).filter(Boolean);
+  return entries.length > 0 ? entries : false;
+}
+
 export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly RouteModule[] = []): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
@@ -45,7 +50,8 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    trustProxy: false,
+    // X-Forwarded-For counts only from the configured proxies; anyone else could forge it.
+    trustProxy: trustedProxies(ctx.config.env.HTTP_TRUSTED_PROXIES),
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
