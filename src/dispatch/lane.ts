@@ -173,8 +173,7 @@ export class Lane {
         if (rows.length < offered.length) this.wake();
         if (rows.length === 0) continue;
         this.lastClaimedAt = performance.now();
-        for (const r of rows) this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
-        this.track(this.processBatch(rows));
+        this.begin(rows);
       }
     } finally {
       this.adoptClaiming = false;
@@ -327,9 +326,7 @@ export class Lane {
         }
         if (rows.length > 0) {
           this.inFlight += rows.length;
-          for (const r of rows)
-            this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
-          this.track(this.processBatch(rows));
+          this.begin(rows);
           continue;
         }
       }
@@ -341,6 +338,12 @@ export class Lane {
   private lostRace(): void {
     if (performance.now() - this.lastClaimedAt < OWN_CLAIM_MS) return;
     this.contention = Math.min(MAX_CONTENTION, this.contention + 1);
+  }
+
+  /** Starts the sends of claimed rows whose slots are already counted in inFlight. */
+  private begin(rows: ClaimedRow[]): void {
+    for (const r of rows) this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
+    this.track(this.processBatch(rows));
   }
 
   private track(p: Promise<void>): void {

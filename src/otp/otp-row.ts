@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/driver.ts';
 import { completeBatch, type Completion } from '../store/sql/complete.ts';
 import { insertOutboxRow } from '../store/sql/enqueue.ts';
-import { EVENTS_CHANNEL, parseNotice } from '../store/sql/notify.ts';
 import type { OutboxRow } from '../store/rows.ts';
 
 /**
@@ -61,7 +60,9 @@ export async function insertBlockedOtpRow(q: Queryable, i: OtpRowInput): Promise
 
 /** A row the request sends itself: inserted `ready`, claimed by `worker` at once (attempt 1). */
 export async function insertClaimedOtpRow(q: Queryable, i: OtpRowInput & { mode: 'live' | 'dry_run'; worker: string; leaseMs: number }): Promise<OutboxRow> {
-  const row = await insertOutboxRow(withoutWake(q), { ...base(i), status: 'ready', reason: i.reason, mode: i.mode });
+  // Claimed below in this same transaction: a woken dispatcher lane would only run a claim that
+  // finds nothing, one wasted statement per sign-in on the database the LAN shares.
+  const row = await insertOutboxRow(q, { ...base(i), status: 'ready', reason: i.reason, mode: i.mode }, () => true);
   if (!row) throw new Error('otp row id collision');
   const claimed = await q.query<{ attempts: number }>(
     `WITH upd AS (
@@ -80,24 +81,6 @@ export async function insertClaimedOtpRow(q: Queryable, i: OtpRowInput & { mode:
   );
   if (claimed.rows.length !== 1) throw new Error('otp row could not be claimed by its own request');
   return { ...row, status: 'sending', attempts: Number(claimed.rows[0]!.attempts) };
-}
-
-/**
- * The caller's transaction, minus the lane wake-up of the insert: the row is claimed in the same
- * transaction, so a woken dispatcher lane would only run a claim that finds nothing — one wasted
- * statement per sign-in on the database the LAN shares (on PGlite, its only connection). The
- * owner panel's status events still go, lazily.
- */
-function withoutWake(q: Queryable): Queryable {
-  return {
-    query: (sql, params, opts) => q.query(sql, params, opts),
-    exec: (sql) => q.exec(sql),
-    publish: (channel, payload, opts) => {
-      const notice = channel === EVENTS_CHANNEL ? parseNotice(payload) : null;
-      if (notice && notice.w.length) q.publish(channel, JSON.stringify({ ...notice, w: [] }), { lazy: true });
-      else q.publish(channel, payload, opts);
-    },
-  };
 }
 
 /** Records the attempt and the final status of a claimed OTP row (sent / mock_sent / blocked / dead). */

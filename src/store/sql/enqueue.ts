@@ -65,8 +65,9 @@ function insertParams(r: NewOutboxRow): unknown[] {
 type Inserted = OutboxRow & { _due?: boolean };
 
 /**
- * Offered each stored row that is due now, after the commit: true when a lane of this process has
- * taken it over, so no dispatcher needs waking for it (see Lane.adopt).
+ * Offered each stored row that is due now: true when this process takes it over itself (a lane of
+ * this process after the commit, see Lane.adopt; or the caller, claiming it in the same
+ * transaction), so no dispatcher needs waking for it.
  */
 export type HandOff = (row: OutboxRow) => boolean;
 
@@ -85,9 +86,9 @@ function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff 
  * Inserts one row with its creation audit event and the dispatcher wake-up inside the caller's
  * transaction (see `enqueue_outbox`). Returns null when the idempotency key already exists.
  */
-export async function insertOutboxRow(q: Queryable, r: NewOutboxRow): Promise<OutboxRow | null> {
+export async function insertOutboxRow(q: Queryable, r: NewOutboxRow, handOff?: HandOff | null): Promise<OutboxRow | null> {
   const res = await q.query<Inserted>(INSERT_SQL, insertParams(r), { name: 'enqueue_outbox' });
-  return announceAll(q, res.rows)[0] ?? null;
+  return announceAll(q, res.rows, handOff)[0] ?? null;
 }
 
 /**
