@@ -46,8 +46,19 @@ export async function generateSelfSignedRsa(commonName: string, days = 2): Promi
       `self-signed-cert: the openssl CLI is needed to make X.509 certificates (${(err as Error).message})`,
     );
   }
-  const privateKeyPem = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(stdout)?.[0];
-  const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(stdout)?.[0];
+  const privateKeyPem = pemBlock(stdout, 'PRIVATE KEY');
+  const certificatePem = pemBlock(stdout, 'CERTIFICATE');
   if (!privateKeyPem || !certificatePem) throw new Error('self-signed-cert: unexpected openssl output');
   return { privateKeyPem, certificatePem };
+}
+
+/** The first PEM block of this label in openssl's output (the key is generated at run time). */
+function pemBlock(text: string, label: string): string | undefined {
+  const dashes = '-'.repeat(5);
+  const begin = text.indexOf(`${dashes}BEGIN ${label}${dashes}`);
+  const endMarker = `${dashes}END ${label}${dashes}`;
+  const end = begin < 0 ? -1 : text.indexOf(endMarker, begin);
+  if (end < 0) return undefined;
+  const stop = end + endMarker.length;
+  return text.slice(begin, text[stop] === '\n' ? stop + 1 : stop);
 }
