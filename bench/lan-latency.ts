@@ -5,7 +5,7 @@
  *
  *   node bin/run-ts.mjs bench/lan-latency.ts [--driver postgres|pglite] [--devices 200] [--rate 20]
  *                                            [--seconds 10] [--mode broadcast|unicast] [--idle 1000]
- *                                            [--poster process|inline]
+ *                                            [--poster process|inline] [--no-floor]
  *
  * The devices run in a child process and the notifications are posted from another (as the screens
  * and the kitchen display would be elsewhere on the LAN); the processes stamp times with
@@ -270,6 +270,53 @@ async function main(): Promise<void> {
       }
     }) as typeof db.query;
   }
+  // ---- 1b. the floor: what any durable design pays before its first push. The same poster
+  // process POSTs to a plain Fastify route in this process that stores the notification with one
+  // INSERT and its own COMMIT (a WAL flush, as the hub's enqueue does) and then broadcasts the same
+  // frame to the same clients as the bare run. No auth, no validation, no inbox, no seqs: the hub
+  // cannot beat this column, so it shows how much of the target the machine leaves for the hub.
+  let floor: number[] = [];
+  let floorEnqueued: number[] = [];
+  let sentFloor = 0;
+  const floorOn = !memoryOnly && !process.argv.includes('--no-floor');
+  if (floorOn) {
+    const { default: Fastify } = await import('fastify');
+    await db.exec('CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    await new Promise((r) => wss.once('listening', r));
+    const app = Fastify({ logger: false });
+    let seq = 0;
+    app.post('/api/v1/lan/notifications', async (req, reply) => {
+      const n = req.body as { title: string; body: string; source: string };
+      const row = (await db.query<{ id: string }>('INSERT INTO bench_floor (body) VALUES ($1) RETURNING id::text AS id', [JSON.stringify(n)])).rows[0]!;
+      const tail = JSON.stringify({ id: row.id, title: n.title, body: n.body, source: n.source, target: 'role:kitchen', createdAt: new Date().toISOString() });
+      for (const c of wss.clients) c.send(`{"type":"notification","seq":${++seq},${tail.slice(1)}`);
+      return reply.code(202).send({ id: row.id });
+    });
+    const floorBase = await app.listen({ port: 0, host: '127.0.0.1' });
+    await devices.ask({ cmd: 'bare', url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, n: devicesN });
+    const poster = new Devices(
+      fork(fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)), [fileURLToPath(import.meta.url), '--worker'], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
+    await poster.next();
+    const post = (secs: number) => poster.ask({ cmd: 'post', base: floorBase, token: 'floor', rate, seconds: secs, mode: 'broadcast', devices: devicesN });
+    await post(1); // warm-up
+    await new Promise((r) => setTimeout(r, 1_000));
+    await devices.ask({ cmd: 'collect' });
+    const r = await post(seconds);
+    sentFloor = r.sent as number;
+    floorEnqueued = r.enqueued as number[];
+    await new Promise((r) => setTimeout(r, 1_000));
+    floor = (await devices.ask({ cmd: 'collect' })).latencies as number[];
+    poster.child.kill();
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => wss.close(r));
+    await app.close();
+    await db.exec('DROP TABLE bench_floor');
+  }
+
   const rt = new Runtime(config, {
     db,
     modules: [lanModule()],
@@ -368,16 +415,24 @@ async function main(): Promise<void> {
 
   await devices.ask({ cmd: 'hub', url: wsUrl, tokens: tokens.slice(0, devicesN) });
   const rss200 = process.memoryUsage().rss;
-  // Where the time goes: enqueue answered, the LAN lane handed the row to the hub, the inbox write
-  // committed (pushes go out right after).
-  const stage = { enqueued: [] as number[], handed: [] as number[], committed: [] as number[] };
-  const lan = rt.lanHub!;
+  // Where the time goes: enqueue answered (at the poster); inbox entries committed with the row and
+  // pushes starting (the hub is told right after the enqueue commit); the LAN lane claimed the row
+  // and handed it to the hub; that delivery (which finds the entries) returned.
+  const stage = { enqueued: [] as number[], written: [] as number[], handed: [] as number[], lane_done: [] as number[] };
+  const lan = rt.lanHub! as import('../src/lan/hub.ts').LanHub;
+  const t0Of = (row: { body: string | null }) => (JSON.parse(row.body ?? '{}') as { t0?: number }).t0;
+  const pushWritten = lan.pushWritten.bind(lan);
+  lan.pushWritten = (row, entries) => {
+    const t0 = t0Of(row);
+    if (t0) stage.written.push(nowAbs() - t0);
+    pushWritten(row, entries);
+  };
   const deliver = lan.deliver.bind(lan);
   lan.deliver = (row) => {
-    const t0 = (JSON.parse(row.body ?? '{}') as { t0?: number }).t0;
+    const t0 = t0Of(row);
     if (t0) stage.handed.push(nowAbs() - t0);
     return deliver(row).then((v) => {
-      if (t0) stage.committed.push(nowAbs() - t0);
+      if (t0) stage.lane_done.push(nowAbs() - t0);
       return v;
     });
   };
@@ -454,6 +509,17 @@ async function main(): Promise<void> {
       p99: ms(b.p99),
       max: ms(b.max),
     },
+    ...(floorOn
+      ? {
+          'floor: POST + INSERT/COMMIT + bare broadcast': {
+            receipts: floor.length,
+            expected: sentFloor * devicesN,
+            p50: ms(stats(floor).p50),
+            p99: ms(stats(floor).p99),
+            max: ms(stats(floor).max),
+          },
+        }
+      : {}),
     'LAN hub (enqueue → receipt)': {
       receipts: h.count,
       expected: sentHub * perMsg,
@@ -480,6 +546,10 @@ async function main(): Promise<void> {
           .map(([k, v]) => [k, { n: v.n, avg: ms(v.ms / v.n), max: ms(v.max) }]),
       ),
     );
+  }
+  if (floorOn) {
+    const f = stats(floorEnqueued);
+    console.log(`floor POST answered (INSERT committed): p50 ${ms(f.p50)}, p99 ${ms(f.p99)}, max ${ms(f.max)}`);
   }
   console.log(
     `p99 ratio hub/bare: ${(h.p99 / b.p99).toFixed(2)}x (target ≤ 3x); hub p99 target < 15 ms: ${h.p99 < 15 ? 'met' : 'NOT met'}`,

@@ -8,6 +8,7 @@ import type { EventBus } from '../app/event-bus.ts';
 import type { LanDelivery } from '../providers/lan-hub.ts';
 import type { Db } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
+import type { WrittenEntry } from '../store/sql/enqueue.ts';
 import { markLanDelivered } from '../store/sql/lan-delivered.ts';
 import { connectionKey, DeviceConnection, notificationTail, RATE_CAPACITY } from './connection.ts';
 import type { DeviceIdentity } from './devices.ts';
@@ -42,6 +43,8 @@ const SWEEP_MS = 30_000;
 const PRUNE_MS = 600_000;
 const PRUNE_BATCH = 5_000;
 const PRUNE_ROUNDS = 20;
+/** Rows remembered as written at enqueue, awaiting their delivery by this process's lane. */
+const WRITTEN_HERE_MAX = 10_000;
 
 export interface LanHubDeps {
   db: Db;
@@ -73,6 +76,8 @@ export class LanHub implements LanDelivery {
   readonly id: string;
   private readonly conns = new Map<string, DeviceConnection>();
   private readonly queue: PendingDelivery[] = [];
+  /** Rows whose inbox entries were written as they were stored here: row id → its devices. */
+  private readonly writtenHere = new Map<string, string[]>();
   private writing = false;
   private running = false;
   private acks = new Map<string, AckRange>();
@@ -147,6 +152,12 @@ export class LanHub implements LanDelivery {
 
   deliver(row: OutboxRow): Promise<{ devices: string[] }> {
     if (!this.running) return Promise.reject(new Error('the LAN hub is stopped'));
+    // Written when it was stored, in this process: its devices are known, nothing is left to write.
+    const known = this.writtenHere.get(row.id);
+    if (known) {
+      this.writtenHere.delete(row.id);
+      return Promise.resolve({ devices: known });
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       if (!this.writing) {
@@ -176,7 +187,7 @@ export class LanHub implements LanDelivery {
             })),
             this.d.worker?.() ?? null,
           );
-          this.pushLocal(entries, batch);
+          this.pushLocal(entries, new Map(batch.map((p) => [p.row.id, p.row])));
           batch.forEach((p, ord) => p.resolve({ devices: devicesByOrd.get(ord) ?? [] }));
         } catch (err) {
           for (const p of batch) p.reject(err);
@@ -187,10 +198,33 @@ export class LanHub implements LanDelivery {
     }
   }
 
-  private pushLocal(entries: readonly InboxEntry[], batch: readonly PendingDelivery[]): void {
+  /**
+   * Entries written when their row was stored (see InboxAtEnqueue), told right after that commit:
+   * pushed to this process's sockets at once. `null`: the entries exist but are unknown here (the
+   * answer was lost and the row read back), so the tenant's sockets re-read their inboxes.
+   */
+  pushWritten(row: OutboxRow, entries: readonly WrittenEntry[] | null): void {
+    if (!this.running) return;
+    if (entries !== null) {
+      // Its delivery by this process's lane then needs no second look at the inboxes. Bounded: a
+      // row whose delivery happens elsewhere (lane full, another dispatcher) is never asked for.
+      if (this.writtenHere.size >= WRITTEN_HERE_MAX) this.writtenHere.delete(this.writtenHere.keys().next().value!);
+      this.writtenHere.set(row.id, entries.map((e) => e.deviceId));
+    }
+    if (this.conns.size === 0) return;
+    if (entries === null) {
+      for (const c of this.conns.values()) if (c.tenantId === row.tenant_id) void c.drain();
+      return;
+    }
+    this.pushLocal(
+      entries.map((e) => ({ tenantId: row.tenant_id, deviceId: e.deviceId, seq: e.seq, outboxId: row.id })),
+      new Map([[row.id, row]]),
+    );
+  }
+
+  private pushLocal(entries: readonly InboxEntry[], rows: ReadonlyMap<string, OutboxRow>): void {
     if (this.conns.size === 0 || entries.length === 0) return;
     const tails = new Map<string, string>();
-    const rows = new Map(batch.map((p) => [p.row.id, p.row]));
     for (const e of entries) {
       const conn = this.conns.get(connectionKey(e.tenantId, e.deviceId));
       if (!conn || conn.tenantId !== e.tenantId) continue;

@@ -34,23 +34,17 @@ export interface AckRange {
   to: number;
 }
 
-/** NOTIFY payloads stay under PostgreSQL's 8000-byte limit: ids are ≤ 64 chars, so 40 entries fit. */
-const NOTIFY_CHUNK = 40;
-
 /**
- * Appends a batch of rows to the inboxes of their target devices in ONE statement (one round trip,
- * atomic): the target devices are locked in (tenant, id) order (so concurrent writers in other
- * processes queue behind each other instead of deadlocking), entries not already there take the
- * next seqs from each device's counter (UPDATE … RETURNING under that lock: no seq is handed out
- * twice, and none is skipped), and a `lan_inbox` NOTIFY per chunk, sent at commit, tells the other
- * hub processes which of the devices they hold have new entries (the device row names the
- * connection holding its socket, read under the same lock).
+ * Appends a batch of rows to the inboxes of their target devices in one round trip, atomically
+ * (`lan_append_inbox`, migration 0015): writers of one tenant queue on an advisory lock, entries not
+ * already there take the next seqs from each device's counter (no seq is handed out twice, none is
+ * skipped), and a `lan_inbox` NOTIFY per chunk, sent at commit, tells the other hub processes which
+ * of the devices they hold have new entries.
  *
  * The one race this leaves is the same row being written for the same device by two processes at
- * once (a lease that expired mid-write): the loser's snapshot predates the winner's entry, its
- * insert hits lan_inbox_once, the whole statement rolls back (counter included) and the lane
- * retries the row, which then finds the entry. Returns the devices each row resolved to (existing
- * entries included) and the entries added.
+ * once (a lease that expired mid-write): the loser's insert hits lan_inbox_once, the whole call
+ * rolls back (counters included) and the lane retries the row, which then finds the entries.
+ * Returns the devices each row resolved to (existing entries included) and the entries added.
  */
 export async function appendToInboxes(
   q: Queryable,
@@ -60,71 +54,16 @@ export async function appendToInboxes(
   worker: string | null = null,
 ): Promise<{ devicesByOrd: Map<number, string[]>; entries: InboxEntry[] }> {
   const r = await q.query<{ ord: number | null; tenant_id: string; device_id: string; seq: number | null; outbox_id: string | null }>(
-    `WITH given AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(ord int, outbox_id uuid, tenant text, target text, created_at timestamptz)
-     ), siblings AS (
-       -- Older in_app rows this process's lane has claimed but not handed over yet (two claimed
-       -- batches can reach the hub in either order): they go first, so seqs follow enqueue order.
-       -- Their own delivery later finds the entries and adds nothing.
-       SELECT NULL::int AS ord, o.id AS outbox_id, o.tenant_id AS tenant, o.target, o.created_at
-       FROM outbox o
-       WHERE $4::text IS NOT NULL AND o.status = 'sending' AND o.lease_owner = $4 AND o.channel = 'in_app'
-         AND o.tenant_id IN (SELECT tenant FROM given) AND o.created_at < (SELECT max(created_at) FROM given)
-         AND o.id <> ALL($3::uuid[])
-     ), x AS (
-       SELECT u.*, row_number() OVER (ORDER BY u.created_at, coalesce(u.ord, -1), u.outbox_id) AS pos
-       FROM (SELECT * FROM given UNION ALL SELECT * FROM siblings) u
-     ), targets AS (
-       -- FOR UPDATE returns the newest version of each device row: last_seq is current under the lock.
-       SELECT x.ord, x.pos, x.outbox_id, d.tenant_id, d.id AS device_id, d.last_seq, d.connected_hub
-       FROM x JOIN lan_devices d ON d.tenant_id = x.tenant AND d.revoked_at IS NULL
-         AND (d.id = x.target OR (x.target LIKE 'role:%' AND d.role = substr(x.target, 6)))
-       ORDER BY d.tenant_id, d.id
-       FOR UPDATE OF d
-     ), existing AS MATERIALIZED (
-       -- One lookup per row by outbox_id (the lan_inbox_once index), never a scan of a device's inbox.
-       SELECT e.* FROM x CROSS JOIN LATERAL (
-         SELECT i.outbox_id, i.tenant_id, i.device_id FROM lan_inbox i WHERE i.outbox_id = x.outbox_id OFFSET 0
-       ) e -- OFFSET 0 keeps the planner from turning this into a hash join over the whole inbox
-     ), numbered AS (
-       SELECT t.*, row_number() OVER (PARTITION BY t.tenant_id, t.device_id ORDER BY t.pos) AS n,
-              count(*) OVER (PARTITION BY t.tenant_id, t.device_id) AS cnt
-       FROM targets t
-       WHERE NOT EXISTS (SELECT 1 FROM existing e
-                         WHERE e.outbox_id = t.outbox_id AND e.tenant_id = t.tenant_id AND e.device_id = t.device_id)
-     ), bump AS (
-       UPDATE lan_devices d SET last_seq = d.last_seq + c.cnt
-       FROM (SELECT DISTINCT tenant_id, device_id, cnt FROM numbered) c
-       WHERE d.tenant_id = c.tenant_id AND d.id = c.device_id
-     ), ins AS (
-       INSERT INTO lan_inbox (tenant_id, device_id, seq, outbox_id)
-       SELECT tenant_id, device_id, last_seq + n, outbox_id FROM numbered
-       RETURNING tenant_id, device_id, seq, outbox_id
-     ), chunks AS (
-       -- Only devices whose socket another hub process holds need the NOTIFY (this process pushes to
-       -- its own sockets itself): one process on its own sends none.
-       SELECT (row_number() OVER (ORDER BY tenant_id, device_id, last_seq + n) - 1) / ${NOTIFY_CHUNK} AS chunk,
-              tenant_id, device_id, last_seq + n AS seq
-       FROM numbered
-       WHERE connected_hub IS NOT NULL AND NOT starts_with(connected_hub, $2::text || '/')
-     ), notes AS (
-       SELECT pg_notify('lan_inbox', json_build_object('h', $2::text,
-                'e', json_agg(json_build_array(tenant_id, device_id, seq)))::text)
-       FROM chunks GROUP BY chunk
-     )
-     SELECT t.ord, t.tenant_id, t.device_id, NULL::bigint AS seq, NULL::text AS outbox_id FROM targets t WHERE t.ord IS NOT NULL
-     UNION ALL
-     SELECT NULL, ins.tenant_id, ins.device_id, ins.seq, ins.outbox_id::text FROM ins
-     UNION ALL
-     SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT count(*) AS n FROM notes) w WHERE w.n < 0`,
+    `SELECT r_ord AS ord, r_tenant AS tenant_id, r_device AS device_id, r_seq AS seq, r_outbox AS outbox_id
+     FROM lan_append_inbox($1::text, $2::text, $3::jsonb)`,
     [
+      hubId,
+      worker,
       JSON.stringify(
         items.map((i) => ({ ord: i.ord, outbox_id: i.outboxId, tenant: i.tenantId, target: i.target, created_at: i.createdAt.toISOString() })),
       ),
-      hubId,
-      items.map((i) => i.outboxId),
-      worker,
     ],
+    { name: 'lan_append_inbox' },
   );
   const devicesByOrd = new Map<number, string[]>();
   const entries: InboxEntry[] = [];
@@ -221,11 +160,13 @@ export async function currentHolder(q: Queryable, tenantId: string, deviceId: st
 export async function touchSeen(q: Queryable, devices: readonly { tenantId: string; deviceId: string }[]): Promise<void> {
   if (devices.length === 0) return;
   await q.query(
-    // Locks in (tenant, id) order like the inbox writer, so the two never deadlock.
+    // A device row locked by an inbox writer is skipped, never waited for: the writer takes its row
+    // locks in no set order (see migration 0015), so waiting here could deadlock with it. A skipped
+    // device is touched on the next heartbeat.
     `WITH l AS (
        SELECT d.tenant_id, d.id FROM lan_devices d
        JOIN jsonb_to_recordset($1::jsonb) AS x(tenant_id text, device_id text) ON d.tenant_id = x.tenant_id AND d.id = x.device_id
-       ORDER BY d.tenant_id, d.id FOR UPDATE OF d
+       ORDER BY d.tenant_id, d.id FOR UPDATE OF d SKIP LOCKED
      )
      UPDATE lan_devices d SET last_seen_at = now() FROM l WHERE d.tenant_id = l.tenant_id AND d.id = l.id`,
     [JSON.stringify(devices.map((d) => ({ tenant_id: d.tenantId, device_id: d.deviceId })))],

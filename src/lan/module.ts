@@ -35,8 +35,12 @@ export function lanModule(opts: { devicePostRate?: { burst: number; perSecond: n
       });
       await hub.start();
       runtime.lanHub = hub;
+      // A kitchen ticket stored here is in the screens' inboxes at its commit and pushed right after.
+      const h = hub;
+      runtime.outbox?.setInboxAtEnqueue({ hubId: h.id, written: (row, entries) => h.pushWritten(row, entries) });
     },
     async stop() {
+      rt?.outbox?.setInboxAtEnqueue(null);
       if (rt) rt.lanHub = null;
       await hub?.stop();
       hub = null;

@@ -1,7 +1,13 @@
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
-import { insertOutboxRowAlone, insertOutboxRowsAlone, type HandOff, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import {
+  insertOutboxRowAlone,
+  insertOutboxRowsAlone,
+  type HandOff,
+  type InboxAtEnqueue,
+  type NewOutboxRow,
+} from '../store/sql/enqueue.ts';
 
 interface Pending {
   draft: NewOutboxRow;
@@ -34,6 +40,8 @@ export class EnqueueGroups {
 
   /** Set when this process runs a lane that takes its own stored rows over (see Lane.adopt). */
   handOff: HandOff | null = null;
+  /** Set when this process runs the LAN hub: in_app rows get their inbox entries as they are stored. */
+  inbox: InboxAtEnqueue | null = null;
 
   constructor(
     private readonly db: Db,
@@ -75,6 +83,7 @@ export class EnqueueGroups {
         tenantId,
         batch.map((p) => p.draft),
         this.handOff,
+        this.inbox,
       );
     } catch (err) {
       // Unreachable store: every caller gets the same answer (the outcome is shared). Any other
@@ -92,7 +101,7 @@ export class EnqueueGroups {
 
   private async storeAlone(p: Pending): Promise<void> {
     try {
-      p.resolve(await insertOutboxRowAlone(this.db, p.draft, this.handOff));
+      p.resolve(await insertOutboxRowAlone(this.db, p.draft, this.handOff, this.inbox));
     } catch (err) {
       p.reject(err);
     }

@@ -17,7 +17,7 @@ import {
   type TenantRow,
 } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { insertOutboxRow, type HandOff, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import { insertOutboxRow, type HandOff, type InboxAtEnqueue, type NewOutboxRow } from '../store/sql/enqueue.ts';
 import { EnqueueGroups } from './enqueue-groups.ts';
 import { transitionRow } from '../store/sql/transition.ts';
 import { gateFor, modeOf, statusOf } from './gate-inputs.ts';
@@ -60,6 +60,11 @@ export class OutboxService {
    */
   setHandOff(handOff: HandOff | null): void {
     this.groups.handOff = handOff;
+  }
+
+  /** With the LAN hub in this process, in_app rows stored by `enqueue` get their inbox entries then. */
+  setInboxAtEnqueue(inbox: InboxAtEnqueue | null): void {
+    this.groups.inbox = inbox;
   }
 
   /** Validates and renders a message into a row draft; throws AppError with a stable code. */

@@ -36,6 +36,19 @@ const INSERT_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE}
 
 const SETTLE_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM outbox WHERE id = $1`;
 
+/**
+ * The device inbox entries of a stored row that is due now, as [device, seq] pairs, written in the
+ * same statement (see InboxAtEnqueue). CASE: the writer runs only for due in_app rows.
+ */
+const lanEntries = (hub: string) => `CASE WHEN r._due AND r.channel = 'in_app' THEN (
+     SELECT coalesce(json_agg(json_build_array(a.r_device, a.r_seq) ORDER BY a.r_device), '[]'::json)
+     FROM lan_append_inbox(${hub}::text, NULL::text, jsonb_build_array(jsonb_build_object(
+       'ord', 0, 'outbox_id', r.id, 'tenant', r.tenant_id, 'target', r.target, 'created_at', r.created_at))) a
+     WHERE a.r_seq IS NOT NULL) END AS _lan`;
+
+const INSERT_LAN_SQL = `WITH r AS MATERIALIZED (${INSERT_SQL})
+   SELECT r.*, ${lanEntries('$22')} FROM r`;
+
 function insertParams(r: NewOutboxRow): unknown[] {
   return [
     r.id,
@@ -62,7 +75,26 @@ function insertParams(r: NewOutboxRow): unknown[] {
   ];
 }
 
-type Inserted = OutboxRow & { _due?: boolean };
+type Inserted = OutboxRow & { _due?: boolean; _lan?: [string, number | string][] | null };
+
+/** A device inbox entry written in the enqueue statement itself. */
+export interface WrittenEntry {
+  deviceId: string;
+  seq: number;
+}
+
+/**
+ * Set when this process runs the LAN hub: a due in_app row gets its device inbox entries in the
+ * statement that stores it (one commit; `lan_append_inbox`, migration 0015), and `written` is told
+ * right after that commit, so the hub pushes to the screens at once instead of after a dispatcher
+ * claimed the row. The row itself then goes through its lifecycle as any other (claimed, sent,
+ * delivered); its delivery finds the entries and adds none. `entries` is null when the answer was
+ * lost and the row was read back (the entries are stored; the hub re-reads its sockets' inboxes).
+ */
+export interface InboxAtEnqueue {
+  hubId: string;
+  written(row: OutboxRow, entries: WrittenEntry[] | null): void;
+}
 
 /**
  * Offered each stored row that is due now: true when this process takes it over itself (a lane of
@@ -71,11 +103,14 @@ type Inserted = OutboxRow & { _due?: boolean };
  */
 export type HandOff = (row: OutboxRow) => boolean;
 
-function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff | null): OutboxRow[] {
+function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff | null, inbox?: InboxAtEnqueue | null): OutboxRow[] {
   const out: OutboxRow[] = [];
   const changed: (OutboxRow & { due: boolean })[] = [];
-  for (const { _due, ...row } of rows) {
+  for (const { _due, _lan, ...row } of rows) {
     out.push(row);
+    if (inbox && _due === true && row.channel === 'in_app') {
+      inbox.written(row, _lan === undefined ? null : (_lan ?? []).map(([deviceId, seq]) => ({ deviceId, seq: Number(seq) })));
+    }
     changed.push({ ...row, due: _due === true && !handOff?.(row) });
   }
   publishChanges(q, changed);
@@ -96,16 +131,27 @@ export async function insertOutboxRow(q: Queryable, r: NewOutboxRow, handOff?: H
  * the answer, the row's id tells afterwards whether it was stored. Returns null when the idempotency
  * key already exists.
  */
-export async function insertOutboxRowAlone(db: Db, r: NewOutboxRow, handOff?: HandOff | null): Promise<OutboxRow | null> {
-  const res = await db.atomic<Inserted>(INSERT_SQL, insertParams(r), {
-    name: 'enqueue_outbox',
+export async function insertOutboxRowAlone(
+  db: Db,
+  r: NewOutboxRow,
+  handOff?: HandOff | null,
+  inbox?: InboxAtEnqueue | null,
+): Promise<OutboxRow | null> {
+  const lan = inbox && r.channel === 'in_app';
+  const res = await db.atomic<Inserted>(lan ? INSERT_LAN_SQL : INSERT_SQL, lan ? [...insertParams(r), inbox.hubId] : insertParams(r), {
+    name: lan ? 'enqueue_outbox_lan' : 'enqueue_outbox',
     settle: (q) => q.query<Inserted>(SETTLE_SQL, [r.id]),
   });
-  return announceAll(db, res.rows, handOff)[0] ?? null;
+  return announceAll(db, res.rows, handOff, inbox)[0] ?? null;
 }
 
 const INSERT_MANY_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM enqueue_outbox_many($1, $2::jsonb)`;
 const SETTLE_MANY_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM outbox WHERE id = ANY($1::uuid[])`;
+
+/** The same with inbox entries; rows are written in the order they were submitted ($4, their ids). */
+const INSERT_MANY_LAN_SQL = `WITH r AS MATERIALIZED (${INSERT_MANY_SQL})
+   SELECT r.*, ${lanEntries('$3')}
+   FROM (SELECT * FROM r ORDER BY array_position($4::uuid[], r.id)) r`;
 
 function manyRow(r: NewOutboxRow): Record<string, unknown> {
   return {
@@ -142,12 +188,19 @@ export async function insertOutboxRowsAlone(
   tenantId: string,
   rows: readonly NewOutboxRow[],
   handOff?: HandOff | null,
+  inbox?: InboxAtEnqueue | null,
 ): Promise<Map<string, OutboxRow>> {
   if (rows.some((r) => r.tenantId !== tenantId))
     throw new Error('insertOutboxRowsAlone: rows of another tenant');
-  const res = await db.atomic<Inserted>(INSERT_MANY_SQL, [tenantId, JSON.stringify(rows.map(manyRow))], {
-    name: 'enqueue_outbox_many',
-    settle: (q) => q.query<Inserted>(SETTLE_MANY_SQL, [rows.map((r) => r.id)]),
-  });
-  return new Map(announceAll(db, res.rows, handOff).map((row) => [row.id, row]));
+  const lan = inbox && rows.some((r) => r.channel === 'in_app');
+  const json = JSON.stringify(rows.map(manyRow));
+  const res = await db.atomic<Inserted>(
+    lan ? INSERT_MANY_LAN_SQL : INSERT_MANY_SQL,
+    lan ? [tenantId, json, inbox.hubId, rows.map((r) => r.id)] : [tenantId, json],
+    {
+      name: lan ? 'enqueue_outbox_many_lan' : 'enqueue_outbox_many',
+      settle: (q) => q.query<Inserted>(SETTLE_MANY_SQL, [rows.map((r) => r.id)]),
+    },
+  );
+  return new Map(announceAll(db, res.rows, handOff, inbox).map((row) => [row.id, row]));
 }
