@@ -31,7 +31,15 @@ type WorkerCmd =
   | { cmd: 'bare'; url: string; n: number }
   | { cmd: 'hub'; url: string; tokens: string[] }
   | { cmd: 'collect' }
-  | { cmd: 'post'; base: string; token: string; rate: number; seconds: number; mode: 'broadcast' | 'unicast'; devices: number }
+  | {
+      cmd: 'post';
+      base: string;
+      token: string;
+      rate: number;
+      seconds: number;
+      mode: 'broadcast' | 'unicast';
+      devices: number;
+    }
   | { cmd: 'close' };
 
 /** One POST /api/v1/lan/notifications stamped with t0; reports the time until its answer. */
@@ -43,12 +51,18 @@ async function postNotification(
   i: number,
   onAnswered: (ms: number) => void,
 ): Promise<void> {
-  const target = mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
+  const target =
+    mode === 'broadcast' ? { role: 'kitchen' } : { device: `kds-${String(i % devicesN).padStart(4, '0')}` };
   const t0 = nowAbs();
   const r = await fetch(`${base}/api/v1/lan/notifications`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ target, title: `Ticket ${i}`, body: JSON.stringify({ t0, n: i }), source: 'bench' }),
+    body: JSON.stringify({
+      target,
+      title: `Ticket ${i}`,
+      body: JSON.stringify({ t0, n: i }),
+      source: 'bench',
+    }),
   });
   onAnswered(nowAbs() - t0);
   if (r.status !== 202) console.error('enqueue failed', r.status);
@@ -281,27 +295,58 @@ async function main(): Promise<void> {
   const floorOn = !memoryOnly && !process.argv.includes('--no-floor');
   if (floorOn) {
     const { default: Fastify } = await import('fastify');
-    await db.exec('CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    await db.exec(
+      'CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+    );
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
     await new Promise((r) => wss.once('listening', r));
     const app = Fastify({ logger: false });
     let seq = 0;
     app.post('/api/v1/lan/notifications', async (req, reply) => {
       const n = req.body as { title: string; body: string; source: string };
-      const row = (await db.query<{ id: string }>('INSERT INTO bench_floor (body) VALUES ($1) RETURNING id::text AS id', [JSON.stringify(n)])).rows[0]!;
-      const tail = JSON.stringify({ id: row.id, title: n.title, body: n.body, source: n.source, target: 'role:kitchen', createdAt: new Date().toISOString() });
+      const row = (
+        await db.query<{ id: string }>(
+          'INSERT INTO bench_floor (body) VALUES ($1) RETURNING id::text AS id',
+          [JSON.stringify(n)],
+        )
+      ).rows[0]!;
+      const tail = JSON.stringify({
+        id: row.id,
+        title: n.title,
+        body: n.body,
+        source: n.source,
+        target: 'role:kitchen',
+        createdAt: new Date().toISOString(),
+      });
       for (const c of wss.clients) c.send(`{"type":"notification","seq":${++seq},${tail.slice(1)}`);
       return reply.code(202).send({ id: row.id });
     });
     const floorBase = await app.listen({ port: 0, host: '127.0.0.1' });
-    await devices.ask({ cmd: 'bare', url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, n: devicesN });
+    await devices.ask({
+      cmd: 'bare',
+      url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
+      n: devicesN,
+    });
     const poster = new Devices(
-      fork(fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)), [fileURLToPath(import.meta.url), '--worker'], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
+      fork(
+        fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)),
+        [fileURLToPath(import.meta.url), '--worker'],
+        {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        },
+      ),
     );
     await poster.next();
-    const post = (secs: number) => poster.ask({ cmd: 'post', base: floorBase, token: 'floor', rate, seconds: secs, mode: 'broadcast', devices: devicesN });
+    const post = (secs: number) =>
+      poster.ask({
+        cmd: 'post',
+        base: floorBase,
+        token: 'floor',
+        rate,
+        seconds: secs,
+        mode: 'broadcast',
+        devices: devicesN,
+      });
     await post(1); // warm-up
     await new Promise((r) => setTimeout(r, 1_000));
     await devices.ask({ cmd: 'collect' });
@@ -418,7 +463,12 @@ async function main(): Promise<void> {
   // Where the time goes: enqueue answered (at the poster); inbox entries committed with the row and
   // pushes starting (the hub is told right after the enqueue commit); the LAN lane claimed the row
   // and handed it to the hub; that delivery (which finds the entries) returned.
-  const stage = { enqueued: [] as number[], written: [] as number[], handed: [] as number[], lane_done: [] as number[] };
+  const stage = {
+    enqueued: [] as number[],
+    written: [] as number[],
+    handed: [] as number[],
+    lane_done: [] as number[],
+  };
   const lan = rt.lanHub! as import('../src/lan/hub.ts').LanHub;
   const t0Of = (row: { body: string | null }) => (JSON.parse(row.body ?? '{}') as { t0?: number }).t0;
   const pushWritten = lan.pushWritten.bind(lan);
@@ -442,18 +492,34 @@ async function main(): Promise<void> {
   const kitchen = inlinePoster
     ? null
     : new Devices(
-        fork(fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)), [fileURLToPath(import.meta.url), '--worker'], {
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        }),
+        fork(
+          fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)),
+          [fileURLToPath(import.meta.url), '--worker'],
+          {
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          },
+        ),
       );
   if (kitchen) await kitchen.next();
   const postFor = async (secs: number): Promise<number> => {
     if (kitchen) {
-      const r = await kitchen.ask({ cmd: 'post', base: base!, token: owner, rate, seconds: secs, mode, devices: devicesN });
+      const r = await kitchen.ask({
+        cmd: 'post',
+        base: base!,
+        token: owner,
+        rate,
+        seconds: secs,
+        mode,
+        devices: devicesN,
+      });
       stage.enqueued.push(...(r.enqueued as number[]));
       return r.sent as number;
     }
-    return steady(rate, secs, (i) => void postNotification(base!, owner, mode, devicesN, i, (ms) => stage.enqueued.push(ms)));
+    return steady(
+      rate,
+      secs,
+      (i) => void postNotification(base!, owner, mode, devicesN, i, (ms) => stage.enqueued.push(ms)),
+    );
   };
   // Warm-up (JIT, pools), not measured.
   await postFor(1);
@@ -549,7 +615,9 @@ async function main(): Promise<void> {
   }
   if (floorOn) {
     const f = stats(floorEnqueued);
-    console.log(`floor POST answered (INSERT committed): p50 ${ms(f.p50)}, p99 ${ms(f.p99)}, max ${ms(f.max)}`);
+    console.log(
+      `floor POST answered (INSERT committed): p50 ${ms(f.p50)}, p99 ${ms(f.p99)}, max ${ms(f.max)}`,
+    );
   }
   console.log(
     `p99 ratio hub/bare: ${(h.p99 / b.p99).toFixed(2)}x (target ≤ 3x); hub p99 target < 15 ms: ${h.p99 < 15 ? 'met' : 'NOT met'}`,

@@ -63,7 +63,9 @@ interface PendingDelivery {
   reject: (err: unknown) => void;
 }
 
-type ControlMessage = { k: 'revoke'; t: string; d: string; r?: string } | { k: 'session'; t: string; d: string; c: string; h: string };
+type ControlMessage =
+  | { k: 'revoke'; t: string; d: string; r?: string }
+  | { k: 'session'; t: string; d: string; c: string; h: string };
 
 /**
  * The LAN hub of one process: writes in_app rows into device inboxes (for the dispatcher's LAN lane),
@@ -119,7 +121,10 @@ export class LanHub implements LanDelivery {
       );
     }
     const every = (ms: number, fn: () => Promise<void> | void) => {
-      const t = setInterval(() => void Promise.resolve(fn()).catch((err) => this.warn('LAN background task failed', err)), ms);
+      const t = setInterval(
+        () => void Promise.resolve(fn()).catch((err) => this.warn('LAN background task failed', err)),
+        ms,
+      );
       t.unref();
       this.timers.push(t);
     };
@@ -208,8 +213,12 @@ export class LanHub implements LanDelivery {
     if (entries !== null) {
       // Its delivery by this process's lane then needs no second look at the inboxes. Bounded: a
       // row whose delivery happens elsewhere (lane full, another dispatcher) is never asked for.
-      if (this.writtenHere.size >= WRITTEN_HERE_MAX) this.writtenHere.delete(this.writtenHere.keys().next().value!);
-      this.writtenHere.set(row.id, entries.map((e) => e.deviceId));
+      if (this.writtenHere.size >= WRITTEN_HERE_MAX)
+        this.writtenHere.delete(this.writtenHere.keys().next().value!);
+      this.writtenHere.set(
+        row.id,
+        entries.map((e) => e.deviceId),
+      );
     }
     if (this.conns.size === 0) return;
     if (entries === null) {
@@ -272,7 +281,13 @@ export class LanHub implements LanDelivery {
    */
   accept(ws: WebSocket, ident: DeviceIdentity, early: [WebSocket.RawData, boolean][] = []): void {
     const connId = `${this.id}/${++this.seqConn}`;
-    const conn = new DeviceConnection(ws, ident, connId, { readAfter: (t, d, a, l) => readAfter(this.d.db, t, d, a, l) }, this.log);
+    const conn = new DeviceConnection(
+      ws,
+      ident,
+      connId,
+      { readAfter: (t, d, a, l) => readAfter(this.d.db, t, d, a, l) },
+      this.log,
+    );
     if (!this.running) {
       conn.close(CLOSE.goingAway, 'server shutting down');
       return;
@@ -310,8 +325,12 @@ export class LanHub implements LanDelivery {
       conn.send(hello);
       await markConnected(this.d.db, conn.tenantId, conn.deviceId, conn.connId);
       // Closed while registering: do not leave it marked as the device's socket.
-      if (conn.closed) return void (await markConnected(this.d.db, conn.tenantId, conn.deviceId, null, conn.connId));
-      await this.d.db.notify('lan_control', JSON.stringify({ k: 'session', t: conn.tenantId, d: conn.deviceId, c: conn.connId, h: this.id }));
+      if (conn.closed)
+        return void (await markConnected(this.d.db, conn.tenantId, conn.deviceId, null, conn.connId));
+      await this.d.db.notify(
+        'lan_control',
+        JSON.stringify({ k: 'session', t: conn.tenantId, d: conn.deviceId, c: conn.connId, h: this.id }),
+      );
     } catch (err) {
       this.warn('device greeting failed', err);
       conn.close(CLOSE.internal, 'store unavailable');
@@ -334,7 +353,10 @@ export class LanHub implements LanDelivery {
     try {
       const parsed = ClientMessage.safeParse(JSON.parse(String(data)));
       if (!parsed.success) {
-        conn.sendError('bad_message', 'Send {"type":"resume","after":n}, {"type":"ack","seq":n} or {"type":"ping"}.');
+        conn.sendError(
+          'bad_message',
+          'Send {"type":"resume","after":n}, {"type":"ack","seq":n} or {"type":"ping"}.',
+        );
         return;
       }
       msg = parsed.data;
@@ -412,10 +434,13 @@ export class LanHub implements LanDelivery {
     // Another process took a socket of this device. Notifications can arrive late, so the newest
     // registration in the store decides (checked after this socket's own registration is written).
     else if (m.k === 'session' && m.h !== this.id && m.c !== conn.connId) {
-      conn.chain = conn.chain.then(async () => {
-        const holder = await currentHolder(this.d.db, conn.tenantId, conn.deviceId);
-        if (holder !== conn.connId) conn.close(CLOSE.replaced, 'replaced by a newer connection of this device');
-      }).catch((err) => this.warn('checking the socket holder failed', err));
+      conn.chain = conn.chain
+        .then(async () => {
+          const holder = await currentHolder(this.d.db, conn.tenantId, conn.deviceId);
+          if (holder !== conn.connId)
+            conn.close(CLOSE.replaced, 'replaced by a newer connection of this device');
+        })
+        .catch((err) => this.warn('checking the socket holder failed', err));
     }
   }
 
@@ -425,7 +450,10 @@ export class LanHub implements LanDelivery {
    */
   async disconnectDevice(tenantId: string, deviceId: string, reason: string): Promise<void> {
     this.conns.get(connectionKey(tenantId, deviceId))?.close(CLOSE.revoked, reason);
-    await this.d.db.notify('lan_control', JSON.stringify({ k: 'revoke', t: tenantId, d: deviceId, r: reason }));
+    await this.d.db.notify(
+      'lan_control',
+      JSON.stringify({ k: 'revoke', t: tenantId, d: deviceId, r: reason }),
+    );
   }
 
   // ---- acks and delivered rows ----
@@ -433,7 +461,8 @@ export class LanHub implements LanDelivery {
   private queueAck(conn: DeviceConnection, to: number): void {
     const cur = this.acks.get(conn.key);
     if (cur) cur.to = Math.max(cur.to, to);
-    else this.acks.set(conn.key, { tenantId: conn.tenantId, deviceId: conn.deviceId, from: conn.ackedSeq, to });
+    else
+      this.acks.set(conn.key, { tenantId: conn.tenantId, deviceId: conn.deviceId, from: conn.ackedSeq, to });
     conn.ackedSeq = Math.max(conn.ackedSeq, to);
     this.scheduleFlush();
   }

@@ -53,14 +53,26 @@ export async function appendToInboxes(
   /** The dispatcher worker of this process: its older in-flight in_app rows are written first. */
   worker: string | null = null,
 ): Promise<{ devicesByOrd: Map<number, string[]>; entries: InboxEntry[] }> {
-  const r = await q.query<{ ord: number | null; tenant_id: string; device_id: string; seq: number | null; outbox_id: string | null }>(
+  const r = await q.query<{
+    ord: number | null;
+    tenant_id: string;
+    device_id: string;
+    seq: number | null;
+    outbox_id: string | null;
+  }>(
     `SELECT r_ord AS ord, r_tenant AS tenant_id, r_device AS device_id, r_seq AS seq, r_outbox AS outbox_id
      FROM lan_append_inbox($1::text, $2::text, $3::jsonb)`,
     [
       hubId,
       worker,
       JSON.stringify(
-        items.map((i) => ({ ord: i.ord, outbox_id: i.outboxId, tenant: i.tenantId, target: i.target, created_at: i.createdAt.toISOString() })),
+        items.map((i) => ({
+          ord: i.ord,
+          outbox_id: i.outboxId,
+          tenant: i.tenantId,
+          target: i.target,
+          created_at: i.createdAt.toISOString(),
+        })),
       ),
     ],
     { name: 'lan_append_inbox' },
@@ -74,16 +86,37 @@ export async function appendToInboxes(
       list.push(row.device_id);
       devicesByOrd.set(ord, list);
     } else {
-      entries.push({ tenantId: row.tenant_id, deviceId: row.device_id, seq: Number(row.seq), outboxId: row.outbox_id! });
+      entries.push({
+        tenantId: row.tenant_id,
+        deviceId: row.device_id,
+        seq: Number(row.seq),
+        outboxId: row.outbox_id!,
+      });
     }
   }
   // Pushes go out per device in seq order.
-  entries.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq));
+  entries.sort((a, b) =>
+    a.tenantId < b.tenantId
+      ? -1
+      : a.tenantId > b.tenantId
+        ? 1
+        : a.deviceId < b.deviceId
+          ? -1
+          : a.deviceId > b.deviceId
+            ? 1
+            : a.seq - b.seq,
+  );
   return { devicesByOrd, entries };
 }
 
 /** Entries of one device after `after`, oldest first, with their content from the outbox row. */
-export async function readAfter(q: Queryable, tenantId: string, deviceId: string, after: number, limit: number): Promise<StoredNotification[]> {
+export async function readAfter(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+  after: number,
+  limit: number,
+): Promise<StoredNotification[]> {
   const r = await q.query<StoredNotification>(
     `SELECT i.seq, o.id::text AS id, o.title, o.body, o.source, o.target, o.created_at
      FROM lan_inbox i JOIN outbox o ON o.id = i.outbox_id AND o.tenant_id = i.tenant_id
@@ -95,7 +128,11 @@ export async function readAfter(q: Queryable, tenantId: string, deviceId: string
 }
 
 /** The device's counter and the highest seq it has acknowledged (acks are cumulative). */
-export async function inboxPosition(q: Queryable, tenantId: string, deviceId: string): Promise<{ lastSeq: number; ackedSeq: number } | null> {
+export async function inboxPosition(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+): Promise<{ lastSeq: number; ackedSeq: number } | null> {
   const r = await q.query<{ last_seq: number; acked: number | null }>(
     `SELECT d.last_seq, a.acked_seq AS acked
      FROM lan_devices d LEFT JOIN lan_device_acks a ON a.tenant_id = d.tenant_id AND a.device_id = d.id
@@ -128,19 +165,28 @@ export async function recordAcks(q: Queryable, ranges: readonly AckRange[]): Pro
        SELECT i.outbox_id FROM lan_inbox i
        WHERE i.tenant_id = a.tenant_id AND i.device_id = a.device_id AND i.seq > a.from_seq AND i.seq <= a.to_seq
      ) l`,
-    [JSON.stringify(ranges.map((a) => ({ tenant_id: a.tenantId, device_id: a.deviceId, from_seq: a.from, to_seq: a.to })))],
+    [
+      JSON.stringify(
+        ranges.map((a) => ({ tenant_id: a.tenantId, device_id: a.deviceId, from_seq: a.from, to_seq: a.to })),
+      ),
+    ],
   );
   return r.rows.map((x) => x.outbox_id);
 }
 
 /** Presence: the hub connection holding the device's socket, and when it was last seen. */
-export async function markConnected(q: Queryable, tenantId: string, deviceId: string, connection: string | null, expect?: string): Promise<void> {
+export async function markConnected(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+  connection: string | null,
+  expect?: string,
+): Promise<void> {
   if (connection) {
-    await q.query(`UPDATE lan_devices SET connected_hub = $3, last_seen_at = now() WHERE tenant_id = $1 AND id = $2`, [
-      tenantId,
-      deviceId,
-      connection,
-    ]);
+    await q.query(
+      `UPDATE lan_devices SET connected_hub = $3, last_seen_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, deviceId, connection],
+    );
   } else {
     await q.query(
       `UPDATE lan_devices SET connected_hub = NULL, last_seen_at = now() WHERE tenant_id = $1 AND id = $2 AND connected_hub = $3`,
@@ -149,15 +195,22 @@ export async function markConnected(q: Queryable, tenantId: string, deviceId: st
   }
 }
 
-export async function currentHolder(q: Queryable, tenantId: string, deviceId: string): Promise<string | null> {
-  const r = await q.query<{ connected_hub: string | null }>('SELECT connected_hub FROM lan_devices WHERE tenant_id = $1 AND id = $2', [
-    tenantId,
-    deviceId,
-  ]);
+export async function currentHolder(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+): Promise<string | null> {
+  const r = await q.query<{ connected_hub: string | null }>(
+    'SELECT connected_hub FROM lan_devices WHERE tenant_id = $1 AND id = $2',
+    [tenantId, deviceId],
+  );
   return r.rows[0]?.connected_hub ?? null;
 }
 
-export async function touchSeen(q: Queryable, devices: readonly { tenantId: string; deviceId: string }[]): Promise<void> {
+export async function touchSeen(
+  q: Queryable,
+  devices: readonly { tenantId: string; deviceId: string }[],
+): Promise<void> {
   if (devices.length === 0) return;
   await q.query(
     // A device row locked by an inbox writer is skipped, never waited for: the writer takes its row

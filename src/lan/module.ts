@@ -9,14 +9,22 @@ import { CLOSE } from './protocol.ts';
  * itself (inbox writer for the LAN lane, socket pushes, acks) in every process mode — a dispatch-only
  * process writes inboxes and NOTIFYs the API processes that hold the sockets.
  */
-export function lanModule(opts: { devicePostRate?: { burst: number; perSecond: number } } = {}): ServiceModule {
+export function lanModule(
+  opts: { devicePostRate?: { burst: number; perSecond: number } } = {},
+): ServiceModule {
   let hub: LanHub | null = null;
   let rt: Runtime | null = null;
   let socket: { close(): void } | null = null;
   return {
     routes(app, ctx) {
       lanRoutes(app, ctx, () => hub, opts.devicePostRate);
-      socket = attachLanWebSocket(app.server, { db: ctx.db, config: ctx.config, logger: ctx.logger, redactor: ctx.redactor, hub: () => hub });
+      socket = attachLanWebSocket(app.server, {
+        db: ctx.db,
+        config: ctx.config,
+        logger: ctx.logger,
+        redactor: ctx.redactor,
+        hub: () => hub,
+      });
       // Open sockets would keep the HTTP server from closing: end them first.
       app.addHook('preClose', async () => {
         socket?.close();
@@ -37,7 +45,10 @@ export function lanModule(opts: { devicePostRate?: { burst: number; perSecond: n
       runtime.lanHub = hub;
       // A kitchen ticket stored here is in the screens' inboxes at its commit and pushed right after.
       const h = hub;
-      runtime.outbox?.setInboxAtEnqueue({ hubId: h.id, written: (row, entries) => h.pushWritten(row, entries) });
+      runtime.outbox?.setInboxAtEnqueue({
+        hubId: h.id,
+        written: (row, entries) => h.pushWritten(row, entries),
+      });
     },
     async stop() {
       rt?.outbox?.setInboxAtEnqueue(null);

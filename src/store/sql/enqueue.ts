@@ -103,13 +103,21 @@ export interface InboxAtEnqueue {
  */
 export type HandOff = (row: OutboxRow) => boolean;
 
-function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff | null, inbox?: InboxAtEnqueue | null): OutboxRow[] {
+function announceAll(
+  q: Queryable,
+  rows: readonly Inserted[],
+  handOff?: HandOff | null,
+  inbox?: InboxAtEnqueue | null,
+): OutboxRow[] {
   const out: OutboxRow[] = [];
   const changed: (OutboxRow & { due: boolean })[] = [];
   for (const { _due, _lan, ...row } of rows) {
     out.push(row);
     if (inbox && _due === true && row.channel === 'in_app') {
-      inbox.written(row, _lan === undefined ? null : (_lan ?? []).map(([deviceId, seq]) => ({ deviceId, seq: Number(seq) })));
+      inbox.written(
+        row,
+        _lan === undefined ? null : (_lan ?? []).map(([deviceId, seq]) => ({ deviceId, seq: Number(seq) })),
+      );
     }
     changed.push({ ...row, due: _due === true && !handOff?.(row) });
   }
@@ -121,7 +129,11 @@ function announceAll(q: Queryable, rows: readonly Inserted[], handOff?: HandOff 
  * Inserts one row with its creation audit event and the dispatcher wake-up inside the caller's
  * transaction (see `enqueue_outbox`). Returns null when the idempotency key already exists.
  */
-export async function insertOutboxRow(q: Queryable, r: NewOutboxRow, handOff?: HandOff | null): Promise<OutboxRow | null> {
+export async function insertOutboxRow(
+  q: Queryable,
+  r: NewOutboxRow,
+  handOff?: HandOff | null,
+): Promise<OutboxRow | null> {
   const res = await q.query<Inserted>(INSERT_SQL, insertParams(r), { name: 'enqueue_outbox' });
   return announceAll(q, res.rows, handOff)[0] ?? null;
 }
@@ -138,10 +150,14 @@ export async function insertOutboxRowAlone(
   inbox?: InboxAtEnqueue | null,
 ): Promise<OutboxRow | null> {
   const lan = inbox && r.channel === 'in_app';
-  const res = await db.atomic<Inserted>(lan ? INSERT_LAN_SQL : INSERT_SQL, lan ? [...insertParams(r), inbox.hubId] : insertParams(r), {
-    name: lan ? 'enqueue_outbox_lan' : 'enqueue_outbox',
-    settle: (q) => q.query<Inserted>(SETTLE_SQL, [r.id]),
-  });
+  const res = await db.atomic<Inserted>(
+    lan ? INSERT_LAN_SQL : INSERT_SQL,
+    lan ? [...insertParams(r), inbox.hubId] : insertParams(r),
+    {
+      name: lan ? 'enqueue_outbox_lan' : 'enqueue_outbox',
+      settle: (q) => q.query<Inserted>(SETTLE_SQL, [r.id]),
+    },
+  );
   return announceAll(db, res.rows, handOff, inbox)[0] ?? null;
 }
 
