@@ -53,14 +53,21 @@ for (const kind of await drivers()) {
       const res = await post('Ticket 1 ready');
       expect(res.statusCode, res.body).toBe(202);
       const { id } = res.json() as { id: string };
-      await screen.waitForCount(1, 5_000);
-      expect(screen.got[0]!.id).toBe(id);
+      await waitFor(async () => screen.got.some((n) => n.id === id), 5_000);
       expect((await creationNotice(id)).w).toEqual([]);
-      const claimed = await app.db.query<{ actor: string }>(
-        `SELECT actor FROM audit_events WHERE entity_id = $1 AND action = 'claimed'`,
-        [id],
-      );
-      expect(claimed.rows.map((r) => r.actor)).toEqual([app.rt.dispatcher!.worker]);
+      // The entry was pushed at the enqueue's commit; the lane's claim follows it.
+      const claimed = await waitFor(async () => {
+        const r = await app.db.query<{ actor: string }>(
+          `SELECT actor FROM audit_events WHERE entity_id = $1 AND action = 'claimed'`,
+          [id],
+        );
+        return r.rows.length > 0 ? r.rows : null;
+      }, 5_000);
+      expect(claimed.map((r) => r.actor)).toEqual([app.rt.dispatcher!.worker]);
+      await waitFor(async () => {
+        const r = await app.db.query<{ status: string }>('SELECT status FROM outbox WHERE id = $1', [id]);
+        return r.rows[0]!.status === 'delivered';
+      }, 5_000);
     });
 
     it('a row the lane is not offered is announced with a wake-up and still delivered', async () => {
@@ -70,8 +77,7 @@ for (const kind of await drivers()) {
         expect(res.statusCode, res.body).toBe(202);
         const { id } = res.json() as { id: string };
         expect((await creationNotice(id)).w).toEqual(['lan_hub']);
-        await screen.waitForCount(2, 5_000);
-        expect(screen.got[1]!.id).toBe(id);
+        await waitFor(async () => screen.got.some((n) => n.id === id), 5_000);
       } finally {
         const lane = app.rt.dispatcher!.lanes.get('lan_hub')!;
         app.rt.outbox.setHandOff((row) => lane.adopt(row));
