@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ENV_SCHEMA, SECRET_ENV_NAMES, type Env } from './schema.ts';
+import { commaList, ENV_SCHEMA, SECRET_ENV_NAMES, type Env } from './schema.ts';
 import type { AdapterId } from '../core/channels.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
 import type { Runtime } from '../core/gate.ts';
@@ -47,7 +47,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 
   const issues: string[] = [];
   const pinned = new Set<AdapterId>();
-  for (const id of env.COMMS_DRY_RUN_ADAPTERS.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const id of commaList(env.COMMS_DRY_RUN_ADAPTERS)) {
     if ((ADAPTER_IDS as readonly string[]).includes(id)) pinned.add(id as AdapterId);
     else issues.push(`COMMS_DRY_RUN_ADAPTERS: unknown adapter id (allowed: ${ADAPTER_IDS.join(', ')})`);
   }
@@ -57,7 +57,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     if (env.MUPZA_RUNTIME !== 'qa') {
       issues.push('OTP_TEST_NUMBERS: fixed test numbers are only allowed when MUPZA_RUNTIME=qa');
     }
-    for (const pair of env.OTP_TEST_NUMBERS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of commaList(env.OTP_TEST_NUMBERS)) {
       const m = /^(\+[1-9]\d{6,14}):(\d{4,10})$/.exec(pair);
       if (!m) {
         issues.push('OTP_TEST_NUMBERS: each entry must be +<E.164>:<4-10 digit code>');

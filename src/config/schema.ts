@@ -6,6 +6,8 @@ import { z } from 'zod';
  * description; the README env table is tested against this list. Values never appear in errors.
  */
 const str = () => z.string().trim().min(1).optional();
+/** The entries of a comma-separated env value, trimmed, empty ones left out. */
+export const commaList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 /** One entry of HTTP_TRUSTED_PROXIES: an address, an address/prefix, or a proxy-addr keyword. */
 function trustedProxyEntry(x: string): boolean {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(x)) return true;
@@ -41,7 +43,7 @@ export const ENV_SCHEMA = z.object({
   HTTP_TRUSTED_PROXIES: z
     .string()
     .default('')
-    .refine((v) => v.split(',').map((x) => x.trim()).filter(Boolean).every(trustedProxyEntry), 'must be comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
+    .refine((v) => commaList(v).every(trustedProxyEntry), 'must be comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
     .describe('Reverse proxies in front of this service (comma-separated IPs/CIDRs, or loopback, linklocal, uniquelocal): only a request arriving from one of them has its client address taken from X-Forwarded-For (the per-IP OTP limit counts that address). Empty: the TCP peer is the client.'),
   COMMS_BATCH_BODY_LIMIT_BYTES: int(4_194_304, 1_024, 67_108_864).describe('Largest body accepted by POST /api/v1/outbox/batch.'),
   COMMS_WEBHOOK_BODY_LIMIT_BYTES: int(3_145_728, 1_024, 10_485_760).describe('Largest webhook body (WhatsApp, Telegram); Meta says its payloads can be up to 3 MB. Larger bodies get 413 before any signature work.'),

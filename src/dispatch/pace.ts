@@ -1,15 +1,13 @@
 import type { AdapterId } from '../core/channels.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
+import { commaList } from '../config/schema.ts';
 import type { Db } from '../store/driver.ts';
 import { holdOff, returnTokens, takeTokens, type PaceGrant } from '../store/sql/pace.ts';
 
 /** Parses COMMS_PACE ("telegram_bot=30,whatsapp_cloud=80") into sends per second per adapter. */
 export function parsePace(spec: string): Map<AdapterId, number> {
   const out = new Map<AdapterId, number>();
-  for (const part of spec
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const part of commaList(spec)) {
     const [id, rate] = part.split('=').map((s) => s.trim());
     if (!(ADAPTER_IDS as readonly string[]).includes(id!)) {
       throw new Error(`COMMS_PACE: unknown adapter id "${id}" (allowed: ${ADAPTER_IDS.join(', ')})`);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
+import { commaList } from '../config/schema.ts';
 import fastifyStatic from '@fastify/static';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
@@ -36,12 +37,8 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 /** A route module: registers its routes on the app. Other areas (LAN, OTP, webhooks) add theirs. */
 export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void | Promise<void>;
 
-function trustedProxies(list: string): string[] | false {
-  const entries = list.split(',').map((x) => x.trim()).filter(Boolean);
-  return entries.length > 0 ? entries : false;
-}
-
 export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly RouteModule[] = []): Promise<FastifyInstance> {
+  const proxies = commaList(ctx.config.env.HTTP_TRUSTED_PROXIES);
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.env.COMMS_BODY_LIMIT_BYTES,
@@ -51,7 +48,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     },
     requestIdHeader: false,
     // X-Forwarded-For counts only from the configured proxies; anyone else could forge it.
-    trustProxy: trustedProxies(ctx.config.env.HTTP_TRUSTED_PROXIES),
+    trustProxy: proxies.length > 0 ? proxies : false,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
@@ -70,7 +67,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
       },
     },
   });
-  const origins = ctx.config.env.COMMS_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  const origins = commaList(ctx.config.env.COMMS_CORS_ORIGINS);
   // CORS stays closed unless the operator names origins.
   if (origins.length) await app.register(cors, { origin: origins, credentials: false });
 

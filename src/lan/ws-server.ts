@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
+import { commaList } from '../config/schema.ts';
 import type { Redactor } from '../core/redact.ts';
 import { isAppError } from '../core/errors.ts';
 import type { Db } from '../store/driver.ts';
@@ -26,9 +27,8 @@ export interface LanSocketDeps {
 }
 
 export function parseOrigins(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim().replace(/\/+$/, '').toLowerCase())
+  return commaList(raw)
+    .map((s) => s.replace(/\/+$/, '').toLowerCase())
     .filter(Boolean);
 }
 

@@ -7,6 +7,7 @@ import type { LanHub } from '../../src/lan/hub.ts';
 import { appendToInboxes, touchSeen } from '../../src/lan/inbox.ts';
 import { PostgresDb } from '../../src/store/pg-driver.ts';
 import type { OutboxRow } from '../../src/store/rows.ts';
+import { createTenant } from '../../src/store/tenants.ts';
 import { connectDevice, listenLan, registerDevice, type RecordingDevice } from './helpers.ts';
 
 // A process running the LAN hub writes a due in_app row's inbox entries in the statement that
@@ -202,15 +203,16 @@ for (const kind of await drivers()) {
       let tdb: TestDb;
       beforeAll(async () => {
         tdb = await createTestDb('postgres');
-        const app = await createTestApp('postgres', {
-          testDb: tdb,
-          mode: 'api',
-          modules: [lanModule()],
-          start: false,
-        });
-        await registerDeviceRow(tdb, 'd1');
-        await registerDeviceRow(tdb, 'd2');
-        await app.rt.stop();
+        await tdb.db.tx((q) =>
+          createTenant(
+            q,
+            { id: 'acme', name: 'Acme', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' },
+            'test',
+          ),
+        );
+        await tdb.db.query(
+          `INSERT INTO lan_devices (tenant_id, id, role, name) VALUES ('acme', 'd1', 'kitchen', 'd1'), ('acme', 'd2', 'kitchen', 'd2')`,
+        );
       });
       afterAll(() => tdb.cleanup());
 
@@ -238,11 +240,4 @@ for (const kind of await drivers()) {
         }
       });
     });
-}
-
-async function registerDeviceRow(tdb: TestDb, id: string): Promise<void> {
-  await tdb.db.query(
-    `INSERT INTO lan_devices (tenant_id, id, role, name) VALUES ('acme', $1, 'kitchen', $1)`,
-    [id],
-  );
 }

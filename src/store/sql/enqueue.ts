@@ -41,7 +41,7 @@ const SETTLE_SQL = `SELECT ${OUTBOX_COLUMNS}, ${DUE} FROM outbox WHERE id = $1`;
  * same statement (see InboxAtEnqueue). CASE: the writer runs only for due in_app rows.
  */
 const lanEntries = (hub: string) => `CASE WHEN r._due AND r.channel = 'in_app' THEN (
-     SELECT coalesce(json_agg(json_build_array(a.r_device, a.r_seq) ORDER BY a.r_device), '[]'::json)
+     SELECT coalesce(json_agg(json_build_array(a.r_device, a.r_seq)), '[]'::json)
      FROM lan_append_inbox(${hub}::text, NULL::text, jsonb_build_array(jsonb_build_object(
        'ord', 0, 'outbox_id', r.id, 'tenant', r.tenant_id, 'target', r.target, 'created_at', r.created_at))) a
      WHERE a.r_seq IS NOT NULL) END AS _lan`;
