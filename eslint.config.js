@@ -35,7 +35,7 @@ const restricted = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'web/dist/**', '.tmp/**', 'coverage/**', 'test-artifacts/**'] },
+  { ignores: ['vendor/**', 'node_modules/**', 'data/**', 'web/dist/**', '.tmp/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,7 @@ import { clip, type Classified, type Rule } from './classify.ts';
 
 /**
  * SMTP replies (RFC 5321 §4.2.1; RFC 4954 for AUTH) and nodemailer error codes
- * (../shared/PROVIDERS.md §5): 4yz is a transient negative reply, retry later; 5yz is permanent,
+ * (docs/providers.md, "SMTP"): 4yz is a transient negative reply, retry later; 5yz is permanent,
  * never retry the same message; a connection that failed or dropped is retried.
  */
 export const SMTP_REPLY_RULES: Readonly<Record<number, Rule>> = {

@@ -1,7 +1,7 @@
 import { clip, fromRule, type Classified, type Rule } from './classify.ts';
 
 /**
- * Telegram Bot API errors (../shared/PROVIDERS.md §4). `error_code` is the HTTP status; the
+ * Telegram Bot API errors (docs/providers.md, "Telegram Bot API"). `error_code` is the HTTP status; the
  * description is informational only. Flood control sends `parameters.retry_after` in seconds in the
  * body; there is no Retry-After header contract.
  */

@@ -2,7 +2,7 @@ import { clip, fromRule, type Classified, type Rule } from './classify.ts';
 import { retryAfterMs } from './http.ts';
 
 /**
- * Twilio Verify error codes (../shared/PROVIDERS.md §1). Branch on the JSON `code`, not the HTTP
+ * Twilio Verify error codes (docs/providers.md, "Twilio Verify"). Branch on the JSON `code`, not the HTTP
  * status: 60410 has no documented status, and 429 carries four different meanings.
  */
 export const TWILIO_RULES: Readonly<Record<number, Rule>> = {

@@ -4,7 +4,7 @@ import { retryAfterMs } from './http.ts';
 export const OUTSIDE_WINDOW_REASON = 'outside 24h window, template required';
 
 /**
- * WhatsApp Cloud API error codes (../shared/PROVIDERS.md §3). Meta advises branching on
+ * WhatsApp Cloud API error codes (docs/providers.md, "WhatsApp Cloud API"). Meta advises branching on
  * `error.code` (and `error_data.details`), not on the HTTP status or the subcode. Meta sends no
  * Retry-After, so rate limits wait the table's default.
  */

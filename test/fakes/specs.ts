@@ -3,11 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * Read-only access to the official provider specs in ../shared/specs (see its README). The
- * directory sits beside the repository; COMMS_SPECS_DIR overrides it for other checkouts.
+ * Read-only access to the official provider specs vendored in vendor/provider-specs (its README
+ * names source, commit, license and checksum of each file).
  */
-export const SPECS_DIR =
-  process.env.COMMS_SPECS_DIR ?? fileURLToPath(new URL('../../../shared/specs/', import.meta.url));
+export const SPECS_DIR = fileURLToPath(new URL('../../vendor/provider-specs/', import.meta.url));
 
 const cache = new Map<string, unknown>();
 

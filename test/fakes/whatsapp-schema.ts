@@ -4,7 +4,7 @@ import { isPlainObject } from './http-fake-base.ts';
 
 /**
  * Hand-written, relaxed schema for the subset of sendMessage bodies we send (text and template).
- * The spec's own `Message` schema rejects its own examples (see shared/specs/README.md), so it is
+ * The spec's own `Message` schema rejects its own examples (see vendor/provider-specs/README.md), so it is
  * not used as a gate; the spec's examples are golden fixtures in whatsapp-cloud.test.ts instead.
  */
 
