@@ -1,15 +1,25 @@
 import type { Config } from '../config/config.ts';
-import { nextDelayMs } from '../core/backoff.ts';
+import {
+  verdictAfterSend,
+  verdictBeforeSend,
+  verdictReleased,
+  verdictTenantGone,
+  type AttemptAnswer,
+  type Verdict,
+} from '../core/outcome.ts';
 import type { Redactor } from '../core/redact.ts';
 import { gateFor, modeOf } from '../outbox/gate-inputs.ts';
-import type { ProviderAdapter, SendResult } from '../providers/types.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import { CompletionRecorder, STOP_RECORD_MS, type Finished } from '../store/completion-recorder.ts';
 import { yieldIfEmbedded, type Db } from '../store/driver.ts';
 import type { OutboxRow, TenantRow } from '../store/rows.ts';
 import { anyDue, claimByIds, claimDue, type ClaimedRow } from '../store/sql/claim.ts';
-import { completeBatch, type Completion } from '../store/sql/complete.ts';
+import type { Completion } from '../store/sql/complete.ts';
 import type { Metrics } from '../app/metrics.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { Pace } from './pace.ts';
+import { RateLimitTracker } from './rate-limits.ts';
+import { callAdapter } from './send-call.ts';
 import type { Logger } from 'pino';
 
 export interface LaneOptions {
@@ -45,18 +55,6 @@ const PGLITE_CLAIM_LINGER_MS = 6;
  */
 const MAX_CONTENTION = 4;
 const OWN_CLAIM_MS = 100;
-const TIMEOUT = Symbol('timeout');
-/** Completions recorded per statement at most. */
-const RECORD_BATCH = 500;
-/** Longest wait before finished rows are recorded while other sends of the lane are in flight. */
-const FLUSH_LINGER_MS = 5;
-/** Stop waiting for the database after this long when stopping (the leases cover the rest). */
-const STOP_RECORD_MS = 3_000;
-
-interface Finished {
-  row: ClaimedRow;
-  completion: Completion;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -84,12 +82,10 @@ export class Lane {
   /** Rows in flight on this lane per tenant. */
   private readonly busyByTenant = new Map<string, number>();
   private inFlight = 0;
-  private readonly unrecorded: Finished[] = [];
-  private recording: Promise<void> | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly recorder: CompletionRecorder;
   /** Provider-requested pause of this lane (rate limited), epoch ms. */
   private pausedUntil = 0;
-  private readonly rateLimitedTargets = new Map<string, number>();
+  private readonly rateLimits = new RateLimitTracker();
   private wakeFlag = false;
   private wakeResolve: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -102,6 +98,14 @@ export class Lane {
 
   constructor(private readonly o: LaneOptions) {
     this.breaker = new CircuitBreaker();
+    this.recorder = new CompletionRecorder({
+      db: o.db,
+      worker: o.worker,
+      logger: o.logger,
+      redactor: o.redactor,
+      lane: o.adapter.id,
+      onRecorded: (recorded) => this.observe(recorded),
+    });
   }
 
   get adapterId(): string {
@@ -110,7 +114,7 @@ export class Lane {
 
   /** Sends in flight plus finished sends not yet recorded. */
   get busy(): number {
-    return this.inFlight + this.unrecorded.length;
+    return this.inFlight + this.recorder.pending;
   }
 
   start(): void {
@@ -135,7 +139,7 @@ export class Lane {
   adopt(row: OutboxRow): boolean {
     if (!this.running || this.stopping || this.o.pace || row.adapter !== this.o.adapter.id) return false;
     if (this.breaker.isOpen) return false;
-    if (this.inFlight + this.unrecorded.length >= this.o.capacity) return false;
+    if (this.inFlight + this.recorder.pending >= this.o.capacity) return false;
     this.inFlight++;
     this.adopting.push(row);
     if (!this.adoptClaiming) {
@@ -164,7 +168,10 @@ export class Lane {
               leaseMs: this.o.config.env.COMMS_LEASE_MS,
             });
           } catch (err) {
-            this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'claim failed');
+            this.o.logger.warn(
+              { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
+              'claim failed',
+            );
           }
         }
         this.inFlight -= offered.length - rows.length;
@@ -201,10 +208,11 @@ export class Lane {
     const settled = () => Promise.all([...this.active]).then(() => undefined);
     await Promise.race([settled(), sleep(graceMs)]);
     this.stopping = true;
+    this.recorder.stopping = true;
     this.stopController.abort();
     // Aborted sends resolve at once (the adapter call races the abort signal).
     await Promise.race([settled(), sleep(1_000)]);
-    await Promise.race([this.flushed(), sleep(STOP_RECORD_MS)]);
+    await Promise.race([this.recorder.flushed(), sleep(STOP_RECORD_MS)]);
   }
 
   private async waitForWake(ms: number): Promise<void> {
@@ -243,7 +251,7 @@ export class Lane {
         continue;
       }
       const room = Math.min(
-        maxPending - this.inFlight - this.unrecorded.length,
+        maxPending - this.inFlight - this.recorder.pending,
         this.breaker.allowance(),
         config.env.COMMS_BATCH_SIZE,
       );
@@ -252,7 +260,7 @@ export class Lane {
       // Claim in chunks of a quarter of the lane (or when it is empty), not one statement per
       // freed slot: the claim costs about the same for 1 row as for 25.
       const chunk = Math.min(claimChunk, this.breaker.allowance());
-      let claimNow = free > 0 && (free >= chunk || this.inFlight + this.unrecorded.length === 0);
+      let claimNow = free > 0 && (free >= chunk || this.inFlight + this.recorder.pending === 0);
       if (!claimNow && reserve > 0 && this.newWork && this.inFlight < this.o.capacity && room > 0) {
         // The reserved slot, tried only when new work was announced (not on every freed slot).
         free = Math.min(this.o.capacity - this.inFlight, room);
@@ -271,7 +279,7 @@ export class Lane {
             ? PGLITE_CLAIM_LINGER_MS
             : CLAIM_LINGER_MS;
         const woken = this.newWork && exclude.length === 0;
-        if (base > 0 && woken && this.inFlight + this.unrecorded.length === 0) {
+        if (base > 0 && woken && this.inFlight + this.recorder.pending === 0) {
           // Jittered once contended, so the dispatchers that lost do not wake in step again.
           const jitter = this.contention > 0 ? 0.5 + (this.o.random ?? Math.random)() : 1;
           await sleep(base * 2 ** this.contention * jitter);
@@ -368,30 +376,10 @@ export class Lane {
         } finally {
           this.settled(row);
         }
-        this.unrecorded.push({ row, completion });
-        this.scheduleFlush();
+        this.recorder.add({ row, completion }, this.inFlight > 0);
         this.signal();
       }),
     );
-  }
-
-  /**
-   * Records finished rows soon: at once when nothing else is in flight, else after a short linger
-   * so rows finishing close together share one statement (the store may be busy in this very
-   * thread, as PGlite is, and then nothing would accumulate on its own).
-   */
-  private scheduleFlush(): void {
-    if (this.recording) return;
-    if (this.inFlight === 0 || this.stopping) {
-      if (this.flushTimer) clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      this.recording = this.flush();
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = null;
-      this.recording ??= this.flush();
-    }, FLUSH_LINGER_MS);
   }
 
   /** A row's send is over (whatever its outcome): its slot is free. */
@@ -402,61 +390,8 @@ export class Lane {
     else this.busyByTenant.delete(row.tenant_id);
   }
 
-  /** Resolves when every finished row has been recorded (or given up on). */
-  private async flushed(): Promise<void> {
-    if (this.unrecorded.length > 0) this.scheduleFlush();
-    while (this.recording) await this.recording;
-  }
-
-  private async flush(): Promise<void> {
-    // Yield first, so `recording` is set before the finally below can clear it.
-    await Promise.resolve();
-    try {
-      while (this.unrecorded.length > 0) await this.record(this.unrecorded.splice(0, RECORD_BATCH));
-    } finally {
-      this.recording = null;
-    }
-  }
-
-  private async record(batch: Finished[]): Promise<void> {
-    const leaseEnd = Math.min(...batch.map((f) => new Date(f.row.lease_expires_at ?? 0).getTime()));
-    const stopBy = Date.now() + STOP_RECORD_MS;
-    let delay = 100;
-    let recorded: Set<string>;
-    for (;;) {
-      try {
-        recorded = await completeBatch(
-          this.o.db,
-          this.o.worker,
-          batch.map((f) => f.completion),
-        );
-        break;
-      } catch (err) {
-        const deadline = this.stopping ? Math.min(leaseEnd, stopBy) : leaseEnd;
-        if (Date.now() + delay >= deadline) {
-          // The rows keep their lease and are reclaimed when it expires: at-least-once, nothing lost.
-          this.o.logger.error(
-            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length },
-            'recording a batch failed; leases will expire',
-          );
-          return;
-        }
-        this.o.logger.warn(
-          { err: this.o.redactor.scrub(String(err)), lane: this.adapterId, rows: batch.length },
-          'recording a batch failed; retrying',
-        );
-        await sleep(delay);
-        delay = Math.min(delay * 2, 2_000);
-      }
-    }
-    const lost = batch.length - recorded.size;
-    if (lost > 0) {
-      // Our lease ran out and the reaper (or another dispatcher) took the row over: its new owner
-      // records it. The send we made is the duplicate the lease_expired audit event explains.
-      this.o.logger.warn({ lane: this.adapterId, rows: lost }, 'lease lost before the outcome was recorded');
-    }
-    for (const { row, completion: c } of batch) {
-      if (!recorded.has(c.id)) continue;
+  private observe(recorded: Finished[]): void {
+    for (const { row, completion: c } of recorded) {
       const since = Math.max(new Date(row.send_at).getTime(), new Date(row.created_at).getTime());
       this.o.metrics.dispatchLatency.observe(
         { adapter: this.adapterId, outcome: c.outcome },
@@ -466,17 +401,11 @@ export class Lane {
     }
   }
 
-  /**
-   * A rate-limit answer about one recipient (WhatsApp pair limit, Telegram per-chat flood) only
-   * delays that row. Answers about two or more recipients at once mean the account is limited:
-   * the whole lane waits, and with a shared pace every dispatcher of the adapter waits with it.
-   */
+  /** An account-wide rate limit pauses the lane (and, with a shared pace, every dispatcher). */
   private onRateLimited(target: string, waitMs: number): void {
-    const now = Date.now();
-    for (const [t, until] of this.rateLimitedTargets) if (until <= now) this.rateLimitedTargets.delete(t);
-    this.rateLimitedTargets.set(target, now + waitMs);
-    if (this.rateLimitedTargets.size < 2) return;
-    this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
+    const resumeAt = this.rateLimits.note(target, waitMs, Date.now());
+    if (resumeAt === null) return;
+    this.pausedUntil = Math.max(this.pausedUntil, resumeAt);
     this.o.logger.warn({ lane: this.adapterId, waitMs }, 'provider rate limit: lane paused');
     if (this.o.pace) {
       this.o.pace
@@ -490,199 +419,73 @@ export class Lane {
     }
   }
 
+  /** One row's attempt: the gate, the adapter call, and what the outcome policy makes of it. */
   private async processRow(row: ClaimedRow, tenant: TenantRow | undefined): Promise<Completion> {
     const { adapter, config, redactor } = this.o;
     const startedAt = new Date();
-    const base = {
+    const completion = (
+      v: Verdict,
+      mode: Completion['mode'],
+      request: unknown,
+      response: unknown = null,
+    ): Completion => ({
+      ...v,
       id: row.id,
       attempt: row.attempts,
       adapter: adapter.id,
-      startedAt,
-      providerMessageId: null,
-      nextAttemptAt: null,
-      response: null,
-      errorCode: null,
-      errorMessage: null,
-    };
-    const finish = (
-      c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>,
-    ): Completion => ({
-      ...base,
-      ...c,
-      finishedAt: new Date(),
-    });
-
-    if (!tenant) {
-      return finish({
-        status: 'dead',
-        outcome: 'permanent',
-        reason: 'tenant no longer exists',
-        mode: 'dry_run',
-        request: null,
-        errorCode: 'no_tenant',
-      });
-    }
-    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) {
-      return finish({
-        status: 'expired',
-        outcome: 'expired',
-        reason: 'time to live passed before sending',
-        mode: row.mode ?? 'dry_run',
-        request: null,
-      });
-    }
-    const decision = gateFor(config, adapter, tenant.opt_ins, row.channel);
-    const mode = modeOf(decision, row.channel) ?? 'dry_run';
-    if (decision.kind === 'queue') {
-      return finish({ status: 'queued', outcome: 'queued', reason: decision.reason, mode, request: null });
-    }
-    if (decision.kind === 'block') {
-      return finish({ status: 'blocked', outcome: 'blocked', reason: decision.reason, mode, request: null });
-    }
-    if (decision.kind === 'dry_run') {
-      const request = adapter.render(row);
-      return finish({ status: 'mock_sent', outcome: 'mock_sent', reason: decision.reason, mode, request });
-    }
-    if (this.stopController.signal.aborted) {
-      return this.released(row, finish, mode, 'released at shutdown before the send started');
-    }
-
-    // Live (or LAN): bounded by a timeout even if the adapter ignores its signal.
-    const signal = AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stopController.signal]);
-    this.breaker.onStart();
-    let result: SendResult | typeof TIMEOUT;
-    try {
-      result = await Promise.race([
-        adapter.send(row, { signal, tenant }),
-        new Promise<typeof TIMEOUT>((resolve) => {
-          if (signal.aborted) resolve(TIMEOUT);
-          signal.addEventListener('abort', () => resolve(TIMEOUT), { once: true });
-        }),
-      ]);
-    } catch (err) {
-      result = {
-        outcome: 'retryable',
-        errorCode: 'adapter_error',
-        errorMessage: redactor.scrub(err instanceof Error ? err.message : String(err)),
-        request: adapter.render(row),
-      };
-    }
-    if (result === TIMEOUT && this.stopController.signal.aborted) {
-      this.breaker.onSuccess();
-      return this.released(
-        row,
-        finish,
-        mode,
-        'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)',
-      );
-    }
-    if (result === TIMEOUT) {
-      result = {
-        outcome: 'retryable',
-        errorCode: 'timeout',
-        errorMessage: `provider call exceeded ${this.o.timeoutMs} ms`,
-        request: adapter.render(row),
-      };
-    }
-    const request = redactor.scrubValue(result.request);
-    const response = redactor.scrubValue(result.response ?? null);
-    if (result.outcome === 'sent' || result.outcome === 'delivered') {
-      this.breaker.onSuccess();
-      return finish({
-        status: result.outcome,
-        outcome: result.outcome,
-        reason: mode === 'lan' ? 'handed to the LAN hub' : 'accepted by the provider',
-        mode,
-        request,
-        response,
-        providerMessageId: result.providerMessageId,
-      });
-    }
-    const errorMessage = redactor.scrub(result.errorMessage);
-    if (result.outcome === 'permanent') {
-      this.breaker.onSuccess();
-      return finish({
-        status: result.finalStatus ?? 'dead',
-        outcome: 'permanent',
-        reason: `${result.errorCode}: ${errorMessage}`,
-        mode,
-        request,
-        response,
-        errorCode: result.errorCode,
-        errorMessage,
-      });
-    }
-    // Retryable or rate limited: back off (honouring the provider's wait) unless the budget is spent.
-    if (result.outcome === 'retryable') this.breaker.onFailure();
-    else {
-      this.breaker.onSuccess();
-      this.onRateLimited(row.target, result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS);
-    }
-    this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);
-    // OTP is online only: a code that arrives minutes later is useless and confusing, so a
-    // retryable OTP failure is a clear refusal now, never a retry later.
-    if (row.channel === 'otp_sms') {
-      return finish({
-        status: 'blocked',
-        outcome: result.outcome,
-        reason: `OTP is online only, not retried later: ${result.errorCode}: ${errorMessage}`,
-        mode,
-        request,
-        response,
-        errorCode: result.errorCode,
-        errorMessage,
-      });
-    }
-    if (row.attempts >= row.max_attempts) {
-      return finish({
-        status: 'dead',
-        outcome: result.outcome,
-        reason: `attempts exhausted (${row.attempts}); last error ${result.errorCode}: ${errorMessage}`,
-        mode,
-        request,
-        response,
-        errorCode: result.errorCode,
-        errorMessage,
-      });
-    }
-    const delay = nextDelayMs(
-      row.attempts,
-      { baseMs: config.env.COMMS_RETRY_BASE_MS, capMs: config.env.COMMS_RETRY_CAP_MS },
-      this.o.random,
-      result.retryAfterMs,
-    );
-    return finish({
-      status: 'failed',
-      outcome: result.outcome,
-      reason: `${result.errorCode}: ${errorMessage}; retry in ${Math.round(delay / 100) / 10} s`,
       mode,
       request,
       response,
-      errorCode: result.errorCode,
-      errorMessage,
-      nextAttemptAt: new Date(Date.now() + delay),
+      startedAt,
+      finishedAt: new Date(),
     });
-  }
 
-  /** A row given back at shutdown: due again at once, or dead when it has no attempt left. */
-  private released(
-    row: ClaimedRow,
-    finish: (
-      c: Partial<Completion> & Pick<Completion, 'status' | 'outcome' | 'reason' | 'mode' | 'request'>,
-    ) => Completion,
-    mode: Completion['mode'],
-    reason: string,
-  ): Completion {
-    const last = row.attempts >= row.max_attempts;
-    return finish({
-      status: last ? 'dead' : 'failed',
-      outcome: 'released',
-      reason: last ? `${reason}; attempts exhausted (${row.attempts})` : reason,
-      mode,
-      request: this.o.adapter.render(row),
-      errorCode: 'dispatcher_stopped',
-      errorMessage: reason,
-      nextAttemptAt: last ? null : new Date(),
-    });
+    if (!tenant) return completion(verdictTenantGone(), 'dry_run', null);
+    const decision = gateFor(config, adapter, tenant.opt_ins, row.channel);
+    const mode = modeOf(decision, row.channel) ?? 'dry_run';
+    const early = verdictBeforeSend(row, decision, startedAt);
+    if (early?.status === 'expired') return completion(early, row.mode ?? 'dry_run', null);
+    if (early) return completion(early, mode, early.status === 'mock_sent' ? adapter.render(row) : null);
+    if (this.stopController.signal.aborted) {
+      const reason = 'released at shutdown before the send started';
+      return completion(verdictReleased(row, reason, new Date()), mode, adapter.render(row));
+    }
+
+    this.breaker.onStart();
+    const result = await callAdapter(
+      adapter,
+      row,
+      tenant,
+      this.o.timeoutMs,
+      this.stopController.signal,
+      redactor,
+    );
+    if (result.outcome === 'stopped') {
+      this.breaker.onSuccess();
+      const reason =
+        'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)';
+      return completion(verdictReleased(row, reason, new Date()), mode, adapter.render(row));
+    }
+    const request = redactor.scrubValue(result.request);
+    const response = redactor.scrubValue(result.response ?? null);
+    let answer: AttemptAnswer = result;
+    if (result.outcome === 'sent' || result.outcome === 'delivered') {
+      this.breaker.onSuccess();
+    } else {
+      answer = { ...result, errorMessage: redactor.scrub(result.errorMessage) };
+      if (result.outcome === 'retryable') this.breaker.onFailure();
+      else this.breaker.onSuccess();
+      if (result.outcome === 'rate_limited') {
+        this.onRateLimited(row.target, result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS);
+      }
+      if (result.outcome !== 'permanent') {
+        this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);
+      }
+    }
+    const policy = {
+      backoff: { baseMs: config.env.COMMS_RETRY_BASE_MS, capMs: config.env.COMMS_RETRY_CAP_MS },
+      random: this.o.random,
+    };
+    return completion(verdictAfterSend(row, answer, mode, policy, new Date()), mode, request, response);
   }
 }
