@@ -26,8 +26,9 @@ export async function loadMigrations(): Promise<Migration[]> {
 }
 
 /**
- * Applies pending migrations, forward only, each in its own transaction. An advisory lock makes two
- * processes starting at once take turns; the second sees the work done and applies nothing.
+ * Applies pending migrations, forward only, all in one transaction: an upgrade applies every
+ * pending migration or none (a failing one leaves the previous schema whole). An advisory lock makes
+ * two processes starting at once take turns; the second sees the work done and applies nothing.
  */
 export async function migrate(db: Db): Promise<{ applied: string[] }> {
   const migrations = await loadMigrations();
