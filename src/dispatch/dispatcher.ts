@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
+import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { Metrics } from '../app/metrics.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
@@ -48,11 +49,7 @@ export class Dispatcher {
     }
     for (const adapter of o.registry.all()) {
       const lan = adapter.info.lanSafe;
-      const live =
-        config.runtime === 'production' &&
-        config.externalSends === 'enabled' &&
-        adapter.missingEnv().length === 0 &&
-        !config.pinnedDryRun.has(adapter.id);
+      const live = adapterIsLive(config, adapter);
       this.lanes.set(
         adapter.id,
         new Lane({

@@ -23,6 +23,15 @@ export function gateFor(
   });
 }
 
+/**
+ * Whether the adapter sends for real: the gate's answer for a tenant opted in to its channel. The
+ * dispatcher (lane set-up, pacing) and readiness ask this instead of restating the live-send rule.
+ */
+export function adapterIsLive(config: Config, adapter: ProviderAdapter): boolean {
+  const channel = adapter.info.channel;
+  return !adapter.info.lanSafe && gateFor(config, adapter, { [channel]: true }, channel).kind === 'allow_live';
+}
+
 export function modeOf(decision: GateDecision, channel: Channel): 'dry_run' | 'live' | 'lan' | null {
   if (isLanSafe(channel)) return 'lan';
   if (decision.kind === 'allow_live') return 'live';

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { ADAPTERS, CONTRACTS } from '../core/channels.ts';
 import type { Redactor } from '../core/redact.ts';
+import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
@@ -25,13 +26,7 @@ export function adapterMode(
 ): AdapterMode {
   const a = ctx.registry.get(id);
   if (a.info.lanSafe) return 'lan';
-  const { config } = ctx;
-  const live =
-    config.runtime === 'production' &&
-    config.externalSends === 'enabled' &&
-    a.missingEnv().length === 0 &&
-    !config.pinnedDryRun.has(id);
-  return live ? 'live' : 'dry_run';
+  return adapterIsLive(ctx.config, a) ? 'live' : 'dry_run';
 }
 
 const envList = (config: Config, names: readonly string[]) =>
