@@ -22,3 +22,26 @@ export function nextDelayMs(
   const jittered = exp / 2 + random() * (exp / 2);
   return Math.max(Math.round(jittered), requestedWaitMs ?? 0);
 }
+
+/**
+ * Successive waits of one retrying loop (a reconnect, a listener, a record retried while the
+ * database is away): exponential with jitter, so many clients that lost the same server do not
+ * come back in step. `reset()` after a success.
+ */
+export class Backoff {
+  private attempt = 0;
+
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  next(): number {
+    this.attempt++;
+    return nextDelayMs(this.attempt, this.policy, this.random);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Backoff } from '../core/backoff.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Db } from './driver.ts';
 import type { ClaimedRow } from './sql/claim.ts';
@@ -27,6 +28,9 @@ const RECORD_BATCH = 500;
 const FLUSH_LINGER_MS = 5;
 /** Stop waiting for the database after this long when stopping (the leases cover the rest). */
 export const STOP_RECORD_MS = 3_000;
+
+/** Retry waits of a record while the database is away. */
+const RECORD_RETRY = { baseMs: 100, capMs: 2_000 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -94,7 +98,7 @@ export class CompletionRecorder {
     const { logger, redactor, lane } = this.o;
     const leaseEnd = Math.min(...batch.map((f) => new Date(f.row.lease_expires_at ?? 0).getTime()));
     const stopBy = Date.now() + STOP_RECORD_MS;
-    let delay = 100;
+    const backoff = new Backoff(RECORD_RETRY);
     let recorded: Set<string>;
     for (;;) {
       try {
@@ -105,6 +109,7 @@ export class CompletionRecorder {
         );
         break;
       } catch (err) {
+        const delay = backoff.next();
         const deadline = this.stopping ? Math.min(leaseEnd, stopBy) : leaseEnd;
         if (Date.now() + delay >= deadline) {
           // The rows keep their lease and are reclaimed when it expires: at-least-once, nothing lost.
@@ -119,7 +124,6 @@ export class CompletionRecorder {
           'recording a batch failed; retrying',
         );
         await sleep(delay);
-        delay = Math.min(delay * 2, 2_000);
       }
     }
     const lost = batch.length - recorded.size;

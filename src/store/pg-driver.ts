@@ -10,6 +10,7 @@ import {
   type QueryResult,
   type TxOptions,
 } from './driver.ts';
+import { Backoff } from '../core/backoff.ts';
 import { AppError } from '../core/errors.ts';
 
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
@@ -69,6 +70,8 @@ export class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   readonly durable = true;
   private listener: pg.Client | null = null;
+  /** Waits between attempts to get the LISTEN connection back (wake-ups poll meanwhile). */
+  private readonly listenBackoff = new Backoff({ baseMs: 500, capMs: 10_000 });
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
   private readonly publisher = new Publisher(
     (channel, payload) => this.deliver(channel, payload),
@@ -303,7 +306,7 @@ export class PostgresDb implements Db {
     c.on('error', () => {
       // The listener reconnects lazily; wake-ups fall back to polling meanwhile.
       this.listener = null;
-      if (!this.closed) setTimeout(() => void this.relisten(), 1_000).unref();
+      if (!this.closed) setTimeout(() => void this.relisten(), this.listenBackoff.next()).unref();
     });
     c.on('notification', (msg) => {
       const hs = this.handlers.get(msg.channel);
@@ -320,8 +323,9 @@ export class PostgresDb implements Db {
     try {
       const c = await this.ensureListener();
       for (const ch of this.handlers.keys()) await c.query(`LISTEN "${ch}"`);
+      this.listenBackoff.reset();
     } catch {
-      if (!this.closed) setTimeout(() => void this.relisten(), 1_000).unref();
+      if (!this.closed) setTimeout(() => void this.relisten(), this.listenBackoff.next()).unref();
     }
   }
 

@@ -146,3 +146,23 @@ describe('outcome policy: released at shutdown', () => {
     });
   });
 });
+
+describe('Backoff', () => {
+  it('grows exponentially with jitter within [exp/2, exp], capped, and starts over after reset', async () => {
+    const { Backoff } = await import('../../src/core/backoff.ts');
+    for (const r of [0, 0.5, 0.999]) {
+      const b = new Backoff({ baseMs: 100, capMs: 1_000 }, () => r);
+      const waits = [1, 2, 3, 4, 5, 6].map(() => b.next());
+      [100, 200, 400, 800, 1_000, 1_000].forEach((exp, i) => {
+        expect(waits[i]).toBeGreaterThanOrEqual(exp / 2);
+        expect(waits[i]).toBeLessThanOrEqual(exp);
+      });
+      b.reset();
+      expect(b.next()).toBeLessThanOrEqual(100);
+    }
+    const spread = new Set(
+      Array.from({ length: 20 }, () => new Backoff({ baseMs: 1_000, capMs: 1_000 }).next()),
+    );
+    expect(spread.size).toBeGreaterThan(1);
+  });
+});
