@@ -45,6 +45,13 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // Type-aware: a promise nobody awaits or catches loses its error, and an async callback where a
+    // void one is expected runs unobserved.
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
   { files: ['src/**/*.ts'], rules: restricted },
   { files: ['src/config/**'], rules: { 'no-restricted-properties': 'off' } },
   { files: ['src/cli/**'], rules: { 'no-console': 'off' } },

@@ -77,7 +77,7 @@ async function worker(): Promise<void> {
     const t0 = (JSON.parse(body) as { t0: number }).t0;
     latencies.push(nowAbs() - t0);
   };
-  process.on('message', async (m: WorkerCmd) => {
+  const onCommand = async (m: WorkerCmd): Promise<void> => {
     if (m.cmd === 'bare') {
       await Promise.all(
         Array.from(
@@ -122,6 +122,13 @@ async function worker(): Promise<void> {
       for (const s of sockets) s.close();
       setTimeout(() => process.exit(0), 200);
     }
+  };
+  // A failed command ends the worker with its error rather than an unhandled rejection.
+  process.on('message', (m: WorkerCmd) => {
+    onCommand(m).catch((err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    });
   });
   process.send!({ type: 'up' });
 }
