@@ -5,7 +5,8 @@ import { maskTarget } from '../core/redact.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
-import { decodeCursor, getInbound, listInbound, type InboundRow } from './inbound.ts';
+import { decodeCursor } from '../core/cursor.ts';
+import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
 import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, WebhookAck, WhatsAppVerifyQuery } from './schemas.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
@@ -151,8 +152,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   }, async (req) => {
     const p = principalOf(req);
     const f = parseWith(InboundQuery, req.query ?? {});
-    const after = f.cursor ? decodeCursor(f.cursor) : null;
-    if (f.cursor && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
+    const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
+    if (f.cursor !== undefined && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
     const page = await ctx.db.tx((q) => listInbound(q, p.tenant.id, { provider: f.provider, limit: f.limit, after }), { tenantId: p.tenant.id });
     return { items: page.items.map((r) => presentInbound(r, true)), nextCursor: page.nextCursor };
   });
