@@ -8,7 +8,7 @@ import { parseWith } from '../http/errors.ts';
 import { decodeCursor } from '../core/cursor.ts';
 import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
-import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, WebhookAck, WhatsAppVerifyQuery } from './schemas.ts';
+import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
 import { updateIdOf } from './telegram-update.ts';
@@ -99,7 +99,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
     scope.post('/webhooks/whatsapp', {
       bodyLimit: limit,
-      config: { openapi: { summary: 'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body', tags: ['webhooks'], auth: 'webhook',
+      config: { openapi: { summary: 'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body', tags: ['webhooks'], auth: 'webhook', body: WhatsAppWebhookBody,
         response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
     }, async (req, reply) => {
       const raw = rawOf(req);
@@ -126,7 +126,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     };
     scope.post('/telegram/webhook/:secret', {
       bodyLimit: limit,
-      config: { openapi: { summary: 'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match', tags: ['webhooks'], auth: 'webhook',
+      config: { openapi: { summary: 'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match', tags: ['webhooks'], auth: 'webhook', body: TelegramUpdateBody,
         response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
     }, telegram);
     // Secrets may be up to 256 characters, past the router's 100-character parameter limit: the
@@ -136,7 +136,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
   app.post('/api/v1/telegram/links', {
     preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody,
+    config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody, bodyOptional: true,
       response: { status: 201, schema: TelegramLinkAnswer }, errors: ['validation_failed', 'forbidden'] } },
   }, async (req, reply) => {
     const p = principalOf(req);
