@@ -31,6 +31,13 @@ const restricted = {
       selector: `BinaryExpression[operator=/^[!=]==?$/]${NOT_AGAINST_CONSTANT} > MemberExpression[computed=false] > Identifier.property[name=${SECRET_NAME}]`,
       message: COMPARE_MESSAGE,
     },
+    // A constant table keyed by any string, as a plain object, answers prototype keys
+    // ("constructor", "__proto__", "toString") for a request's id. Tables keyed by a closed union
+    // stay objects (the compiler refuses a plain string index on them).
+    {
+      selector: ':matches(VariableDeclarator[id.name=/^[A-Z][A-Z0-9_]*$/] > Identifier > TSTypeAnnotation, VariableDeclarator[id.name=/^[A-Z][A-Z0-9_]*$/] > TSAsExpression) TSTypeReference[typeName.name="Record"] > TSTypeParameterInstantiation > TSStringKeyword:first-child',
+      message: 'A lookup table keyed by any string must be a Map (or be read with Object.hasOwn): a plain object answers prototype keys such as constructor.',
+    },
   ],
 };
 

@@ -133,7 +133,7 @@ try {
       await readiness(rest);
       break;
     default: {
-      const handler = cliCommands[cmd];
+      const handler = Object.hasOwn(cliCommands, cmd) ? cliCommands[cmd] : undefined;
       if (!handler) {
         console.error(`Unknown command "${cmd}". Commands: serve, api, dispatch, migrate, readiness, ${Object.keys(cliCommands).join(', ')}`);
         process.exit(2);

@@ -59,9 +59,8 @@ export function createRedactor(secrets: Record<string, string | undefined>): Red
     if (typeof value === 'string') return scrub(value) as T;
     if (Array.isArray(value)) return value.map((v) => scrubValue(v)) as T;
     if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[scrub(k)] = scrubValue(v);
-      return out as T;
+      // fromEntries defines own properties: a "__proto__" key stays a key instead of setting the prototype.
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k), scrubValue(v)])) as T;
     }
     return value;
   };

@@ -112,4 +112,4 @@ export const AuditVerify = z.object({
   unsealed: z.number(),
   firstBroken: z.object({ seq: z.number(), auditId: z.number().nullable(), reason: z.string() }).nullable(),
 });
-export const IdParams = z.object({ id: z.string().max(100) });
+export const IdParams = z.object({ id: z.guid() });

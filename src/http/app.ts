@@ -11,11 +11,13 @@ import type { HttpContext } from './context.ts';
 import { sendError, toAppError } from './errors.ts';
 import { installSecretGuard } from './secret-guard.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
+import { methodsForPath } from './method-not-allowed.ts';
 
 export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
+import { templateRoutes } from './routes/templates.ts';
 
 /** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
 function isStorableText(s: string): boolean {
@@ -92,11 +94,20 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     }
     return sendError(reply, req, e);
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, req, new AppError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+  const allowed = methodsForPath(routes);
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    const methods = allowed(path);
+    if (methods.length > 0 && !methods.includes(req.method)) {
+      return sendError(reply, req, new AppError('method_not_allowed', `${path} takes ${methods.join(', ')}, not ${req.method}.`, { headers: { allow: methods.join(', ') } }));
+    }
+    return sendError(reply, req, new AppError('not_found', `No route ${req.method} ${path}.`));
+  });
 
   systemRoutes(app, ctx);
   outboxRoutes(app, ctx);
   tenantRoutes(app, ctx);
+  templateRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);
   let openapi: unknown = null;
   app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, API_VERSION)));

@@ -16,20 +16,29 @@ export function bearerOf(req: FastifyRequest): string | null {
   return m?.[1] ?? null;
 }
 
+/** No Authorization header at all (or an empty one), as opposed to one that holds no valid token. */
+export function bearerMissing(req: FastifyRequest): boolean {
+  const h = req.headers.authorization;
+  return typeof h !== 'string' || h.trim() === '';
+}
+
+export const TOKEN_REQUIRED = 'A bearer token is required (Authorization: Bearer <token>).';
+export const TOKEN_NOT_VALID = 'The bearer token is not valid: it is malformed, unknown, expired or revoked.';
+
 /** preHandler factory: a valid bearer token with one of `roles`, scoped to its tenant. */
 export function requireRole(principals: PrincipalCache, roles: readonly TokenRole[]) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
+    if (bearerMissing(req)) throw new AppError('unauthorized', TOKEN_REQUIRED);
     const token = bearerOf(req);
-    if (!token) throw new AppError('unauthorized', 'A bearer token is required.');
-    const p = await principals.find(token);
-    if (!p) throw new AppError('unauthorized', 'The token is unknown, expired or revoked.');
+    const p = token ? await principals.find(token) : null;
+    if (!p) throw new AppError('unauthorized', TOKEN_NOT_VALID);
     if (!roles.includes(p.role)) throw new AppError('forbidden', `This route needs one of: ${roles.join(', ')}.`);
     req.principal = p;
   };
 }
 
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new AppError('unauthorized', 'A bearer token is required.');
+  if (!req.principal) throw new AppError('unauthorized', TOKEN_REQUIRED);
   return req.principal;
 }
 

@@ -12,7 +12,9 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
   throw new AppError('validation_failed', `${path}: ${issue?.message ?? 'invalid'}`, { details: { field: path } });
 }
 
-const FASTIFY_CODES: Record<string, ErrorCode> = {
+// A Map: an error's code is not ours, and a plain object would answer prototype names.
+const FASTIFY_CODES: ReadonlyMap<string, ErrorCode> = new Map(
+  Object.entries({
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
@@ -22,13 +24,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_NOT_FOUND: 'not_found',
   FST_ERR_BAD_URL: 'bad_request',
   FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
-};
+  } satisfies Record<string, ErrorCode>),
+);
 
 export function toAppError(err: unknown, redactor: Redactor): AppError {
   if (isAppError(err)) return err;
   const fe = err as Partial<FastifyError> & { type?: string };
   if (fe && typeof fe === 'object') {
-    const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+    const mapped = typeof fe.code === 'string' ? FASTIFY_CODES.get(fe.code) : undefined;
     if (mapped) return new AppError(mapped, redactor.scrub(fe.message ?? mapped));
     if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') {
       return new AppError('bad_request', 'The body is not valid JSON.');

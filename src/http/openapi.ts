@@ -13,6 +13,10 @@ export interface RouteDoc {
   /** Who may call it: a bearer role, the operator token, a webhook signature, or nobody in particular. */
   auth: 'owner' | 'owner_or_service' | 'device' | 'any_token' | 'operator' | 'webhook' | 'public';
   body?: z.ZodType;
+  /** The body may be left out (the route reads a missing body as {}). */
+  bodyOptional?: boolean;
+  /** Media type of the body, when not application/json (webhooks: the raw bytes are signed). */
+  bodyContentType?: string;
   query?: z.ZodType;
   params?: z.ZodType;
   /** Success status and either a zod schema of the body or a description of a non-JSON answer. */
@@ -60,7 +64,9 @@ export function buildOpenApi(routes: readonly CollectedRoute[], version: string)
     if (!r.doc || r.url === '/*' || r.url === '/openapi.json') continue;
     const d = r.doc;
     const op: Record<string, unknown> = { summary: d.summary, tags: d.tags ?? [], operationId: `${r.method.toLowerCase()}${toPath(r.url).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}` };
-    if (d.auth !== 'public' && d.auth !== 'webhook') op.security = [{ bearer: [] }];
+    // Public and webhook operations say so explicitly: no bearer token (webhooks carry their own
+    // signature or secrets, described in the summary).
+    op.security = d.auth === 'public' || d.auth === 'webhook' ? [] : [{ bearer: [] }];
     const parameters: unknown[] = [];
     for (const [where, schema] of [
       ['path', d.params],
@@ -76,12 +82,16 @@ export function buildOpenApi(routes: readonly CollectedRoute[], version: string)
       if (!parameters.some((p) => (p as { name: string }).name === m[1])) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     }
     if (parameters.length) op.parameters = parameters;
-    if (d.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(d.body, 'input') } } };
+    if (d.body) op.requestBody = { required: !d.bodyOptional, content: { [d.bodyContentType ?? 'application/json']: { schema: json(d.body, 'input') } } };
     const responses: Record<string, unknown> = {};
     const ok = d.response ?? { status: 200 };
     responses[String(ok.status)] = {
       description: ok.description ?? 'OK',
-      ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: json(ok.schema, 'output') } } } : {}),
+      ...(ok.schema
+        ? { content: { [ok.contentType ?? 'application/json']: { schema: json(ok.schema, 'output') } } }
+        : ok.contentType
+          ? { content: { [ok.contentType]: { schema: { type: 'string' } } } }
+          : {}),
     };
     const codes = [...new Set<ErrorCode>([...(d.errors ?? []), ...(d.auth === 'public' || d.auth === 'webhook' ? [] : (['unauthorized'] as ErrorCode[])), ...COMMON])];
     const byStatus = new Map<number, ErrorCode[]>();
@@ -97,7 +107,9 @@ export function buildOpenApi(routes: readonly CollectedRoute[], version: string)
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'MUPZAOS Communication Foundation', version, description: 'Durable audited outbox: OTP, WhatsApp, Telegram, email and LAN in-app notifications.' },
+    info: { title: 'MUPZAOS Communication Foundation', version, description: 'Durable audited outbox: OTP, WhatsApp, Telegram, email and LAN in-app notifications.', license: { name: 'UNLICENSED' } },
+    // Relative: the document is served by the service it describes, at that service's own address.
+    servers: [{ url: '/', description: 'This service (the host that serves this document)' }],
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Owner, device, service or operator token' } },

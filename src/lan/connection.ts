@@ -59,6 +59,8 @@ export class DeviceConnection {
   readonly deviceId: string;
   /** Set after `resume`: nothing is pushed before the device said where it stands. */
   started = false;
+  /** `hello` has been sent: nothing else may go out before it. */
+  greeted = false;
   /** Highest seq sent on this socket. */
   lastSent = 0;
   /** Every entry up to here is acknowledged (as far as this process knows). */

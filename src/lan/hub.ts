@@ -323,6 +323,7 @@ export class LanHub implements LanDelivery {
         ackedSeq: pos.ackedSeq,
       };
       conn.send(hello);
+      conn.greeted = true;
       await markConnected(this.d.db, conn.tenantId, conn.deviceId, conn.connId);
       // Closed while registering: do not leave it marked as the device's socket.
       if (conn.closed)
@@ -338,30 +339,38 @@ export class LanHub implements LanDelivery {
   }
 
   private onMessage(conn: DeviceConnection, data: WebSocket.RawData, isBinary: boolean): void {
+    // Until `hello` is out, error replies wait behind the greeting: it is always the first frame,
+    // even when the device's first message is bad. After it they go at once (a flood is answered
+    // before the socket is cut).
+    const refuse = (error: string, message: string) => {
+      if (conn.greeted) conn.sendError(error, message);
+      else conn.chain = conn.chain.then(() => conn.sendError(error, message));
+    };
     if (!conn.bucket.take()) {
       conn.overLimit++;
-      if (conn.overLimit > RATE_CAPACITY) conn.close(CLOSE.rateLimited, 'rate limited');
-      else conn.sendError('rate_limited', 'Too many messages from this device; this one was dropped.');
+      if (conn.overLimit > RATE_CAPACITY) {
+        const cut = () => conn.close(CLOSE.rateLimited, 'rate limited');
+        // Before hello, the cut waits behind it too (once; later messages are dropped here).
+        if (conn.greeted) cut();
+        else if (conn.overLimit === RATE_CAPACITY + 1) conn.chain = conn.chain.then(cut);
+      } else refuse('rate_limited', 'Too many messages from this device; this one was dropped.');
       return;
     }
     conn.overLimit = 0;
     if (isBinary) {
-      conn.sendError('bad_message', 'Messages are JSON text.');
+      refuse('bad_message', 'Messages are JSON text.');
       return;
     }
     let msg: ClientMessage;
     try {
       const parsed = ClientMessage.safeParse(JSON.parse(String(data)));
       if (!parsed.success) {
-        conn.sendError(
-          'bad_message',
-          'Send {"type":"resume","after":n}, {"type":"ack","seq":n} or {"type":"ping"}.',
-        );
+        refuse('bad_message', 'Send {"type":"resume","after":n}, {"type":"ack","seq":n} or {"type":"ping"}.');
         return;
       }
       msg = parsed.data;
     } catch {
-      conn.sendError('bad_message', 'The message is not valid JSON.');
+      refuse('bad_message', 'The message is not valid JSON.');
       return;
     }
     conn.chain = conn.chain

@@ -48,3 +48,11 @@ export const PolicyBody = z
 
 /** Per-channel body limits (characters after template rendering). */
 export const BODY_LIMITS = { otp_sms: 160, whatsapp: 4096, telegram: 4096, email: 100_000, in_app: 2_000 } as const;
+
+/**
+ * Bytes one enqueue body may take, so the longest documented message of any channel fits: its
+ * characters at 6 bytes each (a JSON-escaped control character, the worst case; Cyrillic is 2 and ₼
+ * 3), plus 64 KiB for target, title, subject and template data. The channel's own character limit
+ * is then checked on the parsed text (400 validation_failed, not 413).
+ */
+export const MESSAGE_BODY_LIMIT_BYTES = Math.max(...Object.values(BODY_LIMITS)) * 6 + 65_536;

@@ -2,6 +2,7 @@ import { AUTH_CHANGED } from '../store/tokens.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import { CHANNELS, isChannel, type Channel } from '../core/channels.ts';
+import { decodeCursor, encodeCursor, isUuid } from '../core/cursor.ts';
 import { AppError } from '../core/errors.ts';
 import { CANCELLABLE, RETRYABLE_BY_OWNER, isStatus } from '../core/status.ts';
 import { normalizeTarget } from '../core/target.ts';
@@ -17,6 +18,7 @@ import {
   type TenantRow,
 } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
+import { exactUtcText } from '../store/sql/cursor.ts';
 import { insertOutboxRow, type HandOff, type InboxAtEnqueue, type NewOutboxRow } from '../store/sql/enqueue.ts';
 import { EnqueueGroups } from './enqueue-groups.ts';
 import { transitionRow } from '../store/sql/transition.ts';
@@ -76,6 +78,10 @@ export class OutboxService {
       );
     }
     const channel: Channel = input.channel;
+    if (input.body !== undefined && input.template !== undefined) {
+      // One text source per message: a body beside a template would silently win over it.
+      throw new AppError('validation_failed', 'Give either "body" or "template", not both.', { details: { field: 'template' } });
+    }
     const target = normalizeTarget(channel, input.target);
     const locale = toLocale(input.locale ?? tenant.locale);
     let { body, title, subject } = input;
@@ -242,7 +248,7 @@ export class OutboxService {
   }
 
   async get(tenantId: string, id: string): Promise<OutboxRow | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    if (!isUuid(id)) return null;
     const r = await this.db.tx(
       (q) =>
         q.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND id = $2`, [
@@ -291,23 +297,14 @@ export class OutboxService {
     if (f.channel !== undefined && !isChannel(f.channel)) {
       throw new AppError('unknown_channel', `Unknown channel filter "${f.channel.slice(0, 20)}".`);
     }
-    let after: { at: string; id: string } | null = null;
-    if (f.cursor) {
-      try {
-        const [at, id] = Buffer.from(f.cursor, 'base64url').toString('utf8').split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad');
-        after = { at, id };
-      } catch {
-        throw new AppError(
-          'validation_failed',
-          'The cursor is not valid; use nextCursor from a previous page.',
-        );
-      }
+    const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
+    if (f.cursor !== undefined && !after) {
+      throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.', { details: { field: 'cursor' } });
     }
     const r = await this.db.tx(
       (q) =>
-        q.query<OutboxRow>(
-          `SELECT ${OUTBOX_COLUMNS} FROM outbox
+        q.query<OutboxRow & { cursor_at: string }>(
+          `SELECT ${OUTBOX_COLUMNS}, ${exactUtcText('created_at')} AS cursor_at FROM outbox
        WHERE tenant_id = $1
          AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3) AND ($4::text IS NULL OR source = $4)
          AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
@@ -324,13 +321,10 @@ export class OutboxService {
         ),
       { tenantId, readOnly: true },
     );
-    const items = r.rows.slice(0, f.limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      r.rows.length > f.limit && last
-        ? Buffer.from(`${new Date(last.created_at).toISOString()}|${last.id}`).toString('base64url')
-        : null;
-    return { items, nextCursor };
+    const page = r.rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    const nextCursor = r.rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null;
+    return { items: page.map(({ cursor_at: _c, ...row }) => row), nextCursor };
   }
 
   /** Owner retry: re-run the gate now; a dead or failed row gets a fresh attempt budget. */

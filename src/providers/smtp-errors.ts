@@ -26,7 +26,8 @@ export const SMTP_REPLY_RULES: Readonly<Record<number, Rule>> = {
 };
 
 /** nodemailer's error classes when there is no reply code. */
-export const SMTP_ERROR_RULES: Readonly<Record<string, Rule>> = {
+export const SMTP_ERROR_RULES: ReadonlyMap<string, Rule> = new Map(
+  Object.entries({
   ECONNECTION: { class: 'retryable', meaning: 'connection closed unexpectedly' },
   ETIMEDOUT: { class: 'retryable', meaning: 'connection or greeting timed out' },
   ESOCKET: { class: 'retryable', meaning: 'socket error (refused, reset, unreachable)' },
@@ -41,7 +42,8 @@ export const SMTP_ERROR_RULES: Readonly<Record<string, Rule>> = {
   EPROTOCOL: { class: 'retryable', meaning: 'invalid server response' },
   EENVELOPE: { class: 'permanent', meaning: 'sender or every recipient refused' },
   EMESSAGE: { class: 'permanent', meaning: 'message refused' },
-};
+  } satisfies Record<string, Rule>),
+);
 
 interface MailError {
   code?: unknown;
@@ -62,7 +64,7 @@ export function classifySmtp(err: unknown): Classified {
     const rule = SMTP_REPLY_RULES[reply] ?? { class: reply < 500 ? 'retryable' : 'permanent', meaning: reply < 500 ? 'transient' : 'permanent' };
     return { class: rule.class, code: `smtp_${reply}`, message: `${text}${command}`, providerCode: reply };
   }
-  const rule = (kind && SMTP_ERROR_RULES[kind]) || { class: 'retryable' as const, meaning: 'unknown' };
+  const rule = (kind && SMTP_ERROR_RULES.get(kind)) || { class: 'retryable' as const, meaning: 'unknown' };
   return { class: rule.class, code: `smtp_${(kind ?? 'error').toLowerCase()}`, message: `${text}${command}`, ...(kind ? { providerCode: kind } : {}) };
 }
 

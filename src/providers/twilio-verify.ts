@@ -12,10 +12,13 @@ const REQUIRED = ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TW
 
 // Verify locales we can pass for our own locales. Azerbaijani is not a Verify locale (an unsupported
 // override is an error), so for `az` Twilio resolves the language from the +994 country code.
-const TWILIO_LOCALES: Readonly<Record<string, string>> = { en: 'en', ru: 'ru' };
+const TWILIO_LOCALES: ReadonlyMap<string, string> = new Map([
+  ['en', 'en'],
+  ['ru', 'ru'],
+]);
 
 export function twilioLocale(locale: string | null | undefined): string | undefined {
-  return locale ? TWILIO_LOCALES[locale] : undefined;
+  return locale ? TWILIO_LOCALES.get(locale) : undefined;
 }
 
 export interface TwilioVerifyOptions {

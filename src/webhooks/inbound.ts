@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { encodeCursor, type Cursor } from '../core/cursor.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
+import { exactUtcText } from '../store/sql/cursor.ts';
 import type { WebhookProvider } from './receipts.ts';
 
 /** NOTIFY channel on which every stored inbound message is announced ({t, id, p, type}). */
@@ -102,32 +104,22 @@ export interface InboundRow {
 
 const LIST_COLUMNS = 'id::text, provider, external_id, sender, sender_name, type, text, sent_at, received_at, processed_at';
 
-export function encodeCursor(row: InboundRow): string {
-  return Buffer.from(`${new Date(row.received_at).toISOString()}|${row.id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { at: string; id: string } | null {
-  const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) return null;
-  return { at, id };
-}
-
 /** One page of a tenant's inbound messages, newest first (run inside a tenant-scoped transaction). */
 export async function listInbound(
   q: Queryable,
   tenantId: string,
-  f: { provider?: WebhookProvider; limit: number; after: { at: string; id: string } | null },
+  f: { provider?: WebhookProvider; limit: number; after: Cursor | null },
 ): Promise<{ items: InboundRow[]; nextCursor: string | null }> {
-  const r = await q.query<InboundRow>(
-    `SELECT ${LIST_COLUMNS} FROM inbound_messages
+  const r = await q.query<InboundRow & { cursor_at: string }>(
+    `SELECT ${LIST_COLUMNS}, ${exactUtcText('received_at')} AS cursor_at FROM inbound_messages
      WHERE tenant_id = $1 AND ($2::text IS NULL OR provider = $2)
        AND ($3::timestamptz IS NULL OR (received_at, id) < ($3::timestamptz, $4::uuid))
      ORDER BY received_at DESC, id DESC LIMIT $5`,
     [tenantId, f.provider ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit + 1],
   );
-  const items = r.rows.slice(0, f.limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: r.rows.length > f.limit && last ? encodeCursor(last) : null };
+  const page = r.rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(({ cursor_at: _c, ...row }) => row), nextCursor: r.rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
 }
 
 export async function getInbound(q: Queryable, tenantId: string, id: string): Promise<InboundRow | null> {

@@ -5,9 +5,10 @@ import { maskTarget } from '../core/redact.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
-import { decodeCursor, getInbound, listInbound, type InboundRow } from './inbound.ts';
+import { decodeCursor } from '../core/cursor.ts';
+import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
-import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, WebhookAck, WhatsAppVerifyQuery } from './schemas.ts';
+import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
 import { updateIdOf } from './telegram-update.ts';
@@ -98,7 +99,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
     scope.post('/webhooks/whatsapp', {
       bodyLimit: limit,
-      config: { openapi: { summary: 'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body', tags: ['webhooks'], auth: 'webhook',
+      config: { openapi: { summary: 'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body', tags: ['webhooks'], auth: 'webhook', body: WhatsAppWebhookBody,
         response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
     }, async (req, reply) => {
       const raw = rawOf(req);
@@ -125,7 +126,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     };
     scope.post('/telegram/webhook/:secret', {
       bodyLimit: limit,
-      config: { openapi: { summary: 'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match', tags: ['webhooks'], auth: 'webhook',
+      config: { openapi: { summary: 'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match', tags: ['webhooks'], auth: 'webhook', body: TelegramUpdateBody,
         response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
     }, telegram);
     // Secrets may be up to 256 characters, past the router's 100-character parameter limit: the
@@ -135,7 +136,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
   app.post('/api/v1/telegram/links', {
     preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody,
+    config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody, bodyOptional: true,
       response: { status: 201, schema: TelegramLinkAnswer }, errors: ['validation_failed', 'forbidden'] } },
   }, async (req, reply) => {
     const p = principalOf(req);
@@ -151,8 +152,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
   }, async (req) => {
     const p = principalOf(req);
     const f = parseWith(InboundQuery, req.query ?? {});
-    const after = f.cursor ? decodeCursor(f.cursor) : null;
-    if (f.cursor && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
+    const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
+    if (f.cursor !== undefined && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
     const page = await ctx.db.tx((q) => listInbound(q, p.tenant.id, { provider: f.provider, limit: f.limit, after }), { tenantId: p.tenant.id });
     return { items: page.items.map((r) => presentInbound(r, true)), nextCursor: page.nextCursor };
   });

@@ -26,6 +26,35 @@ export const InboundPage = z.object({ items: z.array(InboundItem), nextCursor: z
 export const InboundParams = z.object({ id: z.uuid() });
 
 export const TelegramLinkBody = z.object({}).strict();
+
+/**
+ * What Meta posts to the WhatsApp webhook (documentation only: the raw bytes are verified and
+ * stored as sent; unknown fields are expected and kept).
+ */
+export const WhatsAppWebhookBody = z
+  .object({
+    object: z.string().describe('"whatsapp_business_account"'),
+    entry: z.array(
+      z
+        .object({
+          id: z.string().describe('WhatsApp Business Account id'),
+          changes: z.array(z.object({ field: z.string().describe('"messages"'), value: z.object({}).loose().describe('messaging_product, metadata, contacts, messages, statuses, errors') }).loose()),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
+
+/** A Telegram Update (documentation only, as above); an integer update_id is required. */
+export const TelegramUpdateBody = z
+  .object({
+    update_id: z.number().int(),
+    message: z.object({}).loose().optional(),
+    edited_message: z.object({}).loose().optional(),
+    channel_post: z.object({}).loose().optional(),
+    my_chat_member: z.object({}).loose().optional(),
+  })
+  .loose();
 export const TelegramLinkAnswer = z.object({
   token: z.string(),
   /** https://t.me/<bot>?start=<token>, or null when TELEGRAM_BOT_USERNAME is not configured. */

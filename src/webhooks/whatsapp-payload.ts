@@ -49,7 +49,8 @@ export function epochSeconds(v: unknown): Date | null {
 /** The human-readable part of an inbound message of any type (text, button, list, caption, …). */
 export function inboundText(m: Record<string, unknown>): string | null {
   const type = typeof m.type === 'string' ? m.type : '';
-  const inner = obj(m[type]);
+  // Own property only: `type` is the sender's word ("constructor" must not reach the prototype).
+  const inner = type && Object.hasOwn(m, type) ? obj(m[type]) : null;
   switch (type) {
     case 'text':
       return str(inner?.body);

@@ -162,7 +162,12 @@ export async function settleStatus(
   return outcome;
 }
 
-const RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+const RANK: ReadonlyMap<string, number> = new Map([
+  ['sent', 1],
+  ['delivered', 2],
+  ['read', 3],
+  ['failed', 4],
+]);
 
 /**
  * Meta can report a status before the dispatcher has recorded the send (and with it the wamid):
@@ -177,7 +182,7 @@ export async function retryUnmatched(q: Queryable, windowMs: number): Promise<nu
      LIMIT 500`,
     [windowMs],
   );
-  const rows = r.rows.sort((a, b) => (a.wamid === b.wamid ? (RANK[a.status] ?? 0) - (RANK[b.status] ?? 0) : a.wamid < b.wamid ? -1 : 1));
+  const rows = r.rows.sort((a, b) => (a.wamid === b.wamid ? (RANK.get(a.status) ?? 0) - (RANK.get(b.status) ?? 0) : a.wamid < b.wamid ? -1 : 1));
   let applied = 0;
   for (const e of rows) {
     const outcome = await settleStatus(q, { wamid: e.wamid, status: e.status, occurredAt: e.occurred_at ? new Date(e.occurred_at) : null, errors: e.errors ?? [] });

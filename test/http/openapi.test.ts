@@ -46,4 +46,20 @@ describe('OpenAPI document [pglite]', () => {
       }
     }
   });
+
+  it('carries a server, explicit security on every operation, request bodies of webhooks and non-JSON content types', () => {
+    type Op = { security?: unknown[]; requestBody?: { required: boolean; content: Record<string, { schema: { required?: string[] } }> }; responses: Record<string, { content?: Record<string, unknown> }> };
+    const paths = doc.paths as unknown as Record<string, Record<string, Op>>;
+    expect((doc as unknown as { servers: { url: string }[] }).servers.length).toBeGreaterThan(0);
+    for (const [path, ops] of Object.entries(paths)) for (const [method, op] of Object.entries(ops)) expect(op.security, `${method} ${path}`).toBeDefined();
+    expect(paths['/healthz']?.get?.security ?? paths['/metrics']!.get!.security).toEqual([]);
+    expect(paths['/webhooks/whatsapp']!.post!.security).toEqual([]);
+    expect(paths['/api/v1/outbox']!.post!.security).toEqual([{ bearer: [] }]);
+    expect(paths['/webhooks/whatsapp']!.post!.requestBody!.content['application/json']!.schema.required).toEqual(['object', 'entry']);
+    expect(paths['/telegram/webhook/{secret}']!.post!.requestBody!.content['application/json']!.schema.required).toEqual(['update_id']);
+    expect(paths['/api/v1/telegram/links']!.post!.requestBody!.required).toBe(false);
+    expect(Object.keys(paths['/metrics']!.get!.responses['200']!.content!)).toEqual(['text/plain']);
+    expect(Object.keys(paths['/api/v1/events']!.get!.responses['200']!.content!)).toEqual(['text/event-stream']);
+    expect(paths['/api/v1/templates']!.get).toBeDefined();
+  });
 });

@@ -173,6 +173,29 @@ for (const kind of await drivers()) {
       expect((await s.closed).code).toBe(CLOSE.tooBig);
     });
 
+    it('hello is the first frame even when the first message is bad (header and first-message auth)', async () => {
+      for (let round = 0; round < 5; round++) {
+        const s = rawSocket(url.ws, { authorization: `Bearer ${token}` });
+        s.ws.once('open', () => s.ws.send('not json'));
+        await waitFor(async () => s.messages.some((m) => m.type === 'error'));
+        expect(s.messages[0], JSON.stringify(s.messages)).toMatchObject({ type: 'hello', device: 'pos-1' });
+        expect(s.messages[1]).toMatchObject({ type: 'error', error: 'bad_message' });
+        s.ws.close();
+        await s.closed;
+      }
+      // Auth by first message, and a bad message right behind it (held while the token is checked).
+      const b = rawSocket(url.ws, { origin: 'https://pos.example.az' });
+      b.ws.once('open', () => {
+        b.ws.send(JSON.stringify({ type: 'auth', token }));
+        b.ws.send(Buffer.from([1, 2, 3]));
+      });
+      await waitFor(async () => b.messages.some((m) => m.type === 'error'));
+      expect(b.messages[0], JSON.stringify(b.messages)).toMatchObject({ type: 'hello', device: 'pos-1' });
+      expect(b.messages[1]).toMatchObject({ type: 'error', error: 'bad_message' });
+      b.ws.close();
+      await b.closed;
+    });
+
     it("a device's own message flood is dropped with rate_limited and then cut off (4429)", async () => {
       const s = rawSocket(url.ws, { authorization: `Bearer ${token}` });
       await s.opened;

@@ -249,7 +249,7 @@ for (const kind of await drivers()) {
         const ids = await Promise.all(
           Object.keys(adapters).map((id) => {
             const r = ROWS[id]!;
-            return enqueue(app, { channel: r.channel, target: r.target, body: 'canary sweep', subject: 'S', ...(r.template ? { template: 'x', data: r.data! } : {}) });
+            return enqueue(app, { channel: r.channel, target: r.target, subject: 'S', ...(r.template ? { template: 'x', data: r.data! } : { body: 'canary sweep' }) });
           }),
         );
         for (const id of ids) {

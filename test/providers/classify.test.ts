@@ -160,7 +160,7 @@ describe('SMTP classification', () => {
   }
   it('configuration errors (TLS, auth without reply code) are permanent; every rule has a meaning', () => {
     for (const kind of ['ETLS', 'EAUTH', 'ECONFIG', 'ENOAUTH']) expect(classifySmtp(Object.assign(new Error('x'), { code: kind })).class).toBe('permanent');
-    for (const r of [...Object.values(SMTP_REPLY_RULES), ...Object.values(SMTP_ERROR_RULES)]) expect(r.meaning.length).toBeGreaterThan(3);
+    for (const r of [...Object.values(SMTP_REPLY_RULES), ...SMTP_ERROR_RULES.values()]) expect(r.meaning.length).toBeGreaterThan(3);
   });
 });
 

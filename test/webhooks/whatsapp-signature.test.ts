@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../../src/store/tenants.ts';
 import { mapPhoneNumber } from '../../src/webhooks/routing.ts';
@@ -77,6 +78,17 @@ for (const kind of await drivers()) {
       expect(row).toEqual({ tenant_id: 'acme', sender: '994501234567', sender_name: 'Aysel', type: 'text', text: AZ_TEXT });
     });
 
+    it('a correctly signed empty body is 400 bad_request (authenticated, not JSON), as docs/webhooks.md says', async () => {
+      const before = await count(app, 'webhook_receipts');
+      const r = await postWhatsApp(app, '', signWhatsAppBody('', CANARIES.WHATSAPP_APP_SECRET!));
+      expect(r.statusCode).toBe(400);
+      expect(r.json()).toMatchObject({ error: 'bad_request' });
+      expect(await count(app, 'webhook_receipts')).toBe(before);
+      const doc = readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+      expect(doc).toContain('An empty body correctly signed with the app secret passes this step and is refused at step 3 (400 `bad_request`)');
+      expect(doc).not.toMatch(/wrong digest, empty body → 401/);
+    });
+
     it('acceptance 2: the negative signature table answers 401 invalid_signature each and stores nothing', async () => {
       const payload = inbound('approve order 123');
       const { raw, signature } = metaSigned(payload);
@@ -87,7 +99,7 @@ for (const kind of await drivers()) {
         ['63 hex digits', raw, `sha256=${hex.slice(0, 63)}`],
         ['non-hex', raw, `sha256=${'z'.repeat(64)}`],
         ['wrong digest (other key)', raw, signWhatsAppBody(raw, 'not-the-app-secret')],
-        ['empty body', '', signature],
+        ['empty body with the signature of another body', '', signature],
         ['empty header', raw, ''],
         ['digest without prefix', raw, hex],
         ['65 hex digits', raw, `sha256=${hex}0`],

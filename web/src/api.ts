@@ -16,6 +16,7 @@ import type {
   Role,
   StatusAnswer,
   TelegramLink,
+  TemplateInfo,
 } from './types.ts';
 
 const TOKEN_KEY = 'mupza.ownerToken';
@@ -160,7 +161,13 @@ export const api = {
   outboxAudit: (id: string) => request<{ events: AuditEvent[] }>(`/api/v1/outbox/${enc(id)}/audit`),
   retry: (id: string) => request<StatusAnswer>(`/api/v1/outbox/${enc(id)}/retry`, { method: 'POST' }),
   cancel: (id: string) => request<StatusAnswer>(`/api/v1/outbox/${enc(id)}/cancel`, { method: 'POST' }),
-  enqueue: (m: { channel: Channel; target: string; body: string; subject?: string; title?: string }) =>
+  templates: () => request<{ templates: TemplateInfo[] }>('/api/v1/templates'),
+  enqueue: (
+    m: { channel: Channel; target: string; subject?: string; title?: string } & (
+      | { body: string }
+      | { template: string; data: Record<string, unknown> }
+    ),
+  ) =>
     request<StatusAnswer>('/api/v1/outbox', { method: 'POST', body: { ...m, source: 'owner_panel' } }),
   policy: () => request<PolicyAnswer>('/api/v1/tenant/policy'),
   putPolicy: (optIns: OptIns) =>

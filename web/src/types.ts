@@ -5,6 +5,7 @@ import type { Status } from '../../src/core/status.ts';
 // The domain lists come from the server's pure core (no I/O), so the panel cannot drift from them.
 export { CHANNELS, type Channel } from '../../src/core/channels.ts';
 export { STATUSES, type Status } from '../../src/core/status.ts';
+export type { TemplateInfo } from '../../src/core/templates.ts';
 /** Which statuses the owner may retry or cancel; the server still decides and answers 409 otherwise. */
 export { RETRYABLE_BY_OWNER as RETRYABLE, CANCELLABLE } from '../../src/core/status.ts';
 

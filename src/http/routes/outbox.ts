@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
-import { BatchBody, EnqueueBody, ListQuery } from '../../outbox/schemas.ts';
+import { BatchBody, EnqueueBody, ListQuery, MESSAGE_BODY_LIMIT_BYTES } from '../../outbox/schemas.ts';
 import { actorName, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { parseWith } from '../errors.ts';
@@ -15,6 +15,9 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.post('/api/v1/outbox', {
     preHandler: owner,
+    // The largest documented message (an email of 100,000 characters) must fit, whatever the
+    // ordinary route limit is.
+    bodyLimit: Math.max(ctx.config.env.COMMS_BODY_LIMIT_BYTES, MESSAGE_BODY_LIMIT_BYTES),
     config: { openapi: { summary: 'Enqueue one message (idempotent on Idempotency-Key)', tags: ['outbox'], auth: 'owner_or_service', body: EnqueueBody, response: { status: 202, schema: EnqueueAnswer },
       errors: ['validation_failed', 'unknown_channel', 'invalid_phone', 'invalid_email', 'invalid_target', 'unknown_template', 'template_data_invalid', 'secret_in_content', 'idempotency_conflict', 'conflict', 'forbidden'] } },
   }, async (req, reply) => {

@@ -8,7 +8,7 @@ import { normalizeE164 } from '../../core/target.ts';
 import { DEFAULT_OTP_PREFIXES, ownerPhoneProblem, setupOwnerLogin } from '../../otp/owners.ts';
 import { createTenant } from '../../store/tenants.ts';
 import { newToken, storeToken } from '../../store/tokens.ts';
-import { actorName, bearerOf, principalOf, requireRole } from '../auth.ts';
+import { actorName, bearerMissing, bearerOf, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { parseWith } from '../errors.ts';
 import { MeAnswer, PolicyAnswer, TenantCreated } from '../api-schemas.ts';
@@ -68,7 +68,7 @@ export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const admin = ctx.config.env.COMMS_ADMIN_TOKEN;
     const token = bearerOf(req);
     if (!admin || !token || !safeEqual(token, admin)) {
-      throw new AppError('unauthorized', 'The operator token (COMMS_ADMIN_TOKEN) is required.');
+      throw new AppError('unauthorized', bearerMissing(req) ? 'The operator token (COMMS_ADMIN_TOKEN) is required.' : 'The operator token is not valid.');
     }
     const body = parseWith(TenantBody, req.body);
     if (!validTimeZone(body.timezone)) throw new AppError('validation_failed', 'timezone: not a known IANA time zone');

@@ -1,7 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { useI18n } from '../i18n/I18nContext.tsx';
-import { CHANNELS, type Channel, type StatusAnswer } from '../types.ts';
+import { useLoad } from '../useLoad.ts';
+import { CHANNELS, type Channel, type StatusAnswer, type TemplateInfo } from '../types.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -13,9 +14,33 @@ const PLACEHOLDER: Record<Channel, string> = {
   in_app: 'pos-desktop-01',
 };
 
-/** A test message on any channel, queued through POST /api/v1/outbox like every other message. */
+const OWN_TEXT = '';
+
+/** Template data as typed: a field whose example is a number is sent as a number when it reads as one. */
+function dataOf(template: TemplateInfo, values: Record<string, string>): Record<string, unknown> {
+  const fields = [...template.required, ...template.optional];
+  return Object.fromEntries(
+    fields
+      .filter((f) => (values[f] ?? '').trim() !== '')
+      .map((f) => {
+        const v = (values[f] ?? '').trim();
+        const asNumber = Number(v);
+        return [f, typeof template.example.data[f] === 'number' && Number.isFinite(asNumber) ? asNumber : v];
+      }),
+  );
+}
+
+function exampleValues(template: TemplateInfo): Record<string, string> {
+  return Object.fromEntries(Object.entries(template.example.data).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * A test message on any channel, queued through POST /api/v1/outbox like every other message:
+ * own text, or one of the server's templates (GET /api/v1/templates) with its data fields.
+ */
 export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOpen(id: string): void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const catalogue = useLoad(() => api.templates(), []);
   const ids = {
     heading: useId(),
     channel: useId(),
@@ -24,6 +49,8 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
     subject: useId(),
     title: useId(),
     body: useId(),
+    content: useId(),
+    data: useId(),
   };
   const [channel, setChannel] = useState<Channel>('in_app');
   const [target, setTarget] = useState('');
@@ -33,6 +60,17 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<StatusAnswer | null>(null);
+  const [templateId, setTemplateId] = useState(OWN_TEXT);
+  const [values, setValues] = useState<Record<string, string>>({});
+  // Templates written for this channel (none for OTP: its text is the provider's).
+  const templates = (catalogue.data?.templates ?? []).filter((x) => x.channels.includes(channel));
+  const template = templates.find((x) => x.id === templateId) ?? null;
+
+  const chooseTemplate = (id: string) => {
+    setTemplateId(id);
+    const chosen = templates.find((x) => x.id === id);
+    setValues(chosen ? exampleValues(chosen) : {});
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -40,13 +78,18 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
     setError(null);
     setResult(null);
     try {
-      const answer = await api.enqueue({
-        channel,
-        target: target.trim(),
-        body,
-        ...(channel === 'email' && subject.trim() ? { subject: subject.trim() } : {}),
-        ...(title.trim() ? { title: title.trim() } : {}),
-      });
+      // A template brings its own title, subject and text.
+      const answer = await api.enqueue(
+        template
+          ? { channel, target: target.trim(), template: template.id, data: dataOf(template, values) }
+          : {
+              channel,
+              target: target.trim(),
+              body,
+              ...(channel === 'email' && subject.trim() ? { subject: subject.trim() } : {}),
+              ...(title.trim() ? { title: title.trim() } : {}),
+            },
+      );
       setResult(answer);
       props.onQueued(answer);
     } catch (err) {
@@ -65,7 +108,10 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
         <select
           id={ids.channel}
           value={channel}
-          onChange={(e) => setChannel(e.target.value as Channel)}
+          onChange={(e) => {
+            setChannel(e.target.value as Channel);
+            chooseTemplate(OWN_TEXT);
+          }}
           data-testid="send-channel"
         >
           {CHANNELS.map((c) => (
@@ -89,7 +135,7 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
         <p id={ids.hint} className="hint">
           {t(`send.hint.${channel}`)}
         </p>
-        {channel === 'email' && (
+        {channel === 'email' && !template && (
           <>
             <label htmlFor={ids.subject}>{t('send.subject')}</label>
             <input
@@ -101,22 +147,66 @@ export function SendTestForm(props: { onQueued(answer: StatusAnswer): void; onOp
             />
           </>
         )}
-        <label htmlFor={ids.title}>{t('send.title')}</label>
-        <input
-          id={ids.title}
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-          data-testid="send-title"
-        />
-        <label htmlFor={ids.body}>{t('send.body')}</label>
-        <textarea
-          id={ids.body}
-          required
-          rows={3}
-          value={body}
-          onChange={(e) => setBody(e.target.value)}
-          data-testid="send-body"
-        />
+        {templates.length > 0 && (
+          <>
+            <label htmlFor={ids.content}>{t('send.content')}</label>
+            <select
+              id={ids.content}
+              value={templateId}
+              onChange={(e) => chooseTemplate(e.target.value)}
+              data-testid="send-template"
+            >
+              <option value={OWN_TEXT}>{t('send.ownText')}</option>
+              {templates.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {t('send.templateOption', { title: x.example.rendered[lang].title, id: x.id })}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
+        {template && (
+          <fieldset className="fieldset" data-testid="send-template-data">
+            <legend>{t('send.templateData')}</legend>
+            {[...template.required, ...template.optional].map((f) => (
+              <div key={f} className="form">
+                <label htmlFor={`${ids.data}-${f}`}>
+                  <code>{f}</code>
+                </label>
+                <input
+                  id={`${ids.data}-${f}`}
+                  required={template.required.includes(f)}
+                  value={values[f] ?? ''}
+                  onChange={(e) => setValues((v) => ({ ...v, [f]: e.target.value }))}
+                  autoComplete="off"
+                  spellCheck={false}
+                  data-testid={`send-data-${f}`}
+                />
+              </div>
+            ))}
+            <p className="hint">{t('send.example', { text: template.example.rendered[lang].body })}</p>
+          </fieldset>
+        )}
+        {!template && (
+          <>
+            <label htmlFor={ids.title}>{t('send.title')}</label>
+            <input
+              id={ids.title}
+              value={title}
+              onChange={(e) => setTitle(e.target.value)}
+              data-testid="send-title"
+            />
+            <label htmlFor={ids.body}>{t('send.body')}</label>
+            <textarea
+              id={ids.body}
+              required
+              rows={3}
+              value={body}
+              onChange={(e) => setBody(e.target.value)}
+              data-testid="send-body"
+            />
+          </>
+        )}
         <button type="submit" className="btn btn--primary" disabled={busy} data-testid="send-submit">
           {t('send.submit')}
         </button>

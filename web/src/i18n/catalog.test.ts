@@ -47,4 +47,9 @@ describe('contract and adapter wording', () => {
     const smtp = ADAPTERS.find((a) => a.id === 'smtp')!;
     expect(catalogText('adapter', 'ru', 'smtp', smtp).note).toBe(ADAPTER_TRANSLATIONS.ru.smtp!.note);
   });
+
+  it('an id that is an inherited object property shows the server text', () => {
+    const server = { name: 'N', provider: 'P', note: 'T' };
+    for (const id of ['constructor', '__proto__', 'toString']) expect(catalogText('adapter', 'az', id, server)).toEqual(server);
+  });
 });

@@ -148,7 +148,8 @@ export function catalogText(
 ): CatalogText {
   if (lang === 'en') return { name: server.name, provider: server.provider, note: server.note };
   const table = kind === 'contract' ? CONTRACT_TRANSLATIONS : ADAPTER_TRANSLATIONS;
-  const tr = table[lang][id];
+  // Own entries only: the id is the server's word, and "constructor" must not read the prototype.
+  const tr = Object.hasOwn(table[lang], id) ? table[lang][id] : undefined;
   return {
     name: tr?.name || server.name,
     provider: tr?.provider || server.provider,
