@@ -1,4 +1,5 @@
 import { adapterInfo } from '../core/channels.ts';
+import { isBsuidTarget } from '../core/wa-identity.ts';
 import type { Queryable } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { classifyTransport, failureResult } from './classify.ts';
@@ -10,15 +11,24 @@ import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from '
 
 const REQUIRED = ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_API_VERSION'] as const;
 
+/**
+ * Who the message goes to: `to` for a phone number, `recipient` for a business-scoped user id or
+ * parent BSUID (a customer who adopted a username may have no phone number we know). Meta lets `to`
+ * win when both are given, so only one is ever sent.
+ */
+export function addressee(target: string): { to: string } | { recipient: string } {
+  return isBsuidTarget(target) ? { recipient: target } : { to: target.replace(/^\+/, '') };
+}
+
 /** Builds the Cloud API send request body: a Meta template when the row names one, else text. */
 export function whatsappBody(row: OutboxRow): Record<string, unknown> {
-  const to = row.target.replace(/^\+/, '');
+  const to = addressee(row.target);
   if (row.template && row.data && typeof row.data.whatsappTemplate === 'string') {
     const params = Array.isArray(row.data.params) ? row.data.params.map((p) => ({ type: 'text', text: String(p) })) : [];
     return {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to,
+      ...to,
       type: 'template',
       template: {
         name: row.data.whatsappTemplate,
@@ -31,7 +41,7 @@ export function whatsappBody(row: OutboxRow): Record<string, unknown> {
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
-    to,
+    ...to,
     type: 'text',
     text: { body: row.body ?? '', preview_url: false },
     biz_opaque_callback_data: row.id,
