@@ -91,6 +91,12 @@ export const ENV_SCHEMA = z.object({
   NEXT_PUBLIC_FIREBASE_AUTH_DOMAIN: str().describe('Firebase auth domain (public client config).'),
   NEXT_PUBLIC_FIREBASE_PROJECT_ID: str().describe('Firebase project id; the ID token aud and iss are checked against it.'),
   NEXT_PUBLIC_FIREBASE_APP_ID: str().describe('Firebase app id (public client config).'),
+  CLOUDFLARE_TURNSTILE_SITE_KEY: str().describe('Cloudflare Turnstile site key (public): when set, the sign-in page shows the widget and OTP start requires a verified turnstileToken.'),
+  CLOUDFLARE_TURNSTILE_SECRET_KEY: str().describe('Cloudflare Turnstile secret key for siteverify (secret). Missing while the site key is set: every OTP start is refused (503 turnstile_unavailable).'),
+  CLOUDFLARE_TURNSTILE_VERIFY_URL: z
+    .url()
+    .default('https://challenges.cloudflare.com/turnstile/v0/siteverify')
+    .describe('Turnstile siteverify URL (tests point it at the local fake).'),
   FIREBASE_CERTS_URL: z
     .url()
     .default('https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com')
@@ -106,7 +112,6 @@ export const ENV_SCHEMA = z.object({
     .describe('Graph API version, e.g. v23.0.'),
   WHATSAPP_APP_SECRET: str().describe('Meta app secret that signs webhook POSTs (X-Hub-Signature-256) (secret).'),
   WHATSAPP_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com').describe('Graph API base URL.'),
-
   TELEGRAM_BOT_TOKEN: str().describe('Telegram bot token (secret; sits in the API URL path).'),
   TELEGRAM_WEBHOOK_SECRET: z
     .string()
@@ -144,6 +149,7 @@ export const SECRET_ENV_NAMES = [
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'SMTP_PASS',
+  'CLOUDFLARE_TURNSTILE_SECRET_KEY',
   'COMMS_ADMIN_TOKEN',
   'COMMS_BOOTSTRAP_OWNER_TOKEN',
   'DATABASE_URL',

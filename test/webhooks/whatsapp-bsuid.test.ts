@@ -88,7 +88,8 @@ for (const kind of await drivers()) {
       await mapPhoneNumber(app.db, PHONE_ID, 'acme');
       const address = await app.rt.http!.listen({ port: 0, host: '127.0.0.1' });
       fake.setWebhookUrl(`${address}/webhooks/whatsapp`);
-    });
+      // A cold PGlite on a loaded machine can take most of a minute to open.
+    }, 180_000);
     afterAll(() => app.close());
 
     it('acceptance 1: a username customer (user_id only, no from) is stored, opens the window, and a free-text reply to the BSUID goes out with `recipient` and reaches sent', async () => {
