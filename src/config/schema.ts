@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCaps, parsePriceTable } from '../core/wa-pricing.ts';
 
 /**
  * The one environment schema. Every variable the service reads is here with its default and a
@@ -112,6 +113,17 @@ export const ENV_SCHEMA = z.object({
     .describe('Graph API version, e.g. v23.0.'),
   WHATSAPP_APP_SECRET: str().describe('Meta app secret that signs webhook POSTs (X-Hub-Signature-256) (secret).'),
   WHATSAPP_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com').describe('Graph API base URL.'),
+  WHATSAPP_PRICE_TABLE_AZN: z
+    .string()
+    .refine((v) => typeof parsePriceTable(v) !== 'string', 'must be category=price pairs in AZN, e.g. marketing=0.086,utility=0.014')
+    .optional()
+    .describe("Operator's WhatsApp price per billable message by Meta pricing category, in AZN (category=price,…); turns the monthly usage view into an estimate."),
+  WHATSAPP_MONTHLY_CAP: z
+    .string()
+    .refine((v) => typeof parseCaps(v) !== 'string', 'must be tenant=count pairs, e.g. demo=500,acme=100')
+    .optional()
+    .describe('Per-tenant cap on billable WhatsApp messages per calendar month (tenant=count,…): once Meta has reported that many billable messages, further template (business-initiated) sends are blocked before any provider call.'),
+
   TELEGRAM_BOT_TOKEN: str().describe('Telegram bot token (secret; sits in the API URL path).'),
   TELEGRAM_WEBHOOK_SECRET: z
     .string()

@@ -1,5 +1,7 @@
 import { adapterInfo } from '../core/channels.ts';
 import { isBsuidTarget } from '../core/wa-identity.ts';
+import { parseCaps } from '../core/wa-pricing.ts';
+import { monthlyUsage } from '../store/sql/wa-usage.ts';
 import type { Queryable } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { classifyTransport, failureResult } from './classify.ts';
@@ -72,6 +74,8 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
     body: whatsappBody(row),
   });
   const timeoutMs = () => adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS);
+  const caps = config.env.WHATSAPP_MONTHLY_CAP ? parseCaps(config.env.WHATSAPP_MONTHLY_CAP) : null;
+  const capOf = (tenantId: string) => (caps instanceof Map ? caps.get(tenantId) : undefined);
 
   const call = (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> =>
     callRendered(req, { timeoutMs: timeoutMs(), signal }, redactor);
@@ -89,6 +93,25 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
       const req = build(row);
       const request = redactor.scrubValue(req);
       const body = req.body as { type: string };
+      // A template is a business-initiated, billable message: past the tenant's monthly cap it is
+      // blocked here, before any call (Meta's own count is the measure: statuses with pricing).
+      if (body.type === 'template' && windows) {
+        const cap = capOf(row.tenant_id);
+        if (cap !== undefined) {
+          const used = (await monthlyUsage(windows, row.tenant_id, new Date().toISOString().slice(0, 7)))
+            .filter((c) => c.billable)
+            .reduce((n, c) => n + c.messages, 0);
+          if (used >= cap) {
+            return {
+              outcome: 'permanent',
+              errorCode: 'whatsapp_monthly_cap',
+              errorMessage: `monthly WhatsApp cap reached: ${used} of ${cap} billable messages this month (WHATSAPP_MONTHLY_CAP); refused locally, no call made`,
+              finalStatus: 'blocked',
+              request,
+            };
+          }
+        }
+      }
       // Free text outside the customer-service window is refused here, without a call: Meta would
       // refuse it with 131047 anyway. Without a window store Meta's answer is the only check.
       if (body.type !== 'template' && windows) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskTarget } from '../../src/core/redact.ts';
+import { estimateAzn, parsePriceTable } from '../../src/core/wa-pricing.ts';
 import { normalizeTarget } from '../../src/core/target.ts';
 import { classifyWhatsApp } from '../../src/providers/whatsapp-errors.ts';
 import { windowState } from '../../src/providers/whatsapp-window.ts';
@@ -32,6 +33,30 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(fake.webhookDeliveries.filter((d) => d.status !== 200)).toEqual([]);
   await fake.close();
+});
+
+describe('price table and estimate (pure)', () => {
+  it('parses category=price pairs and refuses anything else', () => {
+    expect(parsePriceTable('marketing=0.086, utility=0.0145')).toEqual(
+      new Map([
+        ['marketing', 0.086],
+        ['utility', 0.0145],
+      ]),
+    );
+    for (const bad of ['marketing', 'marketing=-1', 'Marketing=1', 'marketing=1e3', 'a=1;b=2'])
+      expect(typeof parsePriceTable(bad)).toBe('string');
+  });
+  it('estimates billable messages only, and names categories without a price', () => {
+    const e = estimateAzn(
+      [
+        { category: 'utility', billable: true, messages: 10 },
+        { category: 'service', billable: false, messages: 50 },
+        { category: 'authentication', billable: true, messages: 3 },
+      ],
+      new Map([['utility', 0.0145]]),
+    );
+    expect(e).toEqual({ estimatedAzn: 0.145, unpricedCategories: ['authentication'] });
+  });
 });
 
 describe('BSUID targets and masking (pure)', () => {
@@ -82,6 +107,9 @@ for (const kind of await drivers()) {
           WHATSAPP_PHONE_NUMBER_ID: PHONE_ID,
           WHATSAPP_API_VERSION: 'v23.0',
           WHATSAPP_GRAPH_BASE_URL: fake.url,
+          WHATSAPP_PRICE_TABLE_AZN: 'marketing=0.086,utility=0.0145',
+          // Reached by the two billable statuses of the acceptance 3 test.
+          WHATSAPP_MONTHLY_CAP: 'acme=2',
         },
         modules,
       });
@@ -228,6 +256,94 @@ for (const kind of await drivers()) {
       // And to the old one refused locally.
       const old = await enqueue(app, { channel: 'whatsapp', target: oldPhone, body: 'Xoş gəldiniz' });
       expect((await settled(app, old)).last_error_code).toBe('whatsapp_outside_window');
+    });
+
+    it('acceptance 3: statuses with pricing → the monthly view counts by category and billable/free with an AZN estimate; the cap reached → the next billable send is blocked with 0 provider calls', async () => {
+      const usage = async (month?: string) =>
+        app.as(app.ownerToken, {
+          method: 'GET',
+          url: `/api/v1/whatsapp/usage${month ? `?month=${month}` : ''}`,
+        });
+      const before = (await usage()).json() as {
+        counts: { category: string; billable: boolean; messages: number }[];
+      };
+      const n = (u: typeof before, category: string, billable: boolean) =>
+        u.counts.find((c) => c.category === category && c.billable === billable)?.messages ?? 0;
+      const send = async () => {
+        const phone = freshPhone();
+        await fake.sendInbound({ from: phone, text: 'Salam' });
+        await settledReceipts(app);
+        const id = await enqueue(app, { channel: 'whatsapp', target: phone, body: 'Buyurun' });
+        const s = await settled(app, id);
+        expect(s.status).toBe('sent');
+        return s.provider_message_id!;
+      };
+      const [a, b, c] = [await send(), await send(), await send()];
+      const utility = { billable: true, pricing_model: 'PMP', category: 'utility', type: 'regular' };
+      await fake.sendStatus(a, 'sent', undefined, { pricing: utility });
+      // The same message reported twice (sent, then delivered) counts once.
+      await fake.sendStatus(a, 'delivered', undefined, { pricing: utility });
+      await fake.sendStatus(b, 'delivered', undefined, { pricing: { ...utility } });
+      await fake.sendStatus(c, 'delivered', undefined, {
+        pricing: {
+          billable: false,
+          pricing_model: 'PMP',
+          category: 'service',
+          type: 'free_customer_service',
+        },
+      });
+      await settledReceipts(app);
+      const r = await usage();
+      expect(r.statusCode, r.body).toBe(200);
+      const after = r.json() as typeof before & {
+        totals: { billable: number; free: number };
+        estimate: { currency: string; estimatedAzn: number; unpricedCategories: string[] };
+      };
+      expect(n(after, 'utility', true) - n(before, 'utility', true)).toBe(2);
+      expect(n(after, 'service', false) - n(before, 'service', false)).toBe(1);
+      expect(after.estimate.currency).toBe('AZN');
+      expect(after.estimate.estimatedAzn).toBeCloseTo(
+        n(after, 'utility', true) * 0.0145 + n(after, 'marketing', true) * 0.086,
+        4,
+      );
+      // The pricing sits on the row's delivery record (the status event of its wamid).
+      const ev = (
+        await app.db.query(
+          'SELECT outbox_id IS NOT NULL AS linked, pricing FROM whatsapp_status_events WHERE wamid = $1 AND status = $2',
+          [b, 'delivered'],
+        )
+      ).rows[0];
+      expect(ev).toEqual({
+        linked: true,
+        pricing: { billable: true, pricingModel: 'PMP', category: 'utility', type: 'regular' },
+      });
+      // Another month is empty; a malformed month is a 400.
+      expect((await usage('2020-01')).json()).toMatchObject({
+        month: '2020-01',
+        counts: [],
+        totals: { billable: 0, free: 0 },
+      });
+      for (const bad of ['2026-13', '26-01', 'x', '2026-1']) expect((await usage(bad)).statusCode).toBe(400);
+
+      // The cap (acme=2 billable a month) is reached: the next template (business-initiated, billable)
+      // send is blocked with the cap in its reason and no provider call; free text in the window still goes.
+      expect(after.totals.billable).toBeGreaterThanOrEqual(2);
+      const phone = freshPhone();
+      await fake.sendInbound({ from: phone, text: 'Salam' });
+      await settledReceipts(app);
+      const calls = fake.receipts.length;
+      const tpl = await enqueue(app, {
+        channel: 'whatsapp',
+        target: phone,
+        template: 'daily_owner_report',
+        data: { whatsappTemplate: 'daily_report', language: 'az', params: ['12', '340.50 ₼'] },
+      });
+      const blocked = await settled(app, tpl);
+      expect(blocked).toMatchObject({ status: 'blocked', last_error_code: 'whatsapp_monthly_cap' });
+      expect(blocked.reason).toMatch(/monthly WhatsApp cap reached: \d+ of 2 billable messages/);
+      expect(fake.receipts.length).toBe(calls);
+      const text = await enqueue(app, { channel: 'whatsapp', target: phone, body: 'Pulsuz cavab' });
+      expect((await settled(app, text)).status).toBe('sent');
     });
 
     it('user_changed_user_id moves a BSUID-only contact to its new BSUID', async () => {
