@@ -21,6 +21,9 @@ export const WHATSAPP_RULES: Readonly<Record<number, Rule>> = {
   // Pair rate limit: roughly one message per 6 s to the same recipient.
   131056: { class: 'rate_limited', meaning: '(business, consumer) pair rate limit', defaultWaitMs: 6_000 },
   131047: { class: 'permanent', meaning: OUTSIDE_WINDOW_REASON },
+  // Per-user marketing template limit: Meta asks to wait at least 24 h before resending
+  // (docs/providers.md, "WhatsApp in 2026"); sooner only earns more refusals.
+  131049: { class: 'rate_limited', meaning: 'per-user marketing template limit (Meta: resend no sooner than 24 h)', defaultWaitMs: 24 * 60 * 60_000 },
   // 2026: a business-scoped user id cannot receive this message (authentication templates, for
   // one, still need a phone number). Retrying the same recipient cannot help.
   131062: { class: 'permanent', meaning: BSUID_UNSUPPORTED_REASON },

@@ -89,6 +89,14 @@ describe('BSUID targets and masking (pure)', () => {
     expect(maskTarget('US.13491208655302741918')).not.toContain('1349120865');
   });
 
+  it('131049 (per-user marketing limit) waits 24 h, as Meta asks', () => {
+    expect(classifyWhatsApp(400, graphError(131049).json)).toMatchObject({
+      class: 'rate_limited',
+      code: 'whatsapp_131049',
+      retryAfterMs: 86_400_000,
+    });
+  });
+
   it('131062 is permanent, with a reason that says what to do', () => {
     const c = classifyWhatsApp(400, graphError(131062).json);
     expect(c).toMatchObject({ class: 'permanent', code: 'whatsapp_131062' });
