@@ -3,6 +3,7 @@ import { commaList, ENV_SCHEMA, SECRET_ENV_NAMES, type Env } from './schema.ts';
 import type { AdapterId } from '../core/channels.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
 import type { Runtime } from '../core/gate.ts';
+import { TURNSTILE_DUMMY_SECRETS, TURNSTILE_DUMMY_SITE_KEYS } from '../core/turnstile-keys.ts';
 
 export interface Config {
   env: Env;
@@ -64,6 +65,24 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
         break;
       }
       otpTestNumbers.set(m[1]!, m[2]!);
+    }
+  }
+  if (env.MUPZA_RUNTIME !== 'qa') {
+    if (
+      env.CLOUDFLARE_TURNSTILE_SECRET_KEY &&
+      TURNSTILE_DUMMY_SECRETS.includes(env.CLOUDFLARE_TURNSTILE_SECRET_KEY)
+    ) {
+      issues.push(
+        "CLOUDFLARE_TURNSTILE_SECRET_KEY: Cloudflare's dummy test keys are only allowed when MUPZA_RUNTIME=qa",
+      );
+    }
+    if (
+      env.CLOUDFLARE_TURNSTILE_SITE_KEY &&
+      TURNSTILE_DUMMY_SITE_KEYS.includes(env.CLOUDFLARE_TURNSTILE_SITE_KEY)
+    ) {
+      issues.push(
+        "CLOUDFLARE_TURNSTILE_SITE_KEY: Cloudflare's dummy test keys are only allowed when MUPZA_RUNTIME=qa",
+      );
     }
   }
   if (issues.length) throw new ConfigError(issues);

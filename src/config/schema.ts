@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCaps, parsePriceTable } from '../core/wa-pricing.ts';
 
 /**
  * The one environment schema. Every variable the service reads is here with its default and a
@@ -91,6 +92,12 @@ export const ENV_SCHEMA = z.object({
   NEXT_PUBLIC_FIREBASE_AUTH_DOMAIN: str().describe('Firebase auth domain (public client config).'),
   NEXT_PUBLIC_FIREBASE_PROJECT_ID: str().describe('Firebase project id; the ID token aud and iss are checked against it.'),
   NEXT_PUBLIC_FIREBASE_APP_ID: str().describe('Firebase app id (public client config).'),
+  CLOUDFLARE_TURNSTILE_SITE_KEY: str().describe('Cloudflare Turnstile site key (public): when set, the sign-in page shows the widget and OTP start requires a verified turnstileToken.'),
+  CLOUDFLARE_TURNSTILE_SECRET_KEY: str().describe('Cloudflare Turnstile secret key for siteverify (secret). Missing while the site key is set: every OTP start is refused (503 turnstile_unavailable).'),
+  CLOUDFLARE_TURNSTILE_VERIFY_URL: z
+    .url()
+    .default('https://challenges.cloudflare.com/turnstile/v0/siteverify')
+    .describe('Turnstile siteverify URL (tests point it at the local fake).'),
   FIREBASE_CERTS_URL: z
     .url()
     .default('https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com')
@@ -106,6 +113,16 @@ export const ENV_SCHEMA = z.object({
     .describe('Graph API version, e.g. v23.0.'),
   WHATSAPP_APP_SECRET: str().describe('Meta app secret that signs webhook POSTs (X-Hub-Signature-256) (secret).'),
   WHATSAPP_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com').describe('Graph API base URL.'),
+  WHATSAPP_PRICE_TABLE_AZN: z
+    .string()
+    .refine((v) => typeof parsePriceTable(v) !== 'string', 'must be category=price pairs in AZN, e.g. marketing=0.086,utility=0.014')
+    .optional()
+    .describe("Operator's WhatsApp price per billable message by Meta pricing category, in AZN (category=price,…); turns the monthly usage view into an estimate."),
+  WHATSAPP_MONTHLY_CAP: z
+    .string()
+    .refine((v) => typeof parseCaps(v) !== 'string', 'must be tenant=count pairs, e.g. demo=500,acme=100')
+    .optional()
+    .describe('Per-tenant cap on billable WhatsApp messages per calendar month (tenant=count,…): once Meta has reported that many billable messages, further template (business-initiated) sends are blocked before any provider call.'),
 
   TELEGRAM_BOT_TOKEN: str().describe('Telegram bot token (secret; sits in the API URL path).'),
   TELEGRAM_WEBHOOK_SECRET: z
@@ -144,6 +161,7 @@ export const SECRET_ENV_NAMES = [
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'SMTP_PASS',
+  'CLOUDFLARE_TURNSTILE_SECRET_KEY',
   'COMMS_ADMIN_TOKEN',
   'COMMS_BOOTSTRAP_OWNER_TOKEN',
   'DATABASE_URL',

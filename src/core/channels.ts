@@ -34,7 +34,7 @@ export const CONTRACTS: readonly ContractInfo[] = [
     provider: 'Twilio Verify or Firebase phone auth',
     note: 'OTP is online-only and must never block POS, waiter, kitchen or printer LAN workflows.',
     adapters: ['twilio_verify', 'firebase_auth'],
-    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID'],
+    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID', 'CLOUDFLARE_TURNSTILE_SITE_KEY', 'CLOUDFLARE_TURNSTILE_SECRET_KEY'],
     lanSafe: false,
   },
   {
@@ -98,7 +98,7 @@ export const ADAPTERS: readonly AdapterInfo[] = [
     endpoint: 'https://verify.twilio.com/v2/Services/{TWILIO_VERIFY_SERVICE_SID}/Verifications',
     webhook: 'none',
     note: 'OTP remains online-only and cannot block LAN cashier, waiter, kitchen or printer workflows.',
-    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID'],
+    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID', 'CLOUDFLARE_TURNSTILE_SITE_KEY', 'CLOUDFLARE_TURNSTILE_SECRET_KEY'],
   },
   {
     id: 'firebase_auth',

@@ -3,6 +3,8 @@
  * configured secret values (never logged) and replaces each occurrence, including the common
  * encodings a value takes in URLs, Basic auth headers and JSON.
  */
+import { isBsuidTarget, maskBsuid } from './wa-identity.ts';
+
 export const REDACTED = '[REDACTED]';
 
 export interface Redactor {
@@ -77,5 +79,7 @@ export function maskTarget(target: string): string {
   if (/^\+\d{6,}$/.test(target)) {
     return `${target.slice(0, 4)} ••• ••• ${target.slice(-2)}`;
   }
+  // WhatsApp business-scoped user ids identify a person as a phone number does.
+  if (isBsuidTarget(target)) return maskBsuid(target);
   return target;
 }

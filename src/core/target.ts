@@ -1,6 +1,7 @@
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { Channel } from './channels.ts';
 import { AppError } from './errors.ts';
+import { isBsuidTarget } from './wa-identity.ts';
 
 // A practical address check: one @, no spaces, a dotted domain. Full RFC 5322 parsing is the SMTP
 // server's job; this refuses obvious garbage before it becomes a row.
@@ -30,8 +31,15 @@ export function normalizeTarget(channel: Channel, raw: string): string {
   const t = raw.trim();
   switch (channel) {
     case 'otp_sms':
-    case 'whatsapp':
       return normalizeE164(t);
+    case 'whatsapp':
+      // A customer who adopted a username may be reachable only by their business-scoped user id.
+      if (isBsuidTarget(t)) return t;
+      try {
+        return normalizeE164(t);
+      } catch {
+        throw new AppError('invalid_phone', 'A WhatsApp target is an E.164 phone number like +994501234567 or a business-scoped user id like US.13491208655302741918.');
+      }
     case 'email':
       if (!isEmail(t)) throw new AppError('invalid_email', 'The target must be an email address.');
       return t.toLowerCase();

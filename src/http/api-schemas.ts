@@ -71,6 +71,7 @@ export const AuthConfig = z.object({
   otpProvider: z.enum(['twilio', 'firebase']).nullable(),
   runtime: z.enum(['qa', 'development', 'production']),
   firebase: z.object({ apiKey: z.string().nullable(), authDomain: z.string().nullable(), projectId: z.string(), appId: z.string().nullable() }).nullable(),
+  turnstileSiteKey: z.string().nullable().describe('Cloudflare Turnstile site key (public) when OTP start needs a turnstileToken'),
 });
 const EnvName = z.object({ name: z.string(), configured: z.boolean() });
 export const Readiness = z.object({

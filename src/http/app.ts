@@ -57,11 +57,14 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   const routes = collectRoutes(app);
   app.decorate('collectedRoutes', routes);
 
+  // Cloudflare Turnstile's widget (a script and an iframe) when the sign-in page shows it.
+  const turnstile = ctx.config.env.CLOUDFLARE_TURNSTILE_SITE_KEY ? ['https://challenges.cloudflare.com'] : [];
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
+        scriptSrc: ["'self'", ...turnstile],
+        ...(turnstile.length ? { frameSrc: turnstile } : {}),
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],

@@ -24,6 +24,7 @@ import { consumeStart, startRules } from './limits.ts';
 import { ProviderMimic, type ProviderFailure } from './mimic.ts';
 import { finishOtpRow, insertBlockedOtpRow, insertClaimedOtpRow, type OtpRowInput } from './otp-row.ts';
 import { findOwnerByPhone } from './owners.ts';
+import { TurnstileVerifier } from './turnstile.ts';
 import { allowedDestination, parseOtpPhone, type OtpPhone } from './phone.ts';
 import { issueSession, revokeSession, type Session } from './sessions.ts';
 import {
@@ -51,6 +52,8 @@ export interface OtpServiceOptions {
 export interface StartInput {
   phone: string;
   tenant: string;
+  /** The Cloudflare Turnstile token from the sign-in page (required when Turnstile is configured). */
+  turnstileToken?: string | undefined;
 }
 export interface CheckInput {
   verificationId: string;
@@ -60,6 +63,8 @@ export interface CheckInput {
 }
 export interface RequestInfo {
   ip: string;
+  /** The hostname the request was sent to (no port): Turnstile's expected hostname when BACKEND_PUBLIC_URL is unset. */
+  host?: string | null;
   /** How long ago the request arrived (ms): the deadline counts from then, not from the handler. */
   elapsedMs?: number;
 }
@@ -82,6 +87,7 @@ export class OtpService {
   readonly worker = `otp:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly turnstile: TurnstileVerifier;
   private readonly startMimic: ProviderMimic;
   private readonly checkMimic: ProviderMimic;
   private readonly twilio: TwilioVerifyClient | null;
@@ -104,6 +110,7 @@ export class OtpService {
       d.logger.warn({ refused: n, max: this.admission.max }, 'otp starts refused: too many in flight'),
     );
     this.sleep = o.sleep ?? realSleep;
+    this.turnstile = new TurnstileVerifier(d.config, d.redactor);
     this.startMimic = new ProviderMimic(this.now);
     this.checkMimic = new ProviderMimic(this.now);
     const env = d.config.env;
@@ -138,9 +145,20 @@ export class OtpService {
   // ---------------------------------------------------------------- start
 
   async start(input: StartInput, req: RequestInfo): Promise<{ verificationId: string; status: 'pending' }> {
-    const t0 = performance.now() - (req.elapsedMs ?? 0);
+    let t0 = performance.now() - (req.elapsedMs ?? 0);
     const release = this.admission.enter();
     if (!release) throw this.busyError();
+    if (this.turnstile.enabled) {
+      // The human check comes first: a refused start counts no limit, writes no row, calls no provider.
+      try {
+        await this.turnstile.verify({ token: input.turnstileToken, remoteIp: req.ip, requestHost: req.host ?? null }, turnstileTimeoutMs(this.env.OTP_TIMEOUT_MS));
+      } catch (err) {
+        release();
+        throw err;
+      }
+      // It had its own deadline; the OTP deadline counts from here.
+      t0 = performance.now();
+    }
     // The place is held until the work settles, not until the answer: work still running after
     // its answer (see answerInTime) keeps counting, so a hanging provider cannot pile it up.
     const work = this.startWork(input, req, t0);
@@ -813,6 +831,10 @@ export class OtpService {
  * answer is due. The answer's headroom (a third of the timeout, at most 750 ms) is for the timer
  * that enforces it: on a busy 2-core box it once fired ~300 ms late with a fifth (200 ms of 1 s).
  */
+/** siteverify's own deadline: a third of OTP_TIMEOUT_MS, at most 3 s (Cloudflare answers in well under one). */
+export function turnstileTimeoutMs(timeoutMs: number): number {
+  return Math.min(3_000, Math.max(100, Math.floor(timeoutMs / 3)));
+}
 export function answerBudgetMs(timeoutMs: number): number {
   return timeoutMs - Math.min(750, Math.floor(timeoutMs / 3));
 }

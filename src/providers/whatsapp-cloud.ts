@@ -1,4 +1,7 @@
 import { adapterInfo } from '../core/channels.ts';
+import { isBsuidTarget } from '../core/wa-identity.ts';
+import { parseCaps } from '../core/wa-pricing.ts';
+import { monthlyUsage } from '../store/sql/wa-usage.ts';
 import type { Queryable } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';
 import { classifyTransport, failureResult } from './classify.ts';
@@ -10,15 +13,24 @@ import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from '
 
 const REQUIRED = ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_API_VERSION'] as const;
 
+/**
+ * Who the message goes to: `to` for a phone number, `recipient` for a business-scoped user id or
+ * parent BSUID (a customer who adopted a username may have no phone number we know). Meta lets `to`
+ * win when both are given, so only one is ever sent.
+ */
+export function addressee(target: string): { to: string } | { recipient: string } {
+  return isBsuidTarget(target) ? { recipient: target } : { to: target.replace(/^\+/, '') };
+}
+
 /** Builds the Cloud API send request body: a Meta template when the row names one, else text. */
 export function whatsappBody(row: OutboxRow): Record<string, unknown> {
-  const to = row.target.replace(/^\+/, '');
+  const to = addressee(row.target);
   if (row.template && row.data && typeof row.data.whatsappTemplate === 'string') {
     const params = Array.isArray(row.data.params) ? row.data.params.map((p) => ({ type: 'text', text: String(p) })) : [];
     return {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to,
+      ...to,
       type: 'template',
       template: {
         name: row.data.whatsappTemplate,
@@ -31,7 +43,7 @@ export function whatsappBody(row: OutboxRow): Record<string, unknown> {
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
-    to,
+    ...to,
     type: 'text',
     text: { body: row.body ?? '', preview_url: false },
     biz_opaque_callback_data: row.id,
@@ -62,6 +74,8 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
     body: whatsappBody(row),
   });
   const timeoutMs = () => adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS);
+  const caps = config.env.WHATSAPP_MONTHLY_CAP ? parseCaps(config.env.WHATSAPP_MONTHLY_CAP) : null;
+  const capOf = (tenantId: string) => (caps instanceof Map ? caps.get(tenantId) : undefined);
 
   const call = (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> =>
     callRendered(req, { timeoutMs: timeoutMs(), signal }, redactor);
@@ -79,6 +93,25 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
       const req = build(row);
       const request = redactor.scrubValue(req);
       const body = req.body as { type: string };
+      // A template is a business-initiated, billable message: past the tenant's monthly cap it is
+      // blocked here, before any call (Meta's own count is the measure: statuses with pricing).
+      if (body.type === 'template' && windows) {
+        const cap = capOf(row.tenant_id);
+        if (cap !== undefined) {
+          const used = (await monthlyUsage(windows, row.tenant_id, new Date().toISOString().slice(0, 7)))
+            .filter((c) => c.billable)
+            .reduce((n, c) => n + c.messages, 0);
+          if (used >= cap) {
+            return {
+              outcome: 'permanent',
+              errorCode: 'whatsapp_monthly_cap',
+              errorMessage: `monthly WhatsApp cap reached: ${used} of ${cap} billable messages this month (WHATSAPP_MONTHLY_CAP); refused locally, no call made`,
+              finalStatus: 'blocked',
+              request,
+            };
+          }
+        }
+      }
       // Free text outside the customer-service window is refused here, without a call: Meta would
       // refuse it with 131047 anyway. Without a window store Meta's answer is the only check.
       if (body.type !== 'template' && windows) {

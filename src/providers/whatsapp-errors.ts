@@ -2,6 +2,7 @@ import { clip, fromRule, type Classified, type Rule } from './classify.ts';
 import { retryAfterMs } from './http.ts';
 
 export const OUTSIDE_WINDOW_REASON = 'outside 24h window, template required';
+export const BSUID_UNSUPPORTED_REASON = 'business-scoped user id (BSUID) recipients are not supported for this message; send it to a phone number (authentication templates need one)';
 
 /**
  * WhatsApp Cloud API error codes (docs/providers.md, "WhatsApp Cloud API"). Meta advises branching on
@@ -20,6 +21,12 @@ export const WHATSAPP_RULES: Readonly<Record<number, Rule>> = {
   // Pair rate limit: roughly one message per 6 s to the same recipient.
   131056: { class: 'rate_limited', meaning: '(business, consumer) pair rate limit', defaultWaitMs: 6_000 },
   131047: { class: 'permanent', meaning: OUTSIDE_WINDOW_REASON },
+  // Per-user marketing template limit: Meta asks to wait at least 24 h before resending
+  // (docs/providers.md, "WhatsApp in 2026"); sooner only earns more refusals.
+  131049: { class: 'rate_limited', meaning: 'per-user marketing template limit (Meta: resend no sooner than 24 h)', defaultWaitMs: 24 * 60 * 60_000 },
+  // 2026: a business-scoped user id cannot receive this message (authentication templates, for
+  // one, still need a phone number). Retrying the same recipient cannot help.
+  131062: { class: 'permanent', meaning: BSUID_UNSUPPORTED_REASON },
   131026: { class: 'permanent', meaning: 'message undeliverable (not on WhatsApp, old app, terms not accepted)' },
   // Quality restriction: retrying messages flagged as spam makes the number's quality worse.
   131048: { class: 'permanent', meaning: 'spam rate limit hit (quality restriction)' },
@@ -53,6 +60,9 @@ export function classifyWhatsApp(status: number, body: unknown, retryAfter: stri
   const detail = { message: `${text} (HTTP ${status}${code !== undefined ? `, code ${code}` : ''})`, httpStatus: status, retryAfterMs: retryAfterMs(retryAfter) };
   if (code === 131047) {
     return { ...fromRule('whatsapp', code, WHATSAPP_RULES[code]!, detail), message: `${OUTSIDE_WINDOW_REASON} (Meta code 131047)` };
+  }
+  if (code === 131062) {
+    return { ...fromRule('whatsapp', code, WHATSAPP_RULES[code]!, detail), message: `${BSUID_UNSUPPORTED_REASON} (Meta code 131062)` };
   }
   if (code !== undefined) {
     const rule = WHATSAPP_RULES[code] ?? (code >= 200 && code <= 299 ? WHATSAPP_RULES[10] : undefined);

@@ -38,6 +38,8 @@ export interface InboundInput {
   raw: unknown;
   sentAt: Date | null;
   receivedAt: Date;
+  /** WhatsApp: the sender's business-scoped user id, parent BSUID and username, when Meta sent them. */
+  senderIds?: { userId: string | null; parentUserId: string | null; username: string | null };
 }
 
 /**
@@ -50,8 +52,9 @@ export async function storeInbound(q: Queryable, m: InboundInput, redactor: Reda
   const actor = `webhook:${m.provider}`;
   const r = await q.query<{ id: string }>(
     `WITH ins AS (
-       INSERT INTO inbound_messages (id, tenant_id, provider, external_id, sender, sender_name, type, text, raw, sent_at, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+       INSERT INTO inbound_messages (id, tenant_id, provider, external_id, sender, sender_name, type, text, raw, sent_at, received_at,
+                                     sender_user_id, sender_parent_user_id, sender_username)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
        ON CONFLICT (provider, external_id) DO NOTHING RETURNING id, tenant_id, provider, type
      )
      SELECT id::text, pg_notify('${INBOUND_CHANNEL}', json_build_object('t', tenant_id, 'id', id, 'p', provider, 'type', type)::text)
@@ -68,6 +71,9 @@ export async function storeInbound(q: Queryable, m: InboundInput, redactor: Reda
       JSON.stringify(cleanJson(m.raw, redactor)),
       m.sentAt?.toISOString() ?? null,
       m.receivedAt.toISOString(),
+      m.senderIds?.userId ?? null,
+      m.senderIds?.parentUserId ?? null,
+      m.senderIds?.username ?? null,
     ],
   );
   if (!r.rows[0]) return null;

@@ -8,7 +8,9 @@ import { parseWith } from '../http/errors.ts';
 import { decodeCursor } from '../core/cursor.ts';
 import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
-import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
+import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppUsage, WhatsAppUsageQuery, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
+import { estimateAzn, parsePriceTable } from '../core/wa-pricing.ts';
+import { monthlyUsage } from '../store/sql/wa-usage.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
 import { updateIdOf } from './telegram-update.ts';
@@ -45,8 +47,8 @@ function presentInbound(r: InboundRow, mask: boolean) {
     id: r.id,
     provider: r.provider,
     externalId: r.external_id,
-    // WhatsApp senders are phone numbers (wa_id digits): masked in lists like outbox targets.
-    sender: mask && r.provider === 'whatsapp' && /^\d+$/.test(r.sender) ? maskTarget(`+${r.sender}`) : r.sender,
+    // WhatsApp senders are phone numbers (wa_id digits) or business-scoped user ids: masked in lists like outbox targets.
+    sender: mask && r.provider === 'whatsapp' ? maskTarget(/^\d+$/.test(r.sender) ? `+${r.sender}` : r.sender) : r.sender,
     senderName: r.sender_name,
     type: r.type,
     text: r.text,
@@ -156,6 +158,26 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     if (f.cursor !== undefined && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
     const page = await ctx.db.tx((q) => listInbound(q, p.tenant.id, { provider: f.provider, limit: f.limit, after }), { tenantId: p.tenant.id });
     return { items: page.items.map((r) => presentInbound(r, true)), nextCursor: page.nextCursor };
+  });
+
+  app.get('/api/v1/whatsapp/usage', {
+    preHandler: requireRole(ctx.principals, ['owner']),
+    config: { openapi: { summary: "The tenant's WhatsApp messages of one month by Meta pricing category and billable/free, with an estimate in AZN from the operator's price table", tags: ['inbound'], auth: 'owner', query: WhatsAppUsageQuery,
+      response: { status: 200, schema: WhatsAppUsage }, errors: ['validation_failed', 'forbidden'] } },
+  }, async (req) => {
+    const p = principalOf(req);
+    const f = parseWith(WhatsAppUsageQuery, req.query ?? {});
+    const month = f.month ?? new Date().toISOString().slice(0, 7);
+    const counts = await ctx.db.tx((q) => monthlyUsage(q, p.tenant.id, month), { tenantId: p.tenant.id });
+    const prices = env.WHATSAPP_PRICE_TABLE_AZN ? parsePriceTable(env.WHATSAPP_PRICE_TABLE_AZN) : null;
+    const est = prices instanceof Map ? estimateAzn(counts, prices) : null;
+    const sum = (billable: boolean) => counts.filter((c) => c.billable === billable).reduce((n, c) => n + c.messages, 0);
+    return {
+      month,
+      counts,
+      totals: { billable: sum(true), free: sum(false) },
+      estimate: { currency: 'AZN' as const, estimatedAzn: est?.estimatedAzn ?? null, unpricedCategories: est?.unpricedCategories ?? [] },
+    };
   });
 
   app.get('/api/v1/inbound/:id', {

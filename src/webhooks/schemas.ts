@@ -69,3 +69,24 @@ export const WhatsAppVerifyQuery = z.object({
   'hub.verify_token': z.string().optional(),
   'hub.challenge': z.string().optional(),
 });
+
+export const WhatsAppUsageQuery = z
+  .object({
+    month: z
+      .string()
+      .regex(/^20\d{2}-(0[1-9]|1[0-2])$/, 'a month like 2026-12')
+      .optional()
+      .describe('Calendar month (UTC), YYYY-MM; the current month when left out'),
+  })
+  .strict();
+export const WhatsAppUsage = z.object({
+  month: z.string(),
+  counts: z.array(z.object({ category: z.string(), billable: z.boolean(), messages: z.number().int() })),
+  totals: z.object({ billable: z.number().int(), free: z.number().int() }),
+  estimate: z.object({
+    currency: z.literal('AZN'),
+    /** null when no price table is configured (WHATSAPP_PRICE_TABLE_AZN). */
+    estimatedAzn: z.number().nullable(),
+    unpricedCategories: z.array(z.string()),
+  }),
+});

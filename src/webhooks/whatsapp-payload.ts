@@ -4,13 +4,18 @@
  * but its shape is still checked field by field; anything unexpected is skipped, never thrown.
  */
 
+import { bsuidOrNull, hasIdentity, parentBsuidOrNull, usernameOrNull, waIdOrNull, type WaIdentity } from '../core/wa-identity.ts';
+
 export type WaStatus = 'sent' | 'delivered' | 'read' | 'failed';
 const WA_STATUSES: readonly string[] = ['sent', 'delivered', 'read', 'failed'];
 
 export interface WaInbound {
   phoneNumberId: string;
   id: string;
+  /** The phone (wa_id) when Meta sent one, else the BSUID (a username customer may have no phone here). */
   from: string;
+  /** Every identifier the message carried for its sender (phone, BSUID, parent BSUID, username). */
+  sender: WaIdentity;
   senderName: string | null;
   type: string;
   text: string | null;
@@ -26,10 +31,38 @@ export interface WaStatusReport {
   recipientId: string | null;
   occurredAt: Date | null;
   errors: { code: number | null; title: string | null; message: string | null; details: string | null }[];
+  /** The recipient's business-scoped user id (2026 statuses carry it, sent to a phone or not). */
+  recipientUserId: string | null;
+  /** Meta's per-message pricing object, when the status carries one (sent/delivered/read). */
+  pricing: WaPricing | null;
+}
+
+export interface WaPricing {
+  billable: boolean | null;
+  /** PMP (per-message pricing, since July 2025) or CBP (the older conversation-based model). */
+  pricingModel: string | null;
+  /** marketing, utility, authentication, service, … */
+  category: string | null;
+  /** regular, free_customer_service, free_entry_point, … */
+  type: string | null;
+}
+
+/**
+ * A system message (`type: "system"`): the customer changed their number or Meta changed their
+ * business-scoped user id. The contact that carried `from` now carries `to`.
+ */
+export interface WaIdentityChange {
+  phoneNumberId: string;
+  id: string;
+  kind: 'user_changed_number' | 'user_changed_user_id';
+  from: WaIdentity;
+  to: Partial<WaIdentity>;
+  at: Date | null;
 }
 
 export interface WaPayload {
   messages: WaInbound[];
+  identityChanges: WaIdentityChange[];
   statuses: WaStatusReport[];
   /** Statuses with a status value this service does not track (e.g. new Meta values). */
   skipped: number;
@@ -71,7 +104,7 @@ export function inboundText(m: Record<string, unknown>): string | null {
 }
 
 export function parseWhatsAppPayload(body: unknown): WaPayload {
-  const out: WaPayload = { messages: [], statuses: [], skipped: 0 };
+  const out: WaPayload = { messages: [], identityChanges: [], statuses: [], skipped: 0 };
   const root = obj(body);
   if (!root) return out;
   for (const entry of arr(root.entry)) {
@@ -80,24 +113,51 @@ export function parseWhatsAppPayload(body: unknown): WaPayload {
       const value = obj(c?.value);
       if (!c || !value || (c.field !== undefined && c.field !== 'messages')) continue;
       const phoneNumberId = str(obj(value.metadata)?.phone_number_id, 64) ?? '';
-      const names = new Map<string, string>();
+      // contacts[] carries the sender's identifiers; a username customer may come without wa_id.
+      const contacts: { ids: WaIdentity; name: string | null }[] = [];
       for (const contact of arr(value.contacts)) {
         const k = obj(contact);
-        const waId = str(k?.wa_id, 32);
-        const name = str(obj(k?.profile)?.name, 200);
-        if (waId && name) names.set(waId, name);
+        const profile = obj(k?.profile);
+        const ids: WaIdentity = {
+          waId: waIdOrNull(k?.wa_id),
+          userId: bsuidOrNull(k?.user_id),
+          parentUserId: parentBsuidOrNull(k?.parent_user_id),
+          username: usernameOrNull(profile?.username ?? k?.username),
+        };
+        if (hasIdentity(ids)) contacts.push({ ids, name: str(profile?.name, 200) });
       }
+      const contactOf = (waId: string | null, userId: string | null) =>
+        contacts.find((c) => (waId !== null && c.ids.waId === waId) || (userId !== null && c.ids.userId === userId)) ??
+        (contacts.length === 1 && waId === null && userId === null ? contacts[0] : undefined);
       for (const message of arr(value.messages)) {
         const m = obj(message);
         const id = str(m?.id, 256);
-        const from = str(m?.from, 64);
-        if (!m || !id || !from) continue;
+        if (!m || !id) continue;
+        const fromWa = waIdOrNull(m.from);
+        const fromUser = bsuidOrNull(m.from_user_id) ?? bsuidOrNull(m.user_id);
+        const c = contactOf(fromWa, fromUser);
+        const sender: WaIdentity = {
+          waId: fromWa ?? c?.ids.waId ?? null,
+          userId: fromUser ?? c?.ids.userId ?? null,
+          parentUserId: parentBsuidOrNull(m.from_parent_user_id) ?? c?.ids.parentUserId ?? null,
+          username: c?.ids.username ?? null,
+        };
+        // Number/BSUID changes move the contact; any other system message is recorded like a message.
+        const change = m.type === 'system' ? identityChange(phoneNumberId, id, m, sender) : null;
+        if (change) {
+          out.identityChanges.push(change);
+          continue;
+        }
+        // A `from` Meta formats unexpectedly is still a sender (as before BSUIDs); it just joins no contact.
+        const from = sender.waId ?? sender.userId ?? sender.parentUserId ?? str(m.from, 64);
+        if (!from) continue;
         const type = typeof m.type === 'string' && /^[a-z_]{1,32}$/.test(m.type) ? m.type : 'unknown';
         out.messages.push({
           phoneNumberId,
           id,
           from,
-          senderName: names.get(from) ?? null,
+          sender,
+          senderName: c?.name ?? null,
           type,
           text: inboundText(m),
           sentAt: epochSeconds(m.timestamp),
@@ -117,6 +177,8 @@ export function parseWhatsAppPayload(body: unknown): WaPayload {
           wamid,
           status: s.status as WaStatus,
           recipientId: str(s.recipient_id, 64),
+          recipientUserId: bsuidOrNull(s.recipient_user_id),
+          pricing: pricingOf(s.pricing),
           occurredAt: epochSeconds(s.timestamp),
           errors: arr(s.errors).flatMap((e) => {
             const x = obj(e);
@@ -135,4 +197,28 @@ export function parseWhatsAppPayload(body: unknown): WaPayload {
     }
   }
   return out;
+}
+
+function pricingOf(v: unknown): WaPricing | null {
+  const p = obj(v);
+  if (!p) return null;
+  const word = (x: unknown) => (typeof x === 'string' && /^[A-Za-z_]{1,40}$/.test(x) ? x : null);
+  return { billable: typeof p.billable === 'boolean' ? p.billable : null, pricingModel: word(p.pricing_model), category: word(p.category), type: word(p.type) };
+}
+
+/** Reads a system message; null for system types this service does not act on. */
+function identityChange(phoneNumberId: string, id: string, m: Record<string, unknown>, sender: WaIdentity): WaIdentityChange | null {
+  const sys = obj(m.system);
+  const kind = sys?.type;
+  if (!sys || (kind !== 'user_changed_number' && kind !== 'user_changed_user_id') || !hasIdentity(sender)) return null;
+  const to: Partial<WaIdentity> = {};
+  const waId = waIdOrNull(sys.wa_id);
+  const userId = bsuidOrNull(sys.user_id);
+  const parent = parentBsuidOrNull(sys.parent_user_id);
+  if (kind === 'user_changed_number' && waId) to.waId = waId;
+  // A new phone number comes with a new BSUID (docs/providers.md); either system type may carry it.
+  if (userId) to.userId = userId;
+  if (parent) to.parentUserId = parent;
+  if (Object.keys(to).length === 0) return null;
+  return { phoneNumberId, id, kind, from: sender, to, at: epochSeconds(m.timestamp) };
 }

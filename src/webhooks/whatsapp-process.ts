@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../app/metrics.ts';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { canTransition, isForwardProgress, type Status } from '../core/status.ts';
-import { recordInbound } from '../providers/whatsapp-window.ts';
+import { moveContact, recordInbound } from '../providers/whatsapp-window.ts';
 import type { Queryable } from '../store/driver.ts';
 import { transitionRow } from '../store/sql/transition.ts';
 import { storeInbound } from './inbound.ts';
@@ -21,6 +22,7 @@ export const WEBHOOK_ACTOR_WHATSAPP = 'webhook:whatsapp';
 
 export interface WhatsAppSummary {
   inbound: number;
+  identityChanges: number;
   duplicates: number;
   unroutable: number;
   statuses: Record<StatusOutcome | 'duplicate', number>;
@@ -35,7 +37,7 @@ type StatusOutcome = 'applied' | 'stale' | 'ignored' | 'unmatched';
  */
 export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unknown, receivedAt: Date): Promise<WhatsAppSummary> {
   const payload = parseWhatsAppPayload(body);
-  const summary: WhatsAppSummary = { inbound: 0, duplicates: 0, unroutable: 0, statuses: { applied: 0, stale: 0, ignored: 0, unmatched: 0, duplicate: 0 } };
+  const summary: WhatsAppSummary = { inbound: 0, identityChanges: 0, duplicates: 0, unroutable: 0, statuses: { applied: 0, stale: 0, ignored: 0, unmatched: 0, duplicate: 0 } };
   const tenants = new Map<string, string | null>();
   const tenantOf = async (phoneNumberId: string) => {
     if (!tenants.has(phoneNumberId)) tenants.set(phoneNumberId, await tenantForPhoneNumber(q, deps.config, phoneNumberId));
@@ -63,6 +65,7 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
         raw: m.raw,
         sentAt: m.sentAt,
         receivedAt,
+        senderIds: { userId: m.sender.userId, parentUserId: m.sender.parentUserId, username: m.sender.username },
       },
       deps.redactor,
     );
@@ -71,12 +74,33 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
       continue;
     }
     summary.inbound++;
-    // The customer wrote: the 24-hour customer-service window opens from the message's own time
-    // (never from the future, whatever the payload claims).
-    if (tenantId && /^[0-9]{5,20}$/.test(m.from)) {
+    // The customer wrote: the 24-hour customer-service window of their contact (phone, BSUID or
+    // both) opens from the message's own time (never from the future, whatever the payload claims).
+    if (tenantId) {
       const at = m.sentAt && m.sentAt.getTime() < Date.now() ? m.sentAt : new Date();
-      await recordInbound(q, tenantId, m.from, at);
+      await recordInbound(q, tenantId, m.sender, at);
     }
+  }
+
+  // System messages: a changed phone number or BSUID moves the contact, and its window, along.
+  for (const c of payload.identityChanges) {
+    const tenantId = await tenantOf(c.phoneNumberId);
+    if (!tenantId) {
+      unroutable(c.phoneNumberId, 'system');
+      continue;
+    }
+    // Meta re-posts a delivery it did not see acknowledged: the change is applied once per message id.
+    const seen = await q.query(
+      `INSERT INTO inbound_messages (id, tenant_id, provider, external_id, sender, type, text, raw, sent_at, received_at, sender_user_id)
+       VALUES ($9, $1, 'whatsapp', $2, $3, 'system', $4, $5::jsonb, $6, $7, $8) ON CONFLICT (provider, external_id) DO NOTHING RETURNING id`,
+      [tenantId, c.id, c.from.waId ?? c.from.userId ?? c.from.parentUserId, c.kind, JSON.stringify({ kind: c.kind }), c.at?.toISOString() ?? null, receivedAt.toISOString(), c.from.userId, randomUUID()],
+    );
+    if (seen.rowCount === 0) {
+      summary.duplicates++;
+      continue;
+    }
+    await moveContact(q, tenantId, c.from, c.to);
+    summary.identityChanges++;
   }
 
   for (const s of payload.statuses) {
@@ -96,9 +120,9 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
 /** Stores a status once per (wamid, status) and applies it; 'duplicate' when it was seen before. */
 async function recordStatus(q: Queryable, s: WaStatusReport): Promise<StatusOutcome | 'duplicate'> {
   const ins = await q.query(
-    `INSERT INTO whatsapp_status_events (wamid, status, recipient_id, occurred_at, errors, outcome)
-     VALUES ($1, $2, $3, $4, $5::jsonb, 'unmatched') ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid`,
-    [s.wamid, s.status, s.recipientId, s.occurredAt?.toISOString() ?? null, s.errors.length ? JSON.stringify(s.errors) : null],
+    `INSERT INTO whatsapp_status_events (wamid, status, recipient_id, occurred_at, errors, outcome, recipient_user_id, pricing)
+     VALUES ($1, $2, $3, $4, $5::jsonb, 'unmatched', $6, $7::jsonb) ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid`,
+    [s.wamid, s.status, s.recipientId, s.occurredAt?.toISOString() ?? null, s.errors.length ? JSON.stringify(s.errors) : null, s.recipientUserId, s.pricing ? JSON.stringify(s.pricing) : null],
   );
   if (ins.rowCount === 0) return 'duplicate';
   return settleStatus(q, { wamid: s.wamid, status: s.status, occurredAt: s.occurredAt, errors: s.errors });

@@ -8,14 +8,18 @@ import {
   type FakeResponse,
   type WebhookDelivery,
 } from './http-fake-base.ts';
+import { OVERLAY_ERRORS, isBsuid } from './whatsapp-2026-overlay.ts';
 import { validateWhatsAppMessage, type WhatsAppMessageKind } from './whatsapp-schema.ts';
 import {
   DEFAULT_DISPLAY_PHONE_NUMBER,
   buildInboundPayload,
   buildStatusPayload,
+  buildSystemChangePayload,
   newWamid,
   signWhatsAppBody,
   toMetaJson,
+  type StatusPayloadOptions,
+  type SystemChangeOptions,
   type WhatsAppStatus,
   type WhatsAppStatusError,
 } from './whatsapp-webhooks.ts';
@@ -24,11 +28,13 @@ import {
 export {
   buildInboundPayload,
   buildStatusPayload,
+  buildSystemChangePayload,
   newWamid,
   signWhatsAppBody,
   toMetaJson,
   type InboundPayloadOptions,
   type StatusPayloadOptions,
+  type SystemChangeOptions,
   type WhatsAppStatus,
   type WhatsAppStatusError,
 } from './whatsapp-webhooks.ts';
@@ -61,7 +67,22 @@ export interface WhatsAppFakeOptions {
 }
 
 export type WhatsAppErrorCode =
-  0 | 4 | 10 | 100 | 190 | 368 | 803 | 80007 | 130429 | 131000 | 131026 | 131047 | 131048 | 131056;
+  | 0
+  | 4
+  | 10
+  | 100
+  | 190
+  | 368
+  | 803
+  | 80007
+  | 130429
+  | 131000
+  | 131026
+  | 131047
+  | 131048
+  | 131049
+  | 131056
+  | 131062;
 
 // HTTP statuses from the Meta table as mirrored in PROVIDERS.md (code 4 is disputed: 400 vs 429).
 const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details: string; type?: string }> = {
@@ -110,6 +131,7 @@ const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details
     details:
       'Message failed to send because there are restrictions on how many messages can be sent from this phone number.',
   },
+  ...OVERLAY_ERRORS,
   131056: {
     status: 400,
     title: '(Business Account, Consumer Account) pair rate limit hit',
@@ -126,8 +148,10 @@ export interface WhatsAppForcedError {
 
 export interface WhatsAppReceiptBody {
   wamid: string;
-  /** Digits only, as the wa_id Meta returns. */
+  /** Digits only, as the wa_id Meta returns; for a send to a BSUID (`recipient`), the BSUID. */
   waId: string;
+  /** 2026: which field addressed the message (whatsapp-2026-overlay.ts, send.recipient). */
+  addressedBy: 'to' | 'recipient';
   kind: WhatsAppMessageKind;
   /** The parsed request body. */
   message: Record<string, unknown>;
@@ -174,15 +198,15 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
 
   /** Opens (or refreshes) the 24-hour window for a recipient, as if they had just written. */
   openWindow(waId: string, atMs: number = this.now()): void {
-    this.lastInbound.set(digits(waId), atMs);
+    this.lastInbound.set(userKey(waId), atMs);
   }
 
   closeWindow(waId: string): void {
-    this.lastInbound.delete(digits(waId));
+    this.lastInbound.delete(userKey(waId));
   }
 
   isWindowOpen(waId: string): boolean {
-    const at = this.lastInbound.get(digits(waId));
+    const at = this.lastInbound.get(userKey(waId));
     return at !== undefined && this.now() - at < SERVICE_WINDOW_MS;
   }
 
@@ -197,17 +221,20 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
     wamid: string,
     status: WhatsAppStatus,
     errors?: WhatsAppStatusError[],
-    options: { recipientId?: string } = {},
+    options: { recipientId?: string; pricing?: StatusPayloadOptions['pricing'] } = {},
   ): Promise<WebhookDelivery> {
     const sent = this.sent.get(wamid);
     const recipientId = options.recipientId ?? sent?.waId;
     if (!recipientId) throw new Error(`whatsapp fake: unknown wamid ${wamid}; pass options.recipientId`);
     const bizOpaque = sent?.message.biz_opaque_callback_data;
+    // A message sent to a BSUID reports recipient_user_id; Meta withholds the phone (overlay status.recipient_user_id).
+    const byBsuid = isBsuid(recipientId);
     const payload = buildStatusPayload({
       ...this.metadata(),
       wamid,
       status,
-      recipientId,
+      ...(byBsuid ? { recipientUserId: recipientId } : { recipientId }),
+      ...(options.pricing ? { pricing: options.pricing } : {}),
       timestamp: Math.floor(this.now() / 1000),
       ...(errors ? { errors } : {}),
       ...(typeof bizOpaque === 'string' ? { bizOpaqueCallbackData: bizOpaque } : {}),
@@ -215,22 +242,58 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
     return this.postSigned(payload);
   }
 
-  /** Posts a signed inbound text message webhook and opens the sender's 24-hour window. */
+  /**
+   * Posts a signed inbound text message webhook and opens the sender's 24-hour window (by phone and
+   * by BSUID). A username customer comes with `userId` (and maybe `username`) and no `from`.
+   */
   async sendInbound(input: {
-    from: string;
+    from?: string;
+    userId?: string;
+    parentUserId?: string;
+    username?: string;
     text: string;
     id?: string;
     profileName?: string;
   }): Promise<InboundDelivery> {
     const messageId = input.id ?? newWamid();
-    this.openWindow(input.from);
+    if (input.from === undefined && input.userId === undefined)
+      throw new Error('whatsapp fake: sendInbound needs from or userId');
+    if (input.from !== undefined) this.openWindow(input.from);
+    if (input.userId !== undefined) this.openWindow(input.userId);
+    if (input.parentUserId !== undefined) this.openWindow(input.parentUserId);
     const payload = buildInboundPayload({
       ...this.metadata(),
-      from: digits(input.from),
+      ...(input.from !== undefined ? { from: digits(input.from) } : {}),
+      ...(input.userId !== undefined ? { userId: input.userId } : {}),
+      ...(input.parentUserId !== undefined ? { parentUserId: input.parentUserId } : {}),
+      ...(input.username !== undefined ? { username: input.username } : {}),
       text: input.text,
       id: messageId,
       timestamp: Math.floor(this.now() / 1000),
       ...(input.profileName !== undefined ? { profileName: input.profileName } : {}),
+    });
+    return { ...(await this.postSigned(payload)), messageId };
+  }
+
+  /**
+   * Posts a signed system message: the customer changed their number (the window follows them to
+   * the new one) or their BSUID changed.
+   */
+  async sendSystemChange(
+    input: Omit<SystemChangeOptions, 'timestamp' | keyof WebhookMetadataOptionsLike>,
+  ): Promise<InboundDelivery> {
+    const messageId = input.id ?? newWamid();
+    const old = input.from ?? input.fromUserId;
+    const at = old === undefined ? undefined : this.lastInbound.get(userKey(old));
+    if (at !== undefined) {
+      if (input.newWaId !== undefined) this.lastInbound.set(userKey(input.newWaId), at);
+      if (input.newUserId !== undefined) this.lastInbound.set(userKey(input.newUserId), at);
+    }
+    const payload = buildSystemChangePayload({
+      ...this.metadata(),
+      ...input,
+      id: messageId,
+      timestamp: Math.floor(this.now() / 1000),
     });
     return { ...(await this.postSigned(payload)), messageId };
   }
@@ -289,11 +352,19 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
     const checked = validateWhatsAppMessage(body);
     if ('problem' in checked) throw refuse(100, `schema: ${checked.problem}`, { details: checked.problem });
     const message = body as Record<string, unknown>;
-    const input = String(message.to);
-    const waId = digits(input);
+    // `to` wins when both are given (overlay send.recipient).
+    const addressedBy = message.to !== undefined ? 'to' : 'recipient';
+    const input = String(addressedBy === 'to' ? message.to : message.recipient);
+    const waId = addressedBy === 'to' ? digits(input) : input;
     if (checked.kind !== 'template' && !this.isWindowOpen(waId)) throw refuse(131047, 'outside 24h window');
 
-    const receipt: WhatsAppReceiptBody = { wamid: newWamid(), waId, kind: checked.kind, message };
+    const receipt: WhatsAppReceiptBody = {
+      wamid: newWamid(),
+      waId,
+      addressedBy,
+      kind: checked.kind,
+      message,
+    };
     this.sent.set(receipt.wamid, receipt);
     this.recordReceipt(req, receipt);
     if (this.opts.autoStatuses) this.scheduleAutoStatuses(receipt.wamid);
@@ -301,7 +372,7 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
       status: 200,
       json: {
         messaging_product: 'whatsapp',
-        contacts: [{ input, wa_id: waId }],
+        contacts: [addressedBy === 'to' ? { input, wa_id: waId } : { input, user_id: waId }],
         messages: [{ id: receipt.wamid }],
       },
     };
@@ -429,3 +500,10 @@ function refuse(
 function digits(s: string): string {
   return s.replace(/\D/g, '');
 }
+
+/** A customer's key in the fake's window table: phone digits, or the BSUID as given. */
+function userKey(s: string): string {
+  return isBsuid(s) ? s : digits(s);
+}
+
+type WebhookMetadataOptionsLike = { phoneNumberId: string; displayPhoneNumber?: string; wabaId?: string };

@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { createAjv, describeAjvErrors } from './ajv.ts';
 import { isPlainObject } from './http-fake-base.ts';
+import { RECIPIENT_PROPERTY } from './whatsapp-2026-overlay.ts';
 
 /**
  * Hand-written, relaxed schema for the subset of sendMessage bodies we send (text and template).
@@ -13,6 +14,8 @@ const common = {
   recipient_type: { const: 'individual' },
   // Digits as WhatsApp ids are; a leading + is tolerated like the Cloud API does.
   to: { type: 'string', pattern: '^\\+?[0-9]{5,20}$' },
+  // 2026 (whatsapp-2026-overlay.ts, send.recipient): a BSUID or parent BSUID instead of `to`.
+  recipient: RECIPIENT_PROPERTY,
   biz_opaque_callback_data: { type: 'string', maxLength: 512 },
   context: {
     type: 'object',
@@ -42,7 +45,8 @@ const component = {
 
 export const WHATSAPP_TEXT_SCHEMA = {
   type: 'object',
-  required: ['messaging_product', 'to', 'type', 'text'],
+  required: ['messaging_product', 'type', 'text'],
+  anyOf: [{ required: ['to'] }, { required: ['recipient'] }],
   additionalProperties: false,
   properties: {
     ...common,
@@ -61,7 +65,8 @@ export const WHATSAPP_TEXT_SCHEMA = {
 
 export const WHATSAPP_TEMPLATE_SCHEMA = {
   type: 'object',
-  required: ['messaging_product', 'to', 'type', 'template'],
+  required: ['messaging_product', 'type', 'template'],
+  anyOf: [{ required: ['to'] }, { required: ['recipient'] }],
   additionalProperties: false,
   properties: {
     ...common,

@@ -27,7 +27,12 @@ export interface WebhookMetadataOptions {
 export interface StatusPayloadOptions extends WebhookMetadataOptions {
   wamid: string;
   status: WhatsAppStatus;
-  recipientId: string;
+  /** The phone (wa_id); left out when the message went to a BSUID whose phone Meta withholds. */
+  recipientId?: string;
+  /** 2026: the recipient's business-scoped user id (whatsapp-2026-overlay.ts, status.recipient_user_id). */
+  recipientUserId?: string;
+  /** 2026: Meta's pricing object (overlay status.pricing). */
+  pricing?: { billable: boolean; pricing_model: string; category: string; type?: string };
   /** Epoch seconds; sent as a string like Meta does. */
   timestamp: number | string;
   errors?: WhatsAppStatusError[];
@@ -35,7 +40,11 @@ export interface StatusPayloadOptions extends WebhookMetadataOptions {
 }
 
 export interface InboundPayloadOptions extends WebhookMetadataOptions {
-  from: string;
+  /** The phone (wa_id); a username customer may come without one (overlay inbound.contacts). */
+  from?: string;
+  userId?: string;
+  parentUserId?: string;
+  username?: string;
   text: string;
   /** Defaults to a fresh wamid. */
   id?: string;
@@ -85,8 +94,10 @@ export function buildStatusPayload(o: StatusPayloadOptions): Record<string, unkn
     id: o.wamid,
     status: o.status,
     timestamp: String(o.timestamp),
-    recipient_id: o.recipientId,
   };
+  if (o.recipientId !== undefined) status.recipient_id = o.recipientId;
+  if (o.recipientUserId !== undefined) status.recipient_user_id = o.recipientUserId;
+  if (o.pricing !== undefined && o.status !== 'failed') status.pricing = o.pricing;
   if (o.bizOpaqueCallbackData !== undefined) status.biz_opaque_callback_data = o.bizOpaqueCallbackData;
   if (o.status === 'failed') status.errors = o.errors ?? [DEFAULT_FAILED_ERROR];
   else if (o.errors) status.errors = o.errors;
@@ -94,11 +105,18 @@ export function buildStatusPayload(o: StatusPayloadOptions): Record<string, unkn
 }
 
 export function buildInboundPayload(o: InboundPayloadOptions): Record<string, unknown> {
+  const profile: Record<string, unknown> = { name: o.profileName ?? 'Test Customer' };
+  if (o.username !== undefined) profile.username = o.username;
+  const contact: Record<string, unknown> = { profile };
+  if (o.from !== undefined) contact.wa_id = o.from;
+  if (o.userId !== undefined) contact.user_id = o.userId;
+  if (o.parentUserId !== undefined) contact.parent_user_id = o.parentUserId;
   return envelope(o, {
-    contacts: [{ profile: { name: o.profileName ?? 'Test Customer' }, wa_id: o.from }],
+    contacts: [contact],
     messages: [
       {
-        from: o.from,
+        ...(o.from !== undefined ? { from: o.from } : {}),
+        ...(o.userId !== undefined ? { from_user_id: o.userId } : {}),
         id: o.id ?? newWamid(),
         timestamp: String(o.timestamp),
         type: 'text',
@@ -123,4 +141,41 @@ export function toMetaJson(value: unknown): string {
 /** The X-Hub-Signature-256 header value: `sha256=<hex HMAC-SHA256(raw body, app secret)>`. */
 export function signWhatsAppBody(rawBody: string | Buffer, appSecret: string): string {
   return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
+}
+
+export interface SystemChangeOptions extends WebhookMetadataOptions {
+  kind: 'user_changed_number' | 'user_changed_user_id';
+  /** The old phone (from) and/or old BSUID. */
+  from?: string;
+  fromUserId?: string;
+  /** user_changed_number: the new wa_id; either kind: the new BSUID. */
+  newWaId?: string;
+  newUserId?: string;
+  id?: string;
+  timestamp: number | string;
+}
+
+/** A system message (overlay system.user_changed_number / system.user_changed_user_id): no contacts array. */
+export function buildSystemChangePayload(o: SystemChangeOptions): Record<string, unknown> {
+  const system: Record<string, unknown> = {
+    body:
+      o.kind === 'user_changed_number'
+        ? `User changed from ${o.from ?? '?'} to ${o.newWaId ?? '?'}`
+        : 'User changed their business-scoped user ID',
+    type: o.kind,
+  };
+  if (o.newWaId !== undefined) system.wa_id = o.newWaId;
+  if (o.newUserId !== undefined) system.user_id = o.newUserId;
+  return envelope(o, {
+    messages: [
+      {
+        ...(o.from !== undefined ? { from: o.from } : {}),
+        ...(o.fromUserId !== undefined ? { from_user_id: o.fromUserId } : {}),
+        id: o.id ?? newWamid(),
+        timestamp: String(o.timestamp),
+        type: 'system',
+        system,
+      },
+    ],
+  });
 }

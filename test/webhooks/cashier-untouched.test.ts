@@ -13,12 +13,12 @@ import { count, metaSigned, modulesWith, PHONE_ID, postTelegram, postWhatsApp, s
  * status for a dry-run row — changes nothing but the inbound record and its event.
  *
  * Tables left out of the equality check, each for a stated reason: inbound_messages and
- * webhook_receipts (the record itself), whatsapp_windows (a customer's message opens the 24-hour
+ * webhook_receipts (the record itself), whatsapp_windows and whatsapp_contacts (a customer's message opens the 24-hour
  * window: part of recording it), whatsapp_status_events (the record of a status), audit_events
  * (checked separately: the only new events are the inbound "received" events), audit_seals (the
  * hash chain the sealer appends over audit events).
  */
-const EXCLUDED = ['inbound_messages', 'webhook_receipts', 'whatsapp_windows', 'whatsapp_status_events', 'audit_events', 'audit_seals'];
+const EXCLUDED = ['inbound_messages', 'webhook_receipts', 'whatsapp_windows', 'whatsapp_contacts', 'whatsapp_status_events', 'audit_events', 'audit_seals'];
 const CUSTOMER = '994501112233';
 let ts = 1_750_100_000;
 

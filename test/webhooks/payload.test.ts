@@ -29,13 +29,13 @@ describe('parseWhatsAppPayload', () => {
     const value = (failed.entry as { changes: { value: { statuses: unknown[] } }[] }[])[0]!.changes[0]!.value;
     value.statuses.push({ id: 'wamid.Y', status: 'deleted', timestamp: '1', recipient_id: '1' }, { status: 'read' }, 'junk', null);
     const p = parseWhatsAppPayload(failed);
-    expect(p.statuses).toEqual([{ phoneNumberId: '1', wamid: 'wamid.X', status: 'failed', recipientId: '16505551234', occurredAt: new Date(1750857384_000), errors: [{ code: 131047, title: 'Re-engagement message', message: null, details: '24 h' }] }]);
+    expect(p.statuses).toEqual([{ phoneNumberId: '1', wamid: 'wamid.X', status: 'failed', recipientId: '16505551234', recipientUserId: null, pricing: null, occurredAt: new Date(1750857384_000), errors: [{ code: 131047, title: 'Re-engagement message', message: null, details: '24 h' }] }]);
     expect(p.skipped).toBe(1);
   });
 
   it('never throws on shapes it does not know', () => {
     for (const body of [null, 1, 'x', [], {}, { entry: 'x' }, { entry: [{ changes: [null, { value: 3 }, { field: 'account_update', value: { messages: [{ id: 'a', from: 'b' }] } }] }] }]) {
-      expect(parseWhatsAppPayload(body)).toEqual({ messages: [], statuses: [], skipped: 0 });
+      expect(parseWhatsAppPayload(body)).toEqual({ messages: [], identityChanges: [], statuses: [], skipped: 0 });
     }
   });
 
@@ -94,5 +94,57 @@ describe('signature checks', () => {
     expect(verifyTelegramSecret(undefined, 's3cret', 's3cret')).toBe(false);
     expect(verifyTelegramSecret('s3cret', ['s3cret'], 's3cret')).toBe(false);
     expect(verifyTelegramSecret('', '', undefined)).toBe(false);
+  });
+});
+
+describe('parseWhatsAppPayload, 2026 fields (test/fakes/whatsapp-2026-overlay.ts)', () => {
+  const wrap = (value: Record<string, unknown>) => ({ entry: [{ changes: [{ field: 'messages', value: { metadata: { phone_number_id: '1' }, ...value } }] }] });
+
+  it('a username customer without from is read from contacts[].user_id; parent BSUID and username come along', () => {
+    const p = parseWhatsAppPayload(
+      wrap({
+        contacts: [{ profile: { name: 'Sheena', username: 'sheena.n' }, user_id: 'US.13491208655302741918', parent_user_id: 'US.ENT.11815799212886844830' }],
+        messages: [{ id: 'wamid.B1', timestamp: '1749416383', type: 'text', text: { body: 'Salam' } }],
+      }),
+    );
+    expect(p.messages).toHaveLength(1);
+    expect(p.messages[0]).toMatchObject({
+      from: 'US.13491208655302741918',
+      senderName: 'Sheena',
+      sender: { waId: null, userId: 'US.13491208655302741918', parentUserId: 'US.ENT.11815799212886844830', username: 'sheena.n' },
+    });
+  });
+
+  it('a message with neither phone nor a well-formed BSUID is skipped; a malformed user_id is not taken as one', () => {
+    const p = parseWhatsAppPayload(wrap({ contacts: [{ user_id: 'not a bsuid' }], messages: [{ id: 'wamid.B2', type: 'text', text: { body: 'x' } }] }));
+    expect(p.messages).toEqual([]);
+  });
+
+  it('reads statuses with recipient_user_id and pricing; junk pricing values become null', () => {
+    const st = buildStatusPayload({ phoneNumberId: '1', wamid: 'wamid.P', status: 'delivered', recipientUserId: 'US.1', timestamp: 1, pricing: { billable: true, pricing_model: 'PMP', category: 'utility', type: 'regular' } });
+    expect(parseWhatsAppPayload(st).statuses[0]).toMatchObject({ recipientId: null, recipientUserId: 'US.1', pricing: { billable: true, pricingModel: 'PMP', category: 'utility', type: 'regular' } });
+    const bad = buildStatusPayload({ phoneNumberId: '1', wamid: 'wamid.Q', status: 'sent', recipientId: '1234567', timestamp: 1, pricing: { billable: 'yes' as unknown as boolean, pricing_model: 'P M P', category: 'x'.repeat(200) } });
+    expect(parseWhatsAppPayload(bad).statuses[0]!.pricing).toEqual({ billable: null, pricingModel: null, category: null, type: null });
+  });
+
+  it('system messages: user_changed_number and user_changed_user_id become identity changes; other system messages stay messages', () => {
+    const p = parseWhatsAppPayload(
+      wrap({
+        messages: [
+          { from: '16505551234', id: 'wamid.S1', timestamp: '1739321024', type: 'system', system: { body: 'User changed', wa_id: '12195555358', type: 'user_changed_number' } },
+          { from_user_id: 'US.111', id: 'wamid.S2', timestamp: '1739321024', type: 'system', system: { user_id: 'US.222', type: 'user_changed_user_id' } },
+          { from: '16505551234', id: 'wamid.S3', type: 'system', system: { type: 'customer_identity_changed' } },
+          { from: '16505551234', id: 'wamid.S4', type: 'system', system: { type: 'user_changed_number', wa_id: 'x' } },
+        ],
+      }),
+    );
+    expect(p.messages.map((m) => [m.id, m.type])).toEqual([
+      ['wamid.S3', 'system'],
+      ['wamid.S4', 'system'],
+    ]);
+    expect(p.identityChanges).toEqual([
+      { phoneNumberId: '1', id: 'wamid.S1', kind: 'user_changed_number', from: { waId: '16505551234', userId: null, parentUserId: null, username: null }, to: { waId: '12195555358' }, at: new Date(1739321024_000) },
+      { phoneNumberId: '1', id: 'wamid.S2', kind: 'user_changed_user_id', from: { waId: null, userId: 'US.111', parentUserId: null, username: null }, to: { userId: 'US.222' }, at: new Date(1739321024_000) },
+    ]);
   });
 });

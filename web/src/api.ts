@@ -133,10 +133,10 @@ const enc = encodeURIComponent;
 
 export const api = {
   authConfig: () => request<AuthConfig>('/api/v1/auth/config', { auth: false }),
-  otpStart: (phone: string) =>
+  otpStart: (phone: string, turnstileToken?: string | null) =>
     request<{ verificationId: string; status: string }>('/api/v1/auth/otp/start', {
       method: 'POST',
-      body: { phone },
+      body: turnstileToken ? { phone, turnstileToken } : { phone },
       auth: false,
     }),
   otpCheck: (verificationId: string, code: string) =>

@@ -40,6 +40,8 @@ export interface AuthConfig {
   otpProvider: 'twilio' | 'firebase' | null;
   runtime: Runtime;
   firebase: { apiKey?: string; authDomain?: string; projectId?: string; appId?: string } | null;
+  /** Cloudflare Turnstile site key (public); when set, OTP start needs the widget's token. */
+  turnstileSiteKey?: string | null;
 }
 
 export interface Tenant {

@@ -13,6 +13,12 @@ export const OtpStartBody = z
   .object({
     phone: Phone.describe('E.164 phone of an owner, e.g. +994501234567'),
     tenant: TenantId.optional().describe('Tenant to sign in to; "demo" (the default tenant of a single-restaurant box) when left out'),
+    turnstileToken: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe('Cloudflare Turnstile token from the sign-in widget; required when CLOUDFLARE_TURNSTILE_SITE_KEY is set (checked with siteverify before anything else)'),
   })
   .strict();
 export const OtpCheckBody = z
@@ -45,13 +51,16 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServi
           auth: 'public',
           body: OtpStartBody,
           response: { status: 202, schema: OtpStarted },
-          errors: ['validation_failed', 'bad_request', 'invalid_phone', 'not_found', 'destination_not_allowed', 'rate_limited', 'otp_unavailable', 'store_unavailable', 'internal_error'],
+          errors: ['validation_failed', 'bad_request', 'invalid_phone', 'not_found', 'turnstile_failed', 'destination_not_allowed', 'rate_limited', 'turnstile_unavailable', 'otp_unavailable', 'store_unavailable', 'internal_error'],
         },
       },
     },
     async (req, reply) => {
       const body = parseWith(OtpStartBody, req.body);
-      const r = await otp.start({ phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT }, { ip: req.ip, elapsedMs: reply.elapsedTime });
+      const r = await otp.start(
+        { phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT, turnstileToken: body.turnstileToken },
+        { ip: req.ip, host: req.hostname.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1') || null, elapsedMs: reply.elapsedTime },
+      );
       return reply.code(202).send(r);
     },
   );

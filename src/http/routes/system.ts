@@ -52,7 +52,8 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
           appId: e.NEXT_PUBLIC_FIREBASE_APP_ID ?? null,
         }
       : null;
-    return { otpProvider: e.OTP_PROVIDER ?? null, runtime: ctx.config.runtime, firebase };
+    // The Turnstile site key is public (it is in the page either way); the secret never leaves src/config.
+    return { otpProvider: e.OTP_PROVIDER ?? null, runtime: ctx.config.runtime, firebase, turnstileSiteKey: e.CLOUDFLARE_TURNSTILE_SITE_KEY ?? null };
   });
 
   // Live status changes for the owner panel. fetch() + stream (needs the Authorization header).

@@ -1,9 +1,10 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useCallback, useId, useState, type FormEvent } from 'react';
 import { ApiError, api } from '../api.ts';
 import { useI18n } from '../i18n/I18nContext.tsx';
 import type { Me } from '../types.ts';
 import { useCountdown } from '../useCountdown.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
+import { TurnstileWidget } from './TurnstileWidget.tsx';
 
 /**
  * Phone + one-time code. OTP is online-only: when the server cannot send (503 otp_unavailable)
@@ -11,9 +12,15 @@ import { ErrorMessage } from './ErrorMessage.tsx';
  */
 export function OtpSignIn(props: {
   providerConfigured: boolean | null;
+  /** Cloudflare Turnstile site key: when set, the human check is shown and its token sent with the start. */
+  turnstileSiteKey?: string | null | undefined;
   onSignedIn(token: string, me: Me): void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const [humanToken, setHumanToken] = useState<string | null>(null);
+  // Tokens are single use: every attempt gets a fresh widget.
+  const [widgetKey, setWidgetKey] = useState(0);
+  const onHumanToken = useCallback((token: string | null) => setHumanToken(token), []);
   const headingId = useId();
   const phoneId = useId();
   const phoneHintId = useId();
@@ -37,13 +44,17 @@ export function OtpSignIn(props: {
     setBusy(true);
     setError(null);
     try {
-      const res = await api.otpStart(phone.trim());
+      const res = await api.otpStart(phone.trim(), humanToken);
       setVerificationId(res.verificationId);
       setCode('');
     } catch (err) {
       fail(err);
     } finally {
       setBusy(false);
+      if (props.turnstileSiteKey) {
+        setHumanToken(null);
+        setWidgetKey((k) => k + 1);
+      }
     }
   };
 
@@ -93,6 +104,14 @@ export function OtpSignIn(props: {
           <p id={phoneHintId} className="hint">
             {t('signin.phoneHint')}
           </p>
+          {props.turnstileSiteKey && (
+            <TurnstileWidget
+              key={widgetKey}
+              siteKey={props.turnstileSiteKey}
+              lang={lang}
+              onToken={onHumanToken}
+            />
+          )}
           <button type="submit" className="btn btn--primary" disabled={blocked} data-testid="otp-send">
             {busy ? t('signin.working') : t('signin.sendCode')}
           </button>

@@ -39,6 +39,7 @@ export function SignIn(props: { sessionEnded: boolean; onSignedIn(token: string,
           )}
           <OtpSignIn
             providerConfigured={cfg ? cfg.otpProvider !== null : null}
+            turnstileSiteKey={cfg?.turnstileSiteKey}
             onSignedIn={props.onSignedIn}
           />
           {firebaseProject !== null && (
