@@ -177,22 +177,20 @@ export async function mapWhatsAppNumber(
   const { phoneNumberId } = parseWith(WhatsAppNumberParams, params);
   const { tenant } = parseWith(WhatsAppNumberBody, input);
   await tenantOrNotFound(db, tenant);
-  await db.tx(
-    async (q) => {
-      await mapPhoneNumber(q, phoneNumberId, tenant);
-      await appendAudit(q, [
-        {
-          tenantId: tenant,
-          entity: 'tenant',
-          entityId: tenant,
-          actor,
-          action: 'whatsapp_number_mapped',
-          detail: { phoneNumberId },
-        },
-      ]);
-    },
-    { tenantId: tenant },
-  );
+  // No tenant scope (row-level security): re-mapping moves a number away from another tenant's row.
+  await db.tx(async (q) => {
+    await mapPhoneNumber(q, phoneNumberId, tenant);
+    await appendAudit(q, [
+      {
+        tenantId: tenant,
+        entity: 'tenant',
+        entityId: tenant,
+        actor,
+        action: 'whatsapp_number_mapped',
+        detail: { phoneNumberId },
+      },
+    ]);
+  });
   return { phoneNumberId, tenant };
 }
 
