@@ -83,6 +83,7 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
   const lockPid = () => (JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid;
 
   it('tenant create while serve runs goes through its API: the owner token works at once; a second serve is refused', async () => {
+    await child?.kill('SIGTERM'); // a retry: the first attempt's service must not stay behind
     dir = await mkdtemp(join(tmpdir(), 'comms-cli-lock-'));
     port = await freePort();
     env = { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', COMMS_ADMIN_TOKEN: ADMIN };
