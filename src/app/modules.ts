@@ -5,8 +5,9 @@ import { providersModule } from '../providers/module.ts';
 import { lanModule } from '../lan/module.ts';
 import { otpModule } from '../otp/module.ts';
 import { webhooksModule } from '../webhooks/module.ts';
+import { adminModule } from '../admin/module.ts';
 
 /** The service modules a default process runs (LAN hub, webhooks, OTP); each area adds itself here. */
 export function defaultModules(_config: Config): ServiceModule[] {
-  return [auditModule(), providersModule(), lanModule(), webhooksModule(), otpModule()];
+  return [auditModule(), providersModule(), lanModule(), webhooksModule(), otpModule(), adminModule()];
 }

@@ -77,7 +77,7 @@ export class Runtime {
     const { config } = this;
     this.db =
       this.opts.db ??
-      (await openStore({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, poolSize: config.env.DATABASE_POOL_SIZE }));
+      (await openStore({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, poolSize: config.env.DATABASE_POOL_SIZE, holder: this.mode }));
     await migrate(this.db);
     this.registry = createRegistry(
       { config, redactor: this.redactor },

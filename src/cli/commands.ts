@@ -1,8 +1,4 @@
 import type { Config } from '../config/config.ts';
-import { openStore } from '../store/open.ts';
-import { migrate } from '../store/migrate.ts';
-import { createTenant } from '../store/tenants.ts';
-import { newToken, storeToken } from '../store/tokens.ts';
 import { createRedactor, maskTarget } from '../core/redact.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
 import { createRegistry } from '../providers/registry.ts';
@@ -11,102 +7,113 @@ import { sealTenant, verifyTenant } from '../audit/chain.ts';
 import { CommsApiError, CommsClient } from '../client/index.ts';
 import { readFile } from 'node:fs/promises';
 import { DeviceClient } from '../lan/device-client.ts';
-import { CLOSE } from '../lan/protocol.ts';
-import { normalizeE164 } from '../core/target.ts';
-import { DEFAULT_OTP_PREFIXES, ownerPhoneProblem, setupOwnerLogin } from '../otp/owners.ts';
+import { CLOSE, WS_PATH } from '../lan/protocol.ts';
 import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
-import { mapPhoneNumber } from '../webhooks/routing.ts';
-import { getTenant } from '../store/tenants.ts';
+import {
+  addTenantDevice,
+  addTenantOwnerPhone,
+  createTenantWithOwner,
+  listTenants,
+  mapWhatsAppNumber,
+  newTenantDeviceToken,
+  removeTenantOwnerPhone,
+} from '../admin/operations.ts';
+import { callService, defaultServiceUrl, flag, reach, readThroughService, runOperatorAction, ServiceUnreachableError } from './service-link.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
-
-/** `--owner-phone` and `--otp-prefixes` of tenant create: the first owner's sign-in phone and the OTP allow-list. */
-function ownerLoginFlags(args: string[]): { phone?: string; prefixes?: string[] } | { error: string } {
-  const rawPrefixes = flag(args, 'otp-prefixes');
-  const prefixes = rawPrefixes?.split(',').map((p) => p.trim()).filter(Boolean);
-  if (prefixes && (prefixes.length === 0 || !prefixes.every((p) => /^\+[1-9]\d{0,5}$/.test(p)))) {
-    return { error: '--otp-prefixes must be dialling prefixes like +994,+90' };
-  }
-  const rawPhone = flag(args, 'owner-phone');
-  if (rawPhone === undefined) return prefixes ? { prefixes } : {};
-  let phone: string;
-  try {
-    phone = normalizeE164(rawPhone);
-  } catch {
-    return { error: '--owner-phone must be an E.164 phone number like +994501234567' };
-  }
-  const problem = ownerPhoneProblem(phone, prefixes ?? DEFAULT_OTP_PREFIXES);
-  if (problem) return { error: problem.replace('ownerPhone', '--owner-phone').replace('(otpAllowedPrefixes)', '(--otp-prefixes)') };
-  return prefixes ? { phone, prefixes } : { phone };
+function auditLine(tenant: string, r: Awaited<ReturnType<typeof verifyTenant>>): string {
+  return r.ok
+    ? `${tenant}: ok, ${r.checked} events chained`
+    : `${tenant}: BROKEN at seal ${r.firstBroken!.seq} (audit event ${r.firstBroken!.auditId}): ${r.firstBroken!.reason}`;
 }
 
 /** Sub-commands beyond serve/migrate/readiness; other modules add theirs here. */
 export const cliCommands: Record<string, CliCommand> = {
+  // Operator actions: through the running service when it holds the embedded store, else on the
+  // store itself under DATA_DIR's lock (src/cli/service-link.ts).
   async tenant(args, config) {
+    if (args[0] === 'list') {
+      return runOperatorAction(args, config(), { command: 'tenant list', method: 'GET', path: '/api/v1/admin/tenants', store: (db) => listTenants(db) });
+    }
     if (args[0] !== 'create') {
-      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…]');
+      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…] [--url URL]');
+      console.error('       mupza-comms tenant list [--url URL]');
       return 2;
     }
     const id = flag(args, 'id');
     const name = flag(args, 'name');
-    if (!id || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id) || !name) {
+    if (!id || !name) {
       console.error('--id (lowercase, digits, _ -) and --name are required');
       return 2;
     }
-    const login = ownerLoginFlags(args);
-    if ('error' in login) {
-      console.error(login.error);
+    const prefixes = flag(args, 'otp-prefixes');
+    const body = {
+      id,
+      name,
+      country: flag(args, 'country') ?? 'AZ',
+      currency: flag(args, 'currency') ?? 'AZN',
+      timezone: flag(args, 'timezone') ?? 'Asia/Baku',
+      locale: flag(args, 'locale') ?? 'az',
+      ...(flag(args, 'owner-phone') === undefined ? {} : { ownerPhone: flag(args, 'owner-phone') }),
+      ...(prefixes === undefined ? {} : { otpAllowedPrefixes: prefixes.split(',').map((x) => x.trim()).filter(Boolean) }),
+    };
+    return runOperatorAction(args, config(), {
+      command: 'tenant create',
+      method: 'POST',
+      path: '/api/v1/admin/tenants',
+      body,
+      store: (db) => createTenantWithOwner(db, body, 'operator:cli'),
+    });
+  },
+
+  async owner(args, config) {
+    const tenant = flag(args, 'tenant');
+    const phone = flag(args, 'phone');
+    const op = args[0] === 'phone' ? args[1] : undefined;
+    if ((op !== 'add' && op !== 'remove') || !tenant || !phone) {
+      console.error('usage: mupza-comms owner phone add --tenant ID --phone +994… [--owner-id ID] [--url URL]');
+      console.error('       mupza-comms owner phone remove --tenant ID --phone +994… [--url URL]');
       return 2;
     }
-    const cfg = config();
-    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
-    try {
-      await migrate(db);
-      const token = newToken('owner');
-      const t = await db.tx(async (q) => {
-        const row = await createTenant(
-          q,
-          {
-            id,
-            name,
-            country: flag(args, 'country') ?? 'AZ',
-            currency: flag(args, 'currency') ?? 'AZN',
-            timezone: flag(args, 'timezone') ?? 'Asia/Baku',
-            locale: flag(args, 'locale') ?? 'az',
-            optIns: { in_app: true, ...(login.phone ? { otp_sms: true } : {}) },
-          },
-          'operator:cli',
-        );
-        if (row) await storeToken(q, { token, tenantId: row.id, role: 'owner', subject: `${row.id}-owner`, label: 'created by CLI' });
-        if (row) await setupOwnerLogin(q, { tenantId: row.id, ownerId: `${row.id}-owner`, phone: login.phone, prefixes: login.prefixes, actor: 'operator:cli' });
-        return row;
+    const t = encodeURIComponent(tenant);
+    if (op === 'add') {
+      const ownerId = flag(args, 'owner-id');
+      const body = { phone, ...(ownerId === undefined ? {} : { ownerId }) };
+      return runOperatorAction(args, config(), {
+        command: 'owner phone add',
+        method: 'POST',
+        path: `/api/v1/admin/tenants/${t}/owner-phones`,
+        body,
+        store: (db) => addTenantOwnerPhone(db, { tenant }, body, 'operator:cli'),
       });
-      if (!t) {
-        console.error(`A tenant with id "${id}" already exists.`);
-        return 1;
-      }
-      console.log(JSON.stringify({ tenant: { id: t.id, name: t.name, country: t.country, currency: t.currency }, ownerToken: token }, null, 2));
-      return 0;
-    } finally {
-      await db.close();
     }
+    return runOperatorAction(args, config(), {
+      command: 'owner phone remove',
+      method: 'DELETE',
+      path: `/api/v1/admin/tenants/${t}/owner-phones/${encodeURIComponent(phone)}`,
+      store: (db) => removeTenantOwnerPhone(db, { tenant, phone }, 'operator:cli'),
+      done: { removed: { tenant, phone } },
+    });
   },
 
   async audit(args, config) {
     if (args[0] !== 'verify') {
-      console.error('usage: mupza-comms audit verify [--tenant ID]');
+      console.error('usage: mupza-comms audit verify [--tenant ID] [--token OWNER_TOKEN --url URL while the service runs]');
       return 2;
     }
     const cfg = config();
-    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    const target = await reach(args, cfg, 'audit verify');
+    if (target.kind === 'service') {
+      const token = readThroughService(args, cfg, target, 'audit verify');
+      if (!token) return 2;
+      const me = (await callService(cfg, target.url, 'GET', '/api/v1/me', token)) as { tenant: { id: string } };
+      const r = (await callService(cfg, target.url, 'GET', '/api/v1/audit/verify', token)) as Awaited<ReturnType<typeof verifyTenant>>;
+      console.log(auditLine(me.tenant.id, r));
+      return r.ok ? 0 : 1;
+    }
+    const db = target.db;
     try {
-      await migrate(db);
       const only = flag(args, 'tenant');
       const tenants = only ? [only] : (await db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id')).rows.map((r) => r.id);
       let ok = true;
@@ -114,11 +121,7 @@ export const cliCommands: Record<string, CliCommand> = {
         while ((await sealTenant(db, t)) > 0);
         const r = await verifyTenant(db, t);
         ok &&= r.ok;
-        console.log(
-          r.ok
-            ? `${t}: ok, ${r.checked} events chained`
-            : `${t}: BROKEN at seal ${r.firstBroken!.seq} (audit event ${r.firstBroken!.auditId}): ${r.firstBroken!.reason}`,
-        );
+        console.log(auditLine(t, r));
       }
       return ok ? 0 : 1;
     } finally {
@@ -127,13 +130,13 @@ export const cliCommands: Record<string, CliCommand> = {
   },
 
   /** Enqueue through a running service with the typed client: integrators' smoke test. */
-  async send(args) {
-    const url = flag(args, 'url') ?? 'http://localhost:8080';
+  async send(args, config) {
+    const url = (flag(args, 'url') ?? defaultServiceUrl(config())).replace(/\/+$/, '');
     const token = flag(args, 'token');
     const channel = flag(args, 'channel');
     const target = flag(args, 'target');
     if (!token || !channel || !target) {
-      console.error('usage: mupza-comms send --token T --channel email|whatsapp|telegram|in_app|otp_sms --target X [--body TEXT] [--subject S] [--title T] [--url http://localhost:8080]');
+      console.error('usage: mupza-comms send --token T --channel email|whatsapp|telegram|in_app|otp_sms --target X [--body TEXT] [--subject S] [--title T] [--url http://HOST:PORT]');
       return 2;
     }
     const client = new CommsClient({ baseUrl: url, token });
@@ -153,17 +156,29 @@ export const cliCommands: Record<string, CliCommand> = {
         console.error(`${err.status} ${err.code}: ${err.message}`);
         return 1;
       }
-      throw err;
+      // fetch failed: nothing listens there, or the name does not resolve; say where we tried.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      console.error(new ServiceUnreachableError(url, cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))).message);
+      return 1;
     }
   },
 
   async outbox(args, config) {
     const cfg = config();
-    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    const status = flag(args, 'status') ?? null;
+    const target = await reach(args, cfg, 'outbox');
+    if (target.kind === 'service') {
+      const token = readThroughService(args, cfg, target, 'outbox');
+      if (!token) return 2;
+      const page = (await callService(cfg, target.url, 'GET', `/api/v1/outbox?limit=50${status ? `&status=${encodeURIComponent(status)}` : ''}`, token)) as {
+        items: { id: string; channel: string; target: string; status: string; reason: string | null; title: string | null; createdAt: string }[];
+      };
+      console.table(page.items.map((x) => ({ id: x.id, channel: x.channel, target: x.target, status: x.status, reason: x.reason, title: x.title, created_at: x.createdAt })));
+      return 0;
+    }
+    const db = target.db;
     try {
-      await migrate(db);
       const tenant = flag(args, 'tenant') ?? 'demo';
-      const status = flag(args, 'status') ?? null;
       const r = await db.query<{ id: string; channel: string; target: string; status: string; reason: string | null; title: string | null; created_at: Date }>(
         `SELECT id, channel, target, status, reason, title, created_at FROM outbox WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
          ORDER BY created_at DESC LIMIT 50`,
@@ -215,9 +230,14 @@ export const cliCommands: Record<string, CliCommand> = {
     }
     const cfg = config();
     const redactor = createRedactor(cfg.secrets);
-    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+    const target = await reach(args, cfg, 'telegram set-webhook');
+    if (target.kind === 'service') {
+      const held = target.holder ? ` (pid ${target.holder.pid}) holds ${cfg.env.DATA_DIR}` : ` at ${target.url} was named`;
+      console.error(`The service${held}: stop it, then run telegram set-webhook again.`);
+      return 1;
+    }
+    const db = target.db;
     try {
-      await migrate(db);
       const r = await setTelegramWebhook(db, cfg, redactor);
       console.log(`Telegram webhook registered: ${r.url} at ${r.at.toISOString()}`);
       return 0;
@@ -235,35 +255,32 @@ export const cliCommands: Record<string, CliCommand> = {
   async whatsapp(args, config) {
     const phone = flag(args, 'phone-number-id');
     const tenant = flag(args, 'tenant');
-    if (args[0] !== 'map-number' || !phone || !/^[0-9]{1,32}$/.test(phone) || !tenant) {
-      console.error('usage: mupza-comms whatsapp map-number --phone-number-id DIGITS --tenant ID');
+    if (args[0] !== 'map-number' || !phone || !tenant) {
+      console.error('usage: mupza-comms whatsapp map-number --phone-number-id DIGITS --tenant ID [--url URL]');
       return 2;
     }
-    const cfg = config();
-    const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
-    try {
-      await migrate(db);
-      if (!(await getTenant(db, tenant))) {
-        console.error(`No tenant "${tenant.replace(/[^a-z0-9_-]/g, '')}".`);
-        return 1;
-      }
-      await mapPhoneNumber(db, phone, tenant);
-      console.log(`WhatsApp phone_number_id ${phone} → tenant ${tenant}`);
-      return 0;
-    } finally {
-      await db.close();
-    }
+    const body = { tenant };
+    return runOperatorAction(args, config(), {
+      command: 'whatsapp map-number',
+      method: 'PUT',
+      path: `/api/v1/admin/whatsapp/numbers/${encodeURIComponent(phone)}`,
+      body,
+      store: (db) => mapWhatsAppNumber(db, { phoneNumberId: phone }, body, 'operator:cli'),
+    });
   },
 
   // Reference LAN device: notifications as JSON lines on stdout (status on stderr), each acked.
-  async device(args) {
-    const url = flag(args, 'url');
+  async device(args, config) {
+    if (args[0] === 'add' || args[0] === 'token') return deviceAdmin(args, config);
+    const url = flag(args, 'url') ?? (args[0] === 'connect' ? `${defaultServiceUrl(config(), 'ws')}${WS_PATH}` : undefined);
     const tokenFile = flag(args, 'token-file');
     const token = flag(args, 'token') ?? (tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : undefined);
     if (args[0] !== 'connect' || !url || !token) {
       console.error(
-        'usage: mupza-comms device connect --url ws://HUB:8080/api/v1/lan/ws (--token TOKEN | --token-file PATH) [--after SEQ] [--count N] [--no-ack] [--auth-message]',
+        'usage: mupza-comms device connect [--url ws://HOST:PORT/api/v1/lan/ws] (--token TOKEN | --token-file PATH) [--after SEQ] [--count N] [--no-ack] [--auth-message]',
       );
+      console.error('       mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]');
+      console.error('       mupza-comms device token --tenant ID --id DEVICE [--url URL]');
       return 2;
     }
     const after = flag(args, 'after');
@@ -288,7 +305,7 @@ export const cliCommands: Record<string, CliCommand> = {
       client.on('hello', (h) => console.error(JSON.stringify(h)));
       client.on('protocol-error', (e) => console.error(JSON.stringify(e)));
       client.on('refused', (e: Error) => {
-        console.error(e.message);
+        console.error(`${url}: ${e.message}`);
         done(1);
       });
       client.on('close', (code: number, reason: string) => {
@@ -302,7 +319,38 @@ export const cliCommands: Record<string, CliCommand> = {
       });
       process.once('SIGINT', () => done(0));
       process.once('SIGTERM', () => done(0));
-      client.connect().catch(() => undefined);
+      // A hub may be restarting: the client keeps retrying; say once where it is trying.
+      client.connect().catch((err: Error) => {
+        if (!err.message.startsWith('upgrade refused') && !err.message.startsWith('closed ')) console.error(`Could not reach ${url}: ${err.message}; retrying.`);
+      });
     });
   },
 };
+
+/** device add / device token: operator actions on a tenant's LAN devices. */
+async function deviceAdmin(args: string[], config: () => Config): Promise<number> {
+  const tenant = flag(args, 'tenant');
+  const id = flag(args, 'id');
+  if (!tenant || !id) {
+    console.error('usage: mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]');
+    console.error('       mupza-comms device token --tenant ID --id DEVICE [--url URL]');
+    return 2;
+  }
+  const t = encodeURIComponent(tenant);
+  if (args[0] === 'add') {
+    const body = { id, role: flag(args, 'role'), name: flag(args, 'name') };
+    return runOperatorAction(args, config(), {
+      command: 'device add',
+      method: 'POST',
+      path: `/api/v1/admin/tenants/${t}/devices`,
+      body,
+      store: (db) => addTenantDevice(db, { tenant }, body, 'operator:cli'),
+    });
+  }
+  return runOperatorAction(args, config(), {
+    command: 'device token',
+    method: 'POST',
+    path: `/api/v1/admin/tenants/${t}/devices/${encodeURIComponent(id)}/token`,
+    store: (db) => newTenantDeviceToken(db, { tenant, device: id }, 'operator:cli'),
+  });
+}

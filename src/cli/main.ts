@@ -7,6 +7,8 @@ import { computeReadiness } from '../readiness/readiness.ts';
 import { createRedactor } from '../core/redact.ts';
 import { openStore } from '../store/open.ts';
 import { migrate } from '../store/migrate.ts';
+import { DataDirLockedError } from '../store/data-dir-lock.ts';
+import { callService, reach, readThroughService } from './service-link.ts';
 import { getTenant } from '../store/tenants.ts';
 import { createRegistry } from '../providers/registry.ts';
 import { defaultModules } from '../app/modules.ts';
@@ -50,7 +52,14 @@ async function serve(mode: RuntimeMode): Promise<void> {
   const cfg = config();
   if (mode !== 'dispatch') ensureWebBuilt();
   const rt = new Runtime(cfg, { mode, modules: defaultModules(cfg) });
-  await rt.init();
+  try {
+    await rt.init();
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    // A second opener of the embedded store would overwrite the first one's writes.
+    console.error(`Not starting: ${err.message}`);
+    process.exit(1);
+  }
   const url = await rt.start(mode === 'dispatch' ? undefined : { port: cfg.env.PORT, host: cfg.env.HOST });
   const shown = `http://localhost:${cfg.env.PORT}`;
   console.log(`MUPZAOS comms ${mode} — runtime ${cfg.runtime}, store ${rt.db.kind}${rt.db.durable ? '' : ' (PGlite: not durable against power loss; use DATABASE_URL for PostgreSQL)'}`);
@@ -80,8 +89,14 @@ async function serve(mode: RuntimeMode): Promise<void> {
 
 async function readiness(args: string[]): Promise<void> {
   const cfg = config();
-  const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
-  await migrate(db);
+  const target = await reach(args, cfg, 'readiness');
+  if (target.kind === 'service') {
+    const token = readThroughService(args, cfg, target, 'readiness');
+    if (!token) process.exit(2);
+    printReadiness((await callService(cfg, target.url, 'GET', '/api/v1/readiness', token)) as Awaited<ReturnType<typeof computeReadiness>>, args);
+    return;
+  }
+  const db = target.db;
   const redactor = createRedactor(cfg.secrets);
   const registry = createRegistry({ config: cfg, redactor }, { lanHub: () => null });
   const tenantId = args.find((a) => a.startsWith('--tenant='))?.slice(9) ?? 'demo';
@@ -95,6 +110,10 @@ async function readiness(args: string[]): Promise<void> {
     tenant,
   );
   await db.close();
+  printReadiness(doc, args);
+}
+
+function printReadiness(doc: Awaited<ReturnType<typeof computeReadiness>>, args: string[]): void {
   if (args.includes('--json')) {
     console.log(JSON.stringify(doc, null, 2));
     return;
@@ -123,7 +142,7 @@ try {
       break;
     case 'migrate': {
       const cfg = config();
-      const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR });
+      const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR, holder: 'cli migrate' });
       const r = await migrate(db);
       await db.close();
       console.log(r.applied.length ? `Applied: ${r.applied.join(', ')}` : 'Up to date.');
@@ -151,5 +170,8 @@ try {
   })();
   const msg = err instanceof Error ? err.message : String(err);
   console.error(cfg ? createRedactor(cfg.secrets).scrub(msg) : 'failed');
+  if (err instanceof DataDirLockedError) {
+    console.error('Stop that process first; while serve or api holds it, operator commands run through its API (README: Command line).');
+  }
   process.exit(1);
 }

@@ -22,9 +22,9 @@ const int = (def: number, min: number, max: number) => z.coerce.number().int().m
 const url = () => z.url({ protocol: /^https?$/ }).optional();
 
 export const ENV_SCHEMA = z.object({
-  PORT: int(8080, 0, 65535).describe('HTTP port of the API and owner panel.'),
+  PORT: int(8080, 0, 65535).describe('HTTP port of the API and owner panel (the CLI reaches the service there too).'),
   HOST: z.string().default('127.0.0.1').describe('Interface to listen on; 0.0.0.0 on the restaurant hub box so LAN devices reach it.'),
-  DATA_DIR: z.string().default('./data').describe('PGlite data directory, used when DATABASE_URL is not set.'),
+  DATA_DIR: z.string().default('./data').describe('PGlite data directory, used when DATABASE_URL is not set; one process at a time (lock file mupza-comms.lock).'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
@@ -37,7 +37,7 @@ export const ENV_SCHEMA = z.object({
     .string()
     .default('')
     .describe('Comma-separated adapter ids pinned to dry-run by the operator (e.g. whatsapp_cloud,smtp).'),
-  COMMS_ADMIN_TOKEN: str().describe('Operator token for POST /api/v1/admin/tenants.'),
+  COMMS_ADMIN_TOKEN: str().describe('Operator token of the operator API (/api/v1/admin/*); the CLI sends it when a running service holds DATA_DIR.'),
   COMMS_BOOTSTRAP_OWNER_TOKEN: str().describe('Owner token of the demo tenant (any runtime); generated outside production when unset.'),
   COMMS_CORS_ORIGINS: z.string().default('').describe('Comma-separated origins allowed by CORS; empty keeps CORS closed.'),
   COMMS_BODY_LIMIT_BYTES: int(65_536, 1_024, 10_485_760).describe('Largest JSON body accepted by ordinary routes.'),

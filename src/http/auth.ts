@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
+import { safeEqual } from '../core/secret-compare.ts';
 import type { Principal, TokenRole } from '../store/tokens.ts';
 import type { PrincipalCache } from './principal-cache.ts';
 
@@ -44,4 +45,17 @@ export function principalOf(req: FastifyRequest): Principal {
 
 export function actorName(p: Principal): string {
   return `${p.role}:${p.subject}`;
+}
+
+/** preHandler of the operator API (/api/v1/admin/*): the bearer token must equal COMMS_ADMIN_TOKEN. */
+export function requireOperator(adminToken: string | undefined) {
+  return async (req: FastifyRequest, _reply: FastifyReply) => {
+    const token = bearerOf(req);
+    if (!adminToken || !token || !safeEqual(token, adminToken)) {
+      throw new AppError(
+        'unauthorized',
+        bearerMissing(req) ? 'The operator token (COMMS_ADMIN_TOKEN) is required.' : 'The operator token is not valid.',
+      );
+    }
+  };
 }

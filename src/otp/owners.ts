@@ -30,6 +30,17 @@ export async function addOwnerPhone(q: Queryable, o: { tenantId: string; ownerId
   return true;
 }
 
+/** Takes a sign-in phone away from the tenant's owners (audited); false when no owner has it. */
+export async function removeOwnerPhone(q: Queryable, o: { tenantId: string; phone: string; actor: string }): Promise<boolean> {
+  const r = await q.query<{ owner_id: string }>('DELETE FROM owners WHERE tenant_id = $1 AND phone = $2 RETURNING owner_id', [o.tenantId, o.phone]);
+  const row = r.rows[0];
+  if (!row) return false;
+  await appendAudit(q, [
+    { tenantId: o.tenantId, entity: 'otp', entityId: row.owner_id, actor: o.actor, action: 'owner_phone_removed', detail: { phone: o.phone } },
+  ]);
+  return true;
+}
+
 export const DEFAULT_OTP_PREFIXES = ['+994'] as const;
 
 /**

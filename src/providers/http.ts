@@ -6,7 +6,7 @@ import type { Redactor } from '../core/redact.ts';
  * can echo the URL, and the Telegram token sits in the URL path).
  */
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;

@@ -21,7 +21,10 @@ export class PgliteDb implements Db {
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
   // One process owns an embedded store: publishing is local delivery, no NOTIFY needed.
   private readonly publisher = new Publisher((channel, payload) => this.deliver(channel, payload), null);
-  private constructor(private readonly pg: PGlite) {}
+  private constructor(
+    private readonly pg: PGlite,
+    private readonly onClose?: () => void,
+  ) {}
 
   private deliver(channel: string, payload: string): void {
     const hs = this.handlers.get(channel);
@@ -32,11 +35,12 @@ export class PgliteDb implements Db {
     this.publisher.publish(channel, payload, opts?.lazy === true);
   }
 
-  static async open(opts: { dataDir?: string; loadDataDir?: Blob | File }): Promise<PgliteDb> {
+  /** `onClose` runs after the store closed (openStore releases the data directory's lock there). */
+  static async open(opts: { dataDir?: string; loadDataDir?: Blob | File; onClose?: () => void }): Promise<PgliteDb> {
     const pg = await PGlite.create(opts.dataDir ?? 'memory://', {
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     });
-    return new PgliteDb(pg);
+    return new PgliteDb(pg, opts.onClose);
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -110,5 +114,6 @@ export class PgliteDb implements Db {
 
   async close(): Promise<void> {
     if (!this.pg.closed) await this.pg.close();
+    this.onClose?.();
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startChild, type ChildService } from '../helpers/child.ts';
 import { panelBuildState } from '../../web/build-state.ts';
+import { LOCK_FILE, processStartTime } from '../../src/store/data-dir-lock.ts';
 
 const run = promisify(execFile);
 
@@ -19,10 +20,12 @@ describe('first start and the command line [pglite]', () => {
   });
 
   it('serve on a fresh data dir creates the demo tenant and prints a working login link', async () => {
+    // A retry after a slow first start must not leave the first attempt's service holding the directory.
+    await child?.kill('SIGTERM');
     dir = await mkdtemp(join(tmpdir(), 'comms-cli-'));
     const port = await freePort();
     child = startChild('serve', { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
-    const line = await child.waitForLine(/login link/, 60_000);
+    const line = await child.waitForLine(/login link/, 150_000);
     const token = /#token=(\S+)/.exec(line)![1]!;
     const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(await me.json()).toMatchObject({ tenant: { id: 'demo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' }, role: 'owner' });
@@ -32,7 +35,7 @@ describe('first start and the command line [pglite]', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     await child.kill('SIGTERM');
     child = null;
-  }, 120_000);
+  }, 240_000);
 
   it('readiness prints the same document as the API, as a table or JSON', async () => {
     const env = { ...process.env, DATA_DIR: dir };
@@ -59,6 +62,122 @@ describe('first start and the command line [pglite]', () => {
     expect(JSON.parse(stdout)).toMatchObject({ tenant: { id: 'cli-cafe', currency: 'AZN' }, ownerToken: expect.stringMatching(/^mz_owner_/) });
     const v = await run(process.execPath, ['bin/mupza-comms.mjs', 'audit', 'verify'], { env });
     expect(v.stdout).toMatch(/demo: ok, \d+ events chained/);
+  }, 60_000);
+});
+
+describe('the CLI and a running service share one embedded store [pglite]', () => {
+  const ADMIN = 'operator-token-of-the-cli-test-0123456789';
+  let dir: string;
+  let port: number;
+  let env: Record<string, string>;
+  let child: ChildService | null = null;
+  let ownerToken: string;
+  afterAll(async () => {
+    await child?.kill('SIGTERM');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const cli = (args: string[], extra: Record<string, string> = {}) =>
+    run(process.execPath, ['bin/mupza-comms.mjs', ...args], { env: { ...process.env, DATABASE_URL: '', ...env, ...extra } });
+  const failed = (p: Promise<unknown>) => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const me = (token: string) => fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  const lockPid = () => (JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid;
+
+  it('tenant create while serve runs goes through its API: the owner token works at once; a second serve is refused', async () => {
+    await child?.kill('SIGTERM'); // a retry: the first attempt's service must not stay behind
+    dir = await mkdtemp(join(tmpdir(), 'comms-cli-lock-'));
+    port = await freePort();
+    env = { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', COMMS_ADMIN_TOKEN: ADMIN };
+    child = startChild('serve', env);
+    await child.waitForLine(/login link/, 200_000);
+    const pid = child.proc.pid!;
+    expect(lockPid()).toBe(pid);
+
+    const created = await cli(['tenant', 'create', '--id', 'nargiz-cafe', '--name', 'Nargiz Cafe']);
+    expect(created.stderr).toContain(`pid ${pid}`);
+    ownerToken = (JSON.parse(created.stdout) as { ownerToken: string }).ownerToken;
+    const res = await me(ownerToken);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ tenant: { id: 'nargiz-cafe', name: 'Nargiz Cafe' }, role: 'owner' });
+
+    const second = await failed(run(process.execPath, ['bin/mupza-comms.mjs', 'serve'], { env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(await freePort()) } }));
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(dir);
+    expect(second.stderr).toContain(`pid ${pid}`);
+    // The first service is untouched and still the holder.
+    expect((await me(ownerToken)).status).toBe(200);
+    expect(lockPid()).toBe(pid);
+  }, 300_000);
+
+  it('the operator commands and read commands run through the service; without the operator token they stop and say why', async () => {
+    const phone = await cli(['owner', 'phone', 'add', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']);
+    expect(JSON.parse(phone.stdout)).toEqual({ tenant: 'nargiz-cafe', ownerId: 'nargiz-cafe-owner', phone: '+994501234567' });
+    const device = await cli(['device', 'add', '--tenant', 'nargiz-cafe', '--id', 'pos-1', '--role', 'pos', '--name', 'POS']);
+    const deviceToken = (JSON.parse(device.stdout) as { token: string }).token;
+    expect((await me(deviceToken)).status).toBe(200);
+    expect(JSON.parse((await cli(['whatsapp', 'map-number', '--phone-number-id', '106540352242922', '--tenant', 'nargiz-cafe'])).stdout)).toEqual({ phoneNumberId: '106540352242922', tenant: 'nargiz-cafe' });
+    const audit = await cli(['audit', 'verify', '--token', ownerToken]);
+    expect(audit.stdout).toMatch(/nargiz-cafe: ok, \d+ events chained/);
+    const noToken = await failed(cli(['audit', 'verify']));
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('--token');
+    const noAdmin = await failed(cli(['tenant', 'list'], { COMMS_ADMIN_TOKEN: '' }));
+    expect(noAdmin.code).toBe(2);
+    expect(noAdmin.stderr).toContain('COMMS_ADMIN_TOKEN');
+  }, 300_000);
+
+  it('the lock is released on a clean stop and the tenant is still there after a restart', async () => {
+    await child!.kill('SIGTERM');
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    child = startChild('serve', env);
+    await child.waitForLine(/API and owner panel on/, 200_000);
+    expect((await me(ownerToken)).status).toBe(200);
+    const list = JSON.parse((await cli(['tenant', 'list'])).stdout) as { tenants: { id: string }[] };
+    expect(list.tenants.map((t) => t.id)).toEqual(['demo', 'nargiz-cafe']);
+  }, 300_000);
+
+  it('a stale lock left by a killed service is replaced by the next start', async () => {
+    const killed = child!.proc.pid!;
+    await child!.kill('SIGKILL');
+    child = null;
+    expect(lockPid()).toBe(killed);
+    child = startChild('serve', env);
+    await child.waitForLine(/API and owner panel on/, 200_000);
+    expect(lockPid()).toBe(child.proc.pid);
+    expect((await me(ownerToken)).status).toBe(200);
+    await child.kill('SIGTERM');
+    child = null;
+  }, 300_000);
+
+  it('with no service running the CLI opens the store itself under the lock, and is refused while another CLI holds it', async () => {
+    // A live process that is not a service (this test process, as a CLI would be) holds the directory.
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, startedAt: processStartTime(process.pid), command: 'cli migrate', since: new Date().toISOString() }));
+    const refused = await failed(cli(['tenant', 'list']));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(dir);
+    expect(refused.stderr).toContain(`pid ${process.pid}`);
+    const read = await failed(cli(['outbox', '--tenant', 'nargiz-cafe']));
+    expect(read.code).toBe(1);
+    expect(read.stderr).toContain(`pid ${process.pid}`);
+    await rm(join(dir, LOCK_FILE));
+
+    const removed = await cli(['owner', 'phone', 'remove', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: { tenant: 'nargiz-cafe', phone: '+994501234567' } });
+    expect(removed.stderr).not.toContain('through its API');
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    const again = await failed(cli(['owner', 'phone', 'remove', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('not_found');
+  }, 300_000);
+
+  it('send and the operator commands name the URL they could not reach (default: HOST and PORT of the service)', async () => {
+    const closed = await freePort();
+    const send = await failed(cli(['send', '--token', 'mz_owner_not-a-real-token-0000', '--channel', 'email', '--target', 'a@example.az', '--body', 'Salam'], { PORT: String(closed) }));
+    expect(send.code).toBe(1);
+    expect(send.stderr).toContain(`http://127.0.0.1:${closed}`);
+    expect(send.stderr).toContain('ECONNREFUSED');
+    const viaUrl = await failed(cli(['tenant', 'list', '--url', `http://127.0.0.1:${closed}`]));
+    expect(viaUrl.code).toBe(1);
+    expect(viaUrl.stderr).toContain(`http://127.0.0.1:${closed}`);
   }, 60_000);
 });
 

@@ -1,0 +1,162 @@
+import type { ServiceModule } from '../app/runtime.ts';
+import { requireOperator } from '../http/auth.ts';
+import {
+  addTenantDevice,
+  addTenantOwnerPhone,
+  listTenants,
+  mapWhatsAppNumber,
+  newTenantDeviceToken,
+  removeTenantOwnerPhone,
+} from './operations.ts';
+import {
+  DeviceAnswer,
+  DeviceBody,
+  DeviceParams,
+  DeviceTokenAnswer,
+  OwnerPhoneAnswer,
+  OwnerPhoneBody,
+  OwnerPhoneParams,
+  TenantList,
+  TenantParams,
+  WhatsAppNumberAnswer,
+  WhatsAppNumberBody,
+  WhatsAppNumberParams,
+} from './schemas.ts';
+
+const tags = ['admin'];
+const ACTOR = 'operator';
+
+/**
+ * The operator API beside POST /api/v1/admin/tenants: everything the CLI does to a store, so the
+ * CLI can do it through a running service instead of opening the store a second time.
+ */
+export function adminModule(): ServiceModule {
+  return {
+    routes(app, ctx) {
+      const operator = requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN);
+      const db = ctx.db;
+
+      app.get(
+        '/api/v1/admin/tenants',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary: 'List the tenants (operator token)',
+              tags,
+              auth: 'operator',
+              response: { status: 200, schema: TenantList },
+            },
+          },
+        },
+        async () => listTenants(db),
+      );
+
+      app.post(
+        '/api/v1/admin/tenants/:tenant/owner-phones',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary: 'Give an owner of the tenant a phone to sign in with (operator token; audited)',
+              tags,
+              auth: 'operator',
+              params: TenantParams,
+              body: OwnerPhoneBody,
+              response: { status: 201, schema: OwnerPhoneAnswer },
+              errors: ['validation_failed', 'not_found', 'conflict'],
+            },
+          },
+        },
+        async (req, reply) =>
+          reply.code(201).send(await addTenantOwnerPhone(db, req.params, req.body, ACTOR)),
+      );
+
+      app.delete(
+        '/api/v1/admin/tenants/:tenant/owner-phones/:phone',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary: 'Take a sign-in phone away from the tenant (operator token; audited). Encode + as %2B',
+              tags,
+              auth: 'operator',
+              params: OwnerPhoneParams,
+              response: { status: 204, description: 'Removed' },
+              errors: ['validation_failed', 'not_found'],
+            },
+          },
+        },
+        async (req, reply) => {
+          await removeTenantOwnerPhone(db, req.params, ACTOR);
+          return reply.code(204).send();
+        },
+      );
+
+      app.put(
+        '/api/v1/admin/whatsapp/numbers/:phoneNumberId',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary: 'Route WhatsApp webhooks of a phone_number_id to a tenant (operator token; audited)',
+              tags,
+              auth: 'operator',
+              params: WhatsAppNumberParams,
+              body: WhatsAppNumberBody,
+              response: { status: 200, schema: WhatsAppNumberAnswer },
+              errors: ['validation_failed', 'not_found'],
+            },
+          },
+        },
+        async (req) => mapWhatsAppNumber(db, req.params, req.body, ACTOR),
+      );
+
+      app.post(
+        '/api/v1/admin/tenants/:tenant/devices',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary: 'Register a LAN device of the tenant and get its token (operator token)',
+              tags,
+              auth: 'operator',
+              params: TenantParams,
+              body: DeviceBody,
+              response: { status: 201, schema: DeviceAnswer },
+              errors: ['validation_failed', 'not_found', 'device_exists'],
+            },
+          },
+        },
+        async (req, reply) => reply.code(201).send(await addTenantDevice(db, req.params, req.body, ACTOR)),
+      );
+
+      app.post(
+        '/api/v1/admin/tenants/:tenant/devices/:device/token',
+        {
+          preHandler: operator,
+          config: {
+            openapi: {
+              summary:
+                'Issue a new token for a device of the tenant; the old one stops working (operator token)',
+              tags,
+              auth: 'operator',
+              params: DeviceParams,
+              response: { status: 201, schema: DeviceTokenAnswer },
+              errors: ['validation_failed', 'not_found'],
+            },
+          },
+        },
+        async (req, reply) => {
+          const answer = await newTenantDeviceToken(db, req.params, ACTOR);
+          // Close the device's open socket in whichever process holds it (as the owner route does).
+          await db.notify(
+            'lan_control',
+            JSON.stringify({ k: 'revoke', t: answer.tenant, d: answer.id, r: 'token replaced' }),
+          );
+          return reply.code(201).send(answer);
+        },
+      );
+    },
+  };
+}
