@@ -107,7 +107,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     app.get('/', async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build:web</code>.</p>'),
+        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build</code>.</p>'),
     );
   }
   return app;
