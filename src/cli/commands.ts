@@ -17,6 +17,7 @@ import { DEFAULT_OTP_PREFIXES, ownerPhoneProblem, setupOwnerLogin } from '../otp
 import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
 import { mapPhoneNumber } from '../webhooks/routing.ts';
 import { getTenant } from '../store/tenants.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -48,6 +49,8 @@ function ownerLoginFlags(args: string[]): { phone?: string; prefixes?: string[] 
 
 /** Sub-commands beyond serve/migrate/readiness; other modules add theirs here. */
 export const cliCommands: Record<string, CliCommand> = {
+  backup: backupCommand,
+  restore: restoreCommand,
   async tenant(args, config) {
     if (args[0] !== 'create') {
       console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…]');

@@ -16,6 +16,7 @@ export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
+import { backupRoutes } from './routes/backup.ts';
 
 /** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
 function isStorableText(s: string): boolean {
@@ -97,6 +98,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   systemRoutes(app, ctx);
   outboxRoutes(app, ctx);
   tenantRoutes(app, ctx);
+  backupRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);
   let openapi: unknown = null;
   app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, API_VERSION)));
