@@ -7,8 +7,13 @@ export async function openStore(opts: {
   databaseUrl?: string;
   dataDir: string;
   poolSize?: number;
+  /** PostgreSQL settings for PGlite (shared_buffers, work_mem); PostgreSQL has its own config. */
+  pgliteSettings?: Record<string, string>;
 }): Promise<Db> {
   if (opts.databaseUrl) return PostgresDb.open(opts.databaseUrl, opts.poolSize);
   await mkdir(opts.dataDir, { recursive: true });
-  return PgliteDb.open({ dataDir: opts.dataDir });
+  return PgliteDb.open({
+    dataDir: opts.dataDir,
+    ...(opts.pgliteSettings ? { settings: opts.pgliteSettings } : {}),
+  });
 }

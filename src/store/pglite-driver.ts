@@ -32,9 +32,16 @@ export class PgliteDb implements Db {
     this.publisher.publish(channel, payload, opts?.lazy === true);
   }
 
-  static async open(opts: { dataDir?: string; loadDataDir?: Blob | File }): Promise<PgliteDb> {
+  /** `settings`: PostgreSQL settings for this start (e.g. shared_buffers), on top of PGlite's own. */
+  static async open(opts: {
+    dataDir?: string;
+    loadDataDir?: Blob | File;
+    settings?: Record<string, string>;
+  }): Promise<PgliteDb> {
+    const settings = Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
     const pg = await PGlite.create(opts.dataDir ?? 'memory://', {
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      ...(settings.length ? { startParams: [...PGlite.defaultStartParams, ...settings] } : {}),
     });
     return new PgliteDb(pg);
   }
