@@ -33,8 +33,8 @@ export const ENV_SCHEMA = z.object({
   PGLITE_SHARED_BUFFERS: z
     .string()
     .regex(/^[1-9]\d{0,6}(kB|MB)$/, 'a size like 16MB or 512kB')
-    .default('128MB')
-    .describe("PGlite's shared_buffers (page cache inside the process; BENCHMARKS.md prices smaller values)."),
+    .default('16MB')
+    .describe("PGlite's shared_buffers (page cache inside the process; 16MB keeps idle RSS near 210 MB instead of 330 MB at PostgreSQL's 128MB, same throughput: BENCHMARKS.md)."),
   PGLITE_WORK_MEM: z
     .string()
     .regex(/^[1-9]\d{0,6}(kB|MB)$/, 'a size like 4MB or 512kB')

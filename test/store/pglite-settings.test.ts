@@ -21,8 +21,8 @@ describe('PGlite memory settings (PGLITE_SHARED_BUFFERS, PGLITE_WORK_MEM) [pglit
     expect((await db.query<{ work_mem: string }>('SHOW work_mem')).rows[0]!.work_mem).toBe('1MB');
   }, 60_000);
 
-  it("default to PostgreSQL's own values and refuse anything but a size", () => {
-    expect(testConfig().env).toMatchObject({ PGLITE_SHARED_BUFFERS: '128MB', PGLITE_WORK_MEM: '4MB' });
+  it("default to a small page cache (16MB) and PostgreSQL's work_mem, and refuse anything but a size", () => {
+    expect(testConfig().env).toMatchObject({ PGLITE_SHARED_BUFFERS: '16MB', PGLITE_WORK_MEM: '4MB' });
     for (const bad of ['lots', '16 MB', '0MB', '16GB', '16MB -c fsync=on']) {
       expect(() => testConfig({ PGLITE_SHARED_BUFFERS: bad }), bad).toThrow(/PGLITE_SHARED_BUFFERS/);
     }
