@@ -110,7 +110,8 @@ describe('mupza-comms providers verify <id>', () => {
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.out)).toMatchObject({ adapter: 'telegram_bot', ok: false, errorCode: 'telegram_401' });
     expect(usage.code).toBe(2);
-  }, 30_000);
+    // Three CLI processes, each loading the TypeScript sources through tsx: 8-10 s apiece on a busy 2-core box.
+  }, 90_000);
 });
 
 describe('WhatsApp phone-number fetch and Twilio service fetch, against the spec-checking fakes', () => {
