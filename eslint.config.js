@@ -42,7 +42,7 @@ const restricted = {
 };
 
 export default tseslint.config(
-  { ignores: ['vendor/**', 'node_modules/**', 'data/**', 'web/dist/**', '.tmp/**', 'coverage/**', 'test-artifacts/**'] },
+  { ignores: ['vendor/**', 'node_modules/**', 'data/**', 'web/dist/**', 'dist/**', '.tmp/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

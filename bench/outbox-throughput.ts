@@ -29,6 +29,8 @@ const SERVER = arg('server', 'chained');
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TOKEN = 'mz_owner_bench-bootstrap-token-000000001';
 const PORT = 18_400 + Math.floor(Math.random() * 500);
+// BENCH_SERVICE_ENV="PGLITE_SHARED_BUFFERS=16MB …" adds settings to the service (BENCHMARKS.md prices them).
+const SERVICE_ENV = Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 function post(agent: Agent, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,7 +51,7 @@ async function startServer(env: Record<string, string>, server: 'chained' | 'unc
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const entry = server === 'chained' ? ['bin/mupza-comms.mjs', 'serve'] : ['bin/run-ts.mjs', 'bench/serve-unchained.ts'];
   const proc = spawn(process.execPath, [...nodeArgs, ...entry], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(PORT), HOST: '127.0.0.1', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN, LOG_LEVEL: 'warn', MUPZA_RUNTIME: 'development', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: String(PORT), HOST: '127.0.0.1', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN, LOG_LEVEL: 'warn', MUPZA_RUNTIME: 'development', ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Is web/dist a current build of the panel? Shared by `npm start` (src/cli/main.ts), which
- * rebuilds before serving, and the browser suite (test/browser/browser.ts).
+ * Is web/dist a current build of the panel? The browser suite (test/browser/browser.ts) rebuilds
+ * before testing unless it is; `npm start` rebuilds everything through scripts/build.mjs --if-stale.
  *
  * - missing: no web/dist/index.html;
  * - stale: a file under web/src, web/index.html or web/vite.config.ts is newer than the build

@@ -2,16 +2,24 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-// Built into web/dist, which the service serves at '/'. The dev server proxies the API to a
-// locally running service (npm start, port 8080).
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// One HTML entry per app served from web/dist (the owner panel at '/'; add further apps here).
+const PAGES: Record<string, string> = {
+  main: here('./index.html'),
+};
+
+// Built into web/dist at build time (`npm run build`), which the service serves at '/'. The dev
+// server proxies the API to a locally running service (npm start, port 8080).
 export default defineConfig({
-  root: fileURLToPath(new URL('.', import.meta.url)),
+  root: here('.'),
   base: '/',
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    outDir: here('./dist'),
     emptyOutDir: true,
     target: 'es2022',
+    rolldownOptions: { input: PAGES },
   },
   server: {
     proxy: { '/api': 'http://127.0.0.1:8080' },

@@ -77,7 +77,13 @@ export class Runtime {
     const { config } = this;
     this.db =
       this.opts.db ??
-      (await openStore({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, poolSize: config.env.DATABASE_POOL_SIZE, holder: this.mode }));
+      (await openStore({
+        databaseUrl: config.env.DATABASE_URL,
+        dataDir: config.env.DATA_DIR,
+        poolSize: config.env.DATABASE_POOL_SIZE,
+        holder: this.mode,
+        pgliteSettings: { shared_buffers: config.env.PGLITE_SHARED_BUFFERS, work_mem: config.env.PGLITE_WORK_MEM },
+      }));
     await migrate(this.db);
     this.registry = createRegistry(
       { config, redactor: this.redactor },

@@ -19,6 +19,7 @@ import {
   removeTenantOwnerPhone,
 } from '../admin/operations.ts';
 import { callService, defaultServiceUrl, flag, reach, readThroughService, runOperatorAction, ServiceUnreachableError } from './service-link.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -32,6 +33,8 @@ function auditLine(tenant: string, r: Awaited<ReturnType<typeof verifyTenant>>):
 export const cliCommands: Record<string, CliCommand> = {
   // Operator actions: through the running service when it holds the embedded store, else on the
   // store itself under DATA_DIR's lock (src/cli/service-link.ts).
+  backup: backupCommand,
+  restore: restoreCommand,
   async tenant(args, config) {
     if (args[0] === 'list') {
       return runOperatorAction(args, config(), { command: 'tenant list', method: 'GET', path: '/api/v1/admin/tenants', store: (db) => listTenants(db) });

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, childProcessEnv, loadProcessConfig, type Config } from '../config/config.ts';
+import { ConfigError, loadProcessConfig, type Config } from '../config/config.ts';
 import { Runtime, type RuntimeMode } from '../app/runtime.ts';
 import { computeReadiness } from '../readiness/readiness.ts';
 import { createRedactor } from '../core/redact.ts';
@@ -13,9 +10,6 @@ import { getTenant } from '../store/tenants.ts';
 import { createRegistry } from '../providers/registry.ts';
 import { defaultModules } from '../app/modules.ts';
 import { cliCommands } from './commands.ts';
-import { panelBuildState } from '../../web/build-state.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function config(): Config {
   try {
@@ -29,28 +23,8 @@ function config(): Config {
   }
 }
 
-/** Builds the panel when web/dist is missing or older than web/src (after a pull, say). */
-function ensureWebBuilt(): void {
-  const state = panelBuildState(ROOT);
-  if (state === 'fresh') return;
-  if (!existsSync(`${ROOT}web/vite.config.ts`)) return;
-  console.log(
-    state === 'missing'
-      ? 'Building the owner panel (first start)…'
-      : `Rebuilding the owner panel (${state === 'stale' ? 'its sources changed since the last build' : 'the last build was a development build'})…`,
-  );
-  const r = spawnSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    // A production bundle whatever NODE_ENV the caller runs under (vitest sets "test").
-    env: childProcessEnv({ NODE_ENV: 'production' }),
-  });
-  if (r.status !== 0) console.error('The owner panel build failed; the API still runs.');
-}
-
 async function serve(mode: RuntimeMode): Promise<void> {
   const cfg = config();
-  if (mode !== 'dispatch') ensureWebBuilt();
   const rt = new Runtime(cfg, { mode, modules: defaultModules(cfg) });
   try {
     await rt.init();

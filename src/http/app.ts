@@ -18,6 +18,7 @@ import { outboxRoutes } from './routes/outbox.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { backupRoutes } from './routes/backup.ts';
 
 /** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
 function isStorableText(s: string): boolean {
@@ -111,6 +112,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   outboxRoutes(app, ctx);
   tenantRoutes(app, ctx);
   templateRoutes(app, ctx);
+  backupRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);
   let openapi: unknown = null;
   app.get('/openapi.json', async () => (openapi ??= buildOpenApi(routes, API_VERSION)));
@@ -121,7 +123,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     app.get('/', async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build:web</code>.</p>'),
+        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build</code>.</p>'),
     );
   }
   return app;

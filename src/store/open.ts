@@ -10,13 +10,19 @@ export async function openStore(opts: {
   poolSize?: number;
   /** What the opener runs (serve, api, a CLI command): recorded in the data directory's lock. */
   holder?: string;
+  /** PostgreSQL settings for PGlite (shared_buffers, work_mem); PostgreSQL has its own config. */
+  pgliteSettings?: Record<string, string>;
 }): Promise<Db> {
   if (opts.databaseUrl) return PostgresDb.open(opts.databaseUrl, opts.poolSize);
   await mkdir(opts.dataDir, { recursive: true });
   // One opener per data directory: throws DataDirLockedError while another process holds it.
   const lock = await lockDataDir(opts.dataDir, opts.holder ?? 'mupza-comms');
   try {
-    return await PgliteDb.open({ dataDir: opts.dataDir, onClose: () => lock.release() });
+    return await PgliteDb.open({
+      dataDir: opts.dataDir,
+      onClose: () => lock.release(),
+      ...(opts.pgliteSettings ? { settings: opts.pgliteSettings } : {}),
+    });
   } catch (err) {
     lock.release();
     throw err;

@@ -35,10 +35,20 @@ export class PgliteDb implements Db {
     this.publisher.publish(channel, payload, opts?.lazy === true);
   }
 
-  /** `onClose` runs after the store closed (openStore releases the data directory's lock there). */
-  static async open(opts: { dataDir?: string; loadDataDir?: Blob | File; onClose?: () => void }): Promise<PgliteDb> {
+  /**
+   * `settings`: PostgreSQL settings for this start (e.g. shared_buffers), on top of PGlite's own.
+   * `onClose` runs after the store closed (openStore releases the data directory's lock there).
+   */
+  static async open(opts: {
+    dataDir?: string;
+    loadDataDir?: Blob | File;
+    settings?: Record<string, string>;
+    onClose?: () => void;
+  }): Promise<PgliteDb> {
+    const settings = Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
     const pg = await PGlite.create(opts.dataDir ?? 'memory://', {
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      ...(settings.length ? { startParams: [...PGlite.defaultStartParams, ...settings] } : {}),
     });
     return new PgliteDb(pg, opts.onClose);
   }

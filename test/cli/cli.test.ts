@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startChild, type ChildService } from '../helpers/child.ts';
+import { CLI_FROM_SOURCES, freePort, startChild, type ChildService } from '../helpers/child.ts';
 import { panelBuildState } from '../../web/build-state.ts';
 import { LOCK_FILE, processStartTime } from '../../src/store/data-dir-lock.ts';
 
@@ -39,18 +39,18 @@ describe('first start and the command line [pglite]', () => {
 
   it('readiness prints the same document as the API, as a table or JSON', async () => {
     const env = { ...process.env, DATA_DIR: dir };
-    const { stdout } = await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness', '--json'], { env });
+    const { stdout } = await run(process.execPath, [...CLI_FROM_SOURCES, 'readiness', '--json'], { env });
     const doc = JSON.parse(stdout) as { summary: Record<string, number>; flags: Record<string, boolean> };
     expect(doc.summary).toMatchObject({ providers: 5, outboxItems: 4, lanSafeItems: 1 });
     expect(Object.values(doc.flags).every(Boolean)).toBe(true);
-    const table = (await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness'], { env })).stdout;
+    const table = (await run(process.execPath, [...CLI_FROM_SOURCES, 'readiness'], { env })).stdout;
     expect(table).toContain('externalSendsDisabled');
     expect(table).toContain('whatsapp_cloud');
     expect(table).toContain('WHATSAPP_ACCESS_TOKEN=no');
   }, 60_000);
 
   it('an invalid env value stops the process naming the variable, not the value', async () => {
-    const r = await run(process.execPath, ['bin/mupza-comms.mjs', 'readiness'], { env: { ...process.env, DATA_DIR: dir, MUPZA_RUNTIME: 'prodution-typo-xyz' } }).catch((e: { code: number; stderr: string }) => e);
+    const r = await run(process.execPath, [...CLI_FROM_SOURCES, 'readiness'], { env: { ...process.env, DATA_DIR: dir, MUPZA_RUNTIME: 'prodution-typo-xyz' } }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
     expect((r as { stderr: string }).stderr).toContain('MUPZA_RUNTIME');
     expect((r as { stderr: string }).stderr).not.toContain('prodution-typo-xyz');
@@ -58,9 +58,9 @@ describe('first start and the command line [pglite]', () => {
 
   it('tenant create prints an owner token; audit verify reports the chain', async () => {
     const env = { ...process.env, DATA_DIR: dir };
-    const { stdout } = await run(process.execPath, ['bin/mupza-comms.mjs', 'tenant', 'create', '--id', 'cli-cafe', '--name', 'CLI Cafe'], { env });
+    const { stdout } = await run(process.execPath, [...CLI_FROM_SOURCES, 'tenant', 'create', '--id', 'cli-cafe', '--name', 'CLI Cafe'], { env });
     expect(JSON.parse(stdout)).toMatchObject({ tenant: { id: 'cli-cafe', currency: 'AZN' }, ownerToken: expect.stringMatching(/^mz_owner_/) });
-    const v = await run(process.execPath, ['bin/mupza-comms.mjs', 'audit', 'verify'], { env });
+    const v = await run(process.execPath, [...CLI_FROM_SOURCES, 'audit', 'verify'], { env });
     expect(v.stdout).toMatch(/demo: ok, \d+ events chained/);
   }, 60_000);
 });
@@ -77,7 +77,7 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   const cli = (args: string[], extra: Record<string, string> = {}) =>
-    run(process.execPath, ['bin/mupza-comms.mjs', ...args], { env: { ...process.env, DATABASE_URL: '', ...env, ...extra } });
+    run(process.execPath, [...CLI_FROM_SOURCES, ...args], { env: { ...process.env, DATABASE_URL: '', ...env, ...extra } });
   const failed = (p: Promise<unknown>) => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
   const me = (token: string) => fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
   const lockPid = () => (JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid;
@@ -99,7 +99,7 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ tenant: { id: 'nargiz-cafe', name: 'Nargiz Cafe' }, role: 'owner' });
 
-    const second = await failed(run(process.execPath, ['bin/mupza-comms.mjs', 'serve'], { env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(await freePort()) } }));
+    const second = await failed(run(process.execPath, [...CLI_FROM_SOURCES, 'serve'], { env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(await freePort()) } }));
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain(dir);
     expect(second.stderr).toContain(`pid ${pid}`);

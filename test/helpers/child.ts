@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The command line run from the TypeScript sources (through tsx), so tests exercise the code under
+ * test and not a dist/ build that may be older. `npm start` and the package run dist/.
+ */
+export const CLI_FROM_SOURCES = ['bin/run-ts.mjs', 'src/cli/main.ts'] as const;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -29,7 +35,7 @@ export function startChild(
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
 ): ChildService {
-  const proc = spawn(process.execPath, [...nodeArgs, 'bin/mupza-comms.mjs', command], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...CLI_FROM_SOURCES, command], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

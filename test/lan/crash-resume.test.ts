@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDb, drivers, type TestDb } from '../helpers/db.ts';
-import { freePort, startChild, type ChildService } from '../helpers/child.ts';
+import { CLI_FROM_SOURCES, freePort, startChild, type ChildService } from '../helpers/child.ts';
 import { waitFor } from '../helpers/runtime.ts';
 import type { NotificationMessage } from '../../src/lan/protocol.ts';
 import { connectDevice } from './helpers.ts';
@@ -34,7 +34,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 /** The reference client as integrators run it: `mupza-comms device connect`, JSON lines on stdout. */
 function deviceCli(url: string, token: string, count: number): Promise<{ code: number | null; lines: NotificationMessage[]; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/mupza-comms.mjs', 'device', 'connect', '--url', url, '--token', token, '--count', String(count)], {
+    const p = spawn(process.execPath, [...CLI_FROM_SOURCES, 'device', 'connect', '--url', url, '--token', token, '--count', String(count)], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { startTelegramFake, type TelegramFake } from '../fakes/telegram-bot.ts';
 import { startTwilioVerifyFake, type TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { startWhatsAppFake, type WhatsAppFake } from '../fakes/whatsapp-cloud.ts';
 import { CANARIES, checkForCanaries } from '../helpers/canary.ts';
+import { CLI_FROM_SOURCES } from '../helpers/child.ts';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, testConfig, type TestApp } from '../helpers/runtime.ts';
 
@@ -91,7 +92,7 @@ for (const kind of await drivers()) {
 describe('mupza-comms providers verify <id>', () => {
   const run = (args: string[], env: Record<string, string>) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      const p = spawn(process.execPath, ['bin/mupza-comms.mjs', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [...CLI_FROM_SOURCES, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       p.stdout.on('data', (b: Buffer) => (out += b.toString()));
       p.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -109,7 +110,8 @@ describe('mupza-comms providers verify <id>', () => {
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.out)).toMatchObject({ adapter: 'telegram_bot', ok: false, errorCode: 'telegram_401' });
     expect(usage.code).toBe(2);
-  }, 30_000);
+    // Three CLI processes, each loading the TypeScript sources through tsx: 8-10 s apiece on a busy 2-core box.
+  }, 90_000);
 });
 
 describe('WhatsApp phone-number fetch and Twilio service fetch, against the spec-checking fakes', () => {
