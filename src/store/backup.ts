@@ -65,6 +65,8 @@ export async function restoreEmbeddedStore(
   try {
     return await restoreLocked(tar, dataDir);
   } finally {
+    // The snapshot carries the lock file of the service it was taken from: ours again, then gone.
+    lock.reassert();
     lock.release();
   }
 }

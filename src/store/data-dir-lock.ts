@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { writeFileSync, closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -123,6 +123,14 @@ export class DataDirLock {
     private readonly content: string,
   ) {
     process.once('exit', this.onExit);
+  }
+
+  /**
+   * Writes this holder back into the lock file: a restore unpacks a snapshot of a running service's
+   * directory, lock file included, over ours.
+   */
+  reassert(): void {
+    if (!this.released) writeFileSync(this.path, this.content);
   }
 
   release(): void {

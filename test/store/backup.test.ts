@@ -111,7 +111,7 @@ describe('backup and restore of the embedded store [pglite]', () => {
     // A second restore into the same (now full) directory is refused and changes nothing.
     const before = readdirSync(restored).sort();
     const again = await cli(['restore', '--in', file, '--data-dir', restored], {});
-    expect(again.code).toBe(2);
+    expect(again.code, again.out).toBe(2);
     expect(again.out).toContain('not empty');
     expect(readdirSync(restored).sort()).toEqual(before);
 
