@@ -4,12 +4,12 @@ import type { AttemptRow, AuditRow, OutboxRow } from '../store/rows.ts';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
-/** The API shape of an outbox row. Lists mask phone numbers and emails; the item view shows them. */
+/** The API shape of an outbox row. Lists mask phone numbers, emails and Telegram chats; the item view shows them. */
 export function presentItem(row: OutboxRow, opts: { mask: boolean }) {
   return {
     id: row.id,
     channel: row.channel,
-    target: opts.mask ? maskTarget(row.target) : row.target,
+    target: opts.mask ? maskTarget(row.target, row.channel) : row.target,
     title: row.title,
     subject: row.subject,
     body: row.body,

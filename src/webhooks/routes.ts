@@ -44,8 +44,9 @@ function presentInbound(r: InboundRow, mask: boolean) {
     id: r.id,
     provider: r.provider,
     externalId: r.external_id,
-    // WhatsApp senders are phone numbers (wa_id digits): masked in lists like outbox targets.
-    sender: mask && r.provider === 'whatsapp' && /^\d+$/.test(r.sender) ? maskTarget(`+${r.sender}`) : r.sender,
+    // WhatsApp senders are phone numbers (wa_id digits), Telegram senders chat/user ids: masked
+    // in lists like outbox targets.
+    sender: !mask ? r.sender : r.provider === 'whatsapp' && /^\d+$/.test(r.sender) ? maskTarget(`+${r.sender}`) : r.provider === 'telegram' ? maskTarget(r.sender, 'telegram') : r.sender,
     senderName: r.sender_name,
     type: r.type,
     text: r.text,

@@ -92,6 +92,33 @@ for (const kind of await drivers()) {
       expect(r.flags.providerAdaptersDryRun).toBe(true);
     });
 
+    it('a contract is configured only when every env name it lists is set (WhatsApp without its verify token or app secret)', async () => {
+      for (const unset of ['WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_APP_SECRET']) {
+        const app = await createTestApp(kind, { canaries: true, env: { ...ALL_PROVIDER_ENV, [unset]: undefined } });
+        try {
+          const r = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/readiness' })).json() as Readiness;
+          const wa = r.contracts.find((c) => c.id === 'whatsapp')!;
+          expect(wa.env.map((e) => e.name)).toContain('WHATSAPP_APP_SECRET');
+          expect(wa.env.find((e) => e.name === unset)).toEqual({ name: unset, configured: false });
+          expect(wa.status, unset).toBe('env_required');
+          expect(r.contracts.find((c) => c.id === 'telegram')!.status).toBe('configured');
+          expect(r.summary.envRequiredProviders).toBe(1);
+        } finally {
+          await app.close();
+        }
+      }
+      // OTP through Firebase lists the Firebase names, not Twilio's, and is configured by them.
+      const fb = await createTestApp(kind, { canaries: false, env: { ...ALL_PROVIDER_ENV, OTP_PROVIDER: 'firebase', TWILIO_ACCOUNT_SID: undefined } });
+      try {
+        const r = (await fb.as(fb.ownerToken, { method: 'GET', url: '/api/v1/readiness' })).json() as Readiness;
+        const otp = r.contracts.find((c) => c.id === 'otp_sms')!;
+        expect(otp.env.map((e) => e.name)).toEqual(['OTP_PROVIDER', 'NEXT_PUBLIC_FIREBASE_API_KEY', 'NEXT_PUBLIC_FIREBASE_AUTH_DOMAIN', 'NEXT_PUBLIC_FIREBASE_PROJECT_ID', 'NEXT_PUBLIC_FIREBASE_APP_ID']);
+        expect(otp.status).toBe('configured');
+      } finally {
+        await fb.close();
+      }
+    });
+
     it('production with external sends enabled flips the send flags and the adapters go live', async () => {
       const app = await createTestApp(kind, { env: { ...ALL_PROVIDER_ENV, MUPZA_RUNTIME: 'production', COMMS_EXTERNAL_SENDS: 'enabled', COMMS_DRY_RUN_ADAPTERS: 'smtp' } });
       apps.push(app);
