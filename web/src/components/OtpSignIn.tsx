@@ -10,7 +10,8 @@ import { ErrorMessage } from './ErrorMessage.tsx';
  * its message is shown as is; a 429 shows when to try again.
  */
 export function OtpSignIn(props: {
-  providerConfigured: boolean | null;
+  /** Why no code can be sent now (from /api/v1/auth/config); null when one can or not yet known. */
+  otpMissing: 'provider' | 'provider_env' | null;
   onSignedIn(token: string, me: Me): void;
 }) {
   const { t } = useI18n();
@@ -18,6 +19,7 @@ export function OtpSignIn(props: {
   const phoneId = useId();
   const phoneHintId = useId();
   const codeId = useId();
+  const unavailableId = useId();
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState('');
   const [verificationId, setVerificationId] = useState<string | null>(null);
@@ -70,9 +72,14 @@ export function OtpSignIn(props: {
     <section className="signin-block" aria-labelledby={headingId} data-testid="otp-signin">
       <h2 id={headingId}>{t('signin.otpHeading')}</h2>
       <p className="muted small">{t('signin.otpOnline')}</p>
-      {props.providerConfigured === false && (
-        <p className="notice" data-testid="otp-not-configured">
-          {t('signin.otpNotConfigured')}
+      {props.otpMissing !== null && (
+        <p
+          className="notice"
+          id={unavailableId}
+          data-testid="otp-not-configured"
+          data-missing={props.otpMissing}
+        >
+          {t(props.otpMissing === 'provider' ? 'signin.otpNotConfigured' : 'signin.otpEnvIncomplete')}
         </p>
       )}
       {verificationId === null ? (
@@ -93,7 +100,13 @@ export function OtpSignIn(props: {
           <p id={phoneHintId} className="hint">
             {t('signin.phoneHint')}
           </p>
-          <button type="submit" className="btn btn--primary" disabled={blocked} data-testid="otp-send">
+          <button
+            type="submit"
+            className="btn btn--primary"
+            disabled={blocked || props.otpMissing !== null}
+            aria-describedby={props.otpMissing !== null ? unavailableId : undefined}
+            data-testid="otp-send"
+          >
             {busy ? t('signin.working') : t('signin.sendCode')}
           </button>
         </form>

@@ -37,10 +37,7 @@ export function SignIn(props: { sessionEnded: boolean; onSignedIn(token: string,
               {t('signin.sessionEnded')}
             </p>
           )}
-          <OtpSignIn
-            providerConfigured={cfg ? cfg.otpProvider !== null : null}
-            onSignedIn={props.onSignedIn}
-          />
+          <OtpSignIn otpMissing={cfg ? cfg.otpMissing : null} onSignedIn={props.onSignedIn} />
           {firebaseProject !== null && (
             <p className="notice" data-testid="firebase-note">
               {t('signin.firebaseNote', { project: firebaseProject || '—' })}
