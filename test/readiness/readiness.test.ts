@@ -120,7 +120,7 @@ for (const kind of await drivers()) {
       } finally {
         await fb.close();
       }
-    });
+    }, 180_000);
 
     it('the sign-in config says whether a code can be sent now, and why not', async () => {
       const cases: [Record<string, string | undefined>, { otpReady: boolean; otpMissing: string | null }][] = [
@@ -139,7 +139,7 @@ for (const kind of await drivers()) {
           await app.close();
         }
       }
-    });
+    }, 180_000);
 
     it('production with external sends enabled flips the send flags and the adapters go live', async () => {
       const app = await createTestApp(kind, { env: { ...ALL_PROVIDER_ENV, MUPZA_RUNTIME: 'production', COMMS_EXTERNAL_SENDS: 'enabled', COMMS_DRY_RUN_ADAPTERS: 'smtp' } });
