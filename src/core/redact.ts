@@ -9,6 +9,11 @@ export const REDACTED = '[REDACTED]';
 export interface Redactor {
   /** Replace every secret value and mask every identifier in a string. */
   scrub(text: string): string;
+  /**
+   * Replace secret values only, leaving identifiers whole: for provider data the service still
+   * has to read (a webhook's phone_number_id routes it to its tenant).
+   */
+  scrubSecrets(text: string): string;
   /** Names of the secrets and identifiers found in a string (for metrics and logs). */
   findNames(text: string): string[];
   /** Names of the secrets (not identifiers) found in a string: owner text carrying one is refused. */
@@ -64,10 +69,10 @@ export function createRedactor(
   // Longest first so a secret containing another is replaced whole.
   needles.sort((a, b) => b.value.length - a.value.length);
 
-  const scrub = (text: string): string => {
+  const scrub = (text: string, secretsOnly = false): string => {
     let out = text;
     for (const n of needles) {
-      if (out.includes(n.value)) out = out.split(n.value).join(n.replacement);
+      if ((n.secret || !secretsOnly) && out.includes(n.value)) out = out.split(n.value).join(n.replacement);
     }
     return out;
   };
@@ -91,7 +96,8 @@ export function createRedactor(
   };
 
   return {
-    scrub,
+    scrub: (text) => scrub(text),
+    scrubSecrets: (text) => scrub(text, true),
     findNames: (text) => findNames(text),
     findSecretNames: (text) => findNames(text, true),
     scrubValue,

@@ -68,7 +68,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
   const store = async (reply: FastifyReply, provider: WebhookProvider, dedupeKey: string, text: string) => {
     // The body is stored verbatim (a configured secret value inside it would still be scrubbed).
-    const r = await storeReceipt(ctx.db, { provider, dedupeKey, body: ctx.redactor.scrub(text) });
+    const r = await storeReceipt(ctx.db, { provider, dedupeKey, body: ctx.redactor.scrubSecrets(text) });
     // Stored is acknowledged: the answer leaves first, waking the processors follows it.
     void reply.code(200).send({ received: true, duplicate: r.duplicate });
     if (r.id) announceReceipt(ctx.db, r.id);

@@ -52,11 +52,11 @@ for (const kind of await drivers()) {
         type: 'notification',
         seq: 1,
         id: ticket!.id,
-        title: 'Kitchen ticket ready',
+        title: DEMO_SAMPLE_TEXT.az.kitchenTitle,
         source: 'kitchen_desktop',
         target: 'pos-desktop-01',
       });
-      expect(n!.body).toContain('Ticket A-17 is ready for table 7');
+      expect(n!.body).toBe(DEMO_SAMPLE_TEXT.az.kitchenBody);
       expect(Date.parse(n!.createdAt)).not.toBeNaN();
 
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, ticket!.id)) === 'delivered');

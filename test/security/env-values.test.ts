@@ -12,6 +12,8 @@ import {
 } from '../../src/core/redact.ts';
 import { installSecretContentGuard } from '../../src/http/secret-guard.ts';
 import { AppError } from '../../src/core/errors.ts';
+import { presentItem } from '../../src/http/present.ts';
+import type { OutboxRow } from '../../src/store/rows.ts';
 
 /** Env-sourced identifiers: not secrets, but never returned whole (issue 15, item 13). */
 const IDENTIFIERS = {
@@ -57,6 +59,30 @@ describe('masking helpers', () => {
     expect(maskTarget('-1001234567890', 'telegram')).toBe('-10 ••• 90');
     expect(maskTarget('@nargiz_owner', 'telegram')).toBe('@n•••er');
     expect(maskTarget('+994500000001', 'whatsapp')).toBe('+994 ••• ••• 01');
+  });
+
+  it('lists mask the chat id inside a Telegram message id too', () => {
+    const row = {
+      id: 'x',
+      channel: 'telegram',
+      target: '123456789',
+      provider_message_id: '123456789:42',
+      send_at: new Date(),
+      next_attempt_at: null,
+      expires_at: null,
+      created_at: new Date(),
+      updated_at: new Date(),
+      attempts: 1,
+      max_attempts: 8,
+    } as unknown as OutboxRow;
+    expect(presentItem(row, { mask: true })).toMatchObject({
+      target: '12 ••• 89',
+      providerMessageId: '12 ••• 89:42',
+    });
+    expect(presentItem(row, { mask: false })).toMatchObject({
+      target: '123456789',
+      providerMessageId: '123456789:42',
+    });
   });
 
   it('URLs for logs lose the values of credential-like query parameters only', () => {
