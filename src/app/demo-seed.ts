@@ -5,6 +5,7 @@ import { createTenant, getTenant } from '../store/tenants.ts';
 import { newToken, storeToken } from '../store/tokens.ts';
 import type { TenantRow } from '../store/rows.ts';
 import { ensureDemoDevice } from '../lan/devices.ts';
+import { toLocale, type Locale } from '../core/templates.ts';
 
 export const DEMO_TENANT = {
   id: 'demo',
@@ -72,16 +73,47 @@ export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxSer
   return { tenant, loginToken, createdSampleData };
 }
 
+/** The sample items' words in each language the product speaks: written in the tenant's locale. */
+export const DEMO_SAMPLE_TEXT: Record<Locale, { kitchenTitle: string; kitchenBody: string; otpTitle: string; supportTitle: string; supportBody: string; reportTitle: string }> = {
+  az: {
+    kitchenTitle: 'Mətbəx sifarişi hazırdır',
+    kitchenBody: 'A-17 sifarişi 7-ci masa üçün hazırdır. Mətbəx bildirişi LAN-da qalır və xarici provayder tələb etmir.',
+    otpTitle: 'Sahibin giriş kodu (OTP)',
+    supportTitle: 'Domen quraşdırılmasına dəstək',
+    supportBody: 'Salam! MUPZAOS domeninizin quraşdırılması davam edir; köməyə ehtiyacınız olsa, buraya yazın.',
+    reportTitle: 'Gündəlik sahib hesabatı',
+  },
+  ru: {
+    kitchenTitle: 'Заказ с кухни готов',
+    kitchenBody: 'Заказ A-17 готов для стола 7. Уведомление кухни остаётся в LAN и не требует внешнего провайдера.',
+    otpTitle: 'Код входа владельца (OTP)',
+    supportTitle: 'Поддержка по настройке домена',
+    supportBody: 'Здравствуйте! Настройка вашего домена MUPZAOS идёт; если нужна помощь, ответьте здесь.',
+    reportTitle: 'Ежедневный отчёт владельцу',
+  },
+  en: {
+    kitchenTitle: 'Kitchen ticket ready',
+    kitchenBody: 'Ticket A-17 is ready for table 7. Kitchen status notification stays on LAN and does not require external provider.',
+    otpTitle: 'Owner login OTP',
+    supportTitle: 'Domain setup support',
+    supportBody: 'Hello! Your MUPZAOS domain setup is in progress; reply here if you need help.',
+    reportTitle: 'Daily owner report',
+  },
+};
+
 async function seedSampleItems(outbox: OutboxService, tenant: TenantRow): Promise<void> {
   const actor = { tenant, name: 'system:demo-seed' };
+  // Written in the tenant's language, so the report's amount is formatted for it too (1.845,50 ₼).
+  const locale = toLocale(tenant.locale, 'en');
+  const text = DEMO_SAMPLE_TEXT[locale];
   await outbox.enqueue(
     {
       channel: 'in_app',
       target: 'pos-desktop-01',
-      title: 'Kitchen ticket ready',
-      body: 'Ticket A-17 is ready for table 7. Kitchen status notification stays on LAN and does not require external provider.',
+      title: text.kitchenTitle,
+      body: text.kitchenBody,
       source: 'kitchen_desktop',
-      locale: 'en',
+      locale,
       idempotencyKey: 'demo-seed-kitchen-ticket',
     },
     actor,
@@ -90,9 +122,9 @@ async function seedSampleItems(outbox: OutboxService, tenant: TenantRow): Promis
     {
       channel: 'otp_sms',
       target: '+994500000000',
-      title: 'Owner login OTP',
+      title: text.otpTitle,
       source: 'owner_panel',
-      locale: 'en',
+      locale,
       idempotencyKey: 'demo-seed-owner-otp',
     },
     actor,
@@ -101,10 +133,10 @@ async function seedSampleItems(outbox: OutboxService, tenant: TenantRow): Promis
     {
       channel: 'whatsapp',
       target: '+994500000001',
-      title: 'Domain setup support',
-      body: 'Hello! Your MUPZAOS domain setup is in progress; reply here if you need help.',
+      title: text.supportTitle,
+      body: text.supportBody,
       source: 'owner_panel',
-      locale: 'en',
+      locale,
       idempotencyKey: 'demo-seed-domain-support',
     },
     actor,
@@ -114,10 +146,10 @@ async function seedSampleItems(outbox: OutboxService, tenant: TenantRow): Promis
       channel: 'email',
       target: 'owner@example.local',
       template: 'daily_owner_report',
-      title: 'Daily owner report',
+      title: text.reportTitle,
       data: { date: new Date().toISOString().slice(0, 10), revenue: 1845.5, orders: 126 },
       source: 'owner_panel',
-      locale: 'en',
+      locale,
       sendAt: nextDailyReportAt().toISOString(),
       idempotencyKey: `demo-seed-daily-report`,
     },

@@ -1,9 +1,20 @@
 import pino, { type Logger } from 'pino';
-import type { Redactor } from '../core/redact.ts';
+import { redactUrlQuery, type Redactor } from '../core/redact.ts';
+
+/** The request fields Fastify logs, with credential-like query values redacted from the URL. */
+interface LoggedRequest {
+  method: string;
+  url: string;
+  ip?: string;
+  host?: string;
+  headers?: Record<string, unknown>;
+  socket?: { remotePort?: number };
+}
 
 /**
- * pino with two layers: redaction paths for known secret fields, and a final scrub of every
- * serialized line for any configured secret value (e.g. one echoed inside an error message).
+ * pino with three layers: the request serializer redacts credential-like query values
+ * (`?token=…`), redaction paths hide known secret fields, and a final scrub of every serialized
+ * line hides any configured secret value (e.g. one echoed inside an error message).
  */
 export function createLogger(opts: { level: string; redactor: Redactor; destination?: pino.DestinationStream }): Logger {
   return pino(
@@ -26,6 +37,17 @@ export function createLogger(opts: { level: string; redactor: Redactor; destinat
           '*.idToken',
         ],
         censor: '[REDACTED]',
+      },
+      // Fastify takes this `req` serializer over its own (same fields, URL redacted).
+      serializers: {
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: redactUrlQuery(req.url),
+          version: req.headers?.['accept-version'],
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
       },
       hooks: { streamWrite: (line: string) => opts.redactor.scrub(line) },
     },

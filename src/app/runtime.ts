@@ -63,7 +63,7 @@ export class Runtime {
     readonly config: Config,
     private readonly opts: RuntimeOptions = {},
   ) {
-    this.redactor = createRedactor(config.secrets);
+    this.redactor = createRedactor(config.secrets, config.identifiers);
     this.logger = createLogger({ level: config.env.LOG_LEVEL, redactor: this.redactor, destination: opts.logDestination });
     this.modules = opts.modules ?? [];
     this.lanHub = opts.lanHub ?? null;

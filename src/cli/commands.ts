@@ -187,7 +187,7 @@ export const cliCommands: Record<string, CliCommand> = {
          ORDER BY created_at DESC LIMIT 50`,
         [tenant, status],
       );
-      console.table(r.rows.map((x) => ({ ...x, target: maskTarget(x.target), created_at: new Date(x.created_at).toISOString() })));
+      console.table(r.rows.map((x) => ({ ...x, target: maskTarget(x.target, x.channel), created_at: new Date(x.created_at).toISOString() })));
       return 0;
     } finally {
       await db.close();

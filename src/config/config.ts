@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { commaList, ENV_SCHEMA, SECRET_ENV_NAMES, type Env } from './schema.ts';
+import { commaList, ENV_SCHEMA, IDENTIFIER_ENV_NAMES, SECRET_ENV_NAMES, type Env } from './schema.ts';
 import type { AdapterId } from '../core/channels.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
 import type { Runtime } from '../core/gate.ts';
@@ -12,6 +12,8 @@ export interface Config {
   pinnedDryRun: ReadonlySet<AdapterId>;
   /** name → value of every configured secret; handed only to the redactor and the adapters. */
   secrets: Record<string, string>;
+  /** name → value of every configured identifier (SIDs, phone number id, SMTP account); masked when shown. */
+  identifiers: Record<string, string>;
   /** Which env names have a value (names only). */
   configured: ReadonlySet<string>;
   otpTestNumbers: ReadonlyMap<string, string>;
@@ -101,12 +103,19 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     }
   }
 
+  const identifiers: Record<string, string> = {};
+  for (const name of IDENTIFIER_ENV_NAMES) {
+    const v = raw[name];
+    if (v) identifiers[name] = v;
+  }
+
   return {
     env,
     runtime: env.MUPZA_RUNTIME,
     externalSends: env.COMMS_EXTERNAL_SENDS,
     pinnedDryRun: pinned,
     secrets,
+    identifiers,
     configured: new Set(Object.keys(raw)),
     otpTestNumbers,
   };

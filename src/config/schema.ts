@@ -177,6 +177,18 @@ export const SECRET_ENV_NAMES = [
   'DATABASE_URL',
 ] as const;
 
+/**
+ * Env names whose values identify an account rather than unlock it: never returned whole, shown
+ * masked (VA…9f3c) wherever a rendered request or message would carry them.
+ */
+export const IDENTIFIER_ENV_NAMES = [
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_VERIFY_SERVICE_SID',
+  'WHATSAPP_PHONE_NUMBER_ID',
+  'SMTP_USER',
+  'SMTP_FROM',
+] as const;
+
 export function envDescriptions(): { name: string; description: string; default: string | undefined }[] {
   const shape = ENV_SCHEMA.shape as Record<string, z.ZodType>;
   return Object.entries(shape).map(([name, schema]) => {

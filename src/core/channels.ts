@@ -43,7 +43,8 @@ export const CONTRACTS: readonly ContractInfo[] = [
     provider: 'Meta WhatsApp Cloud API',
     note: 'Use outbox/audit first; real sends require provider env and explicit tenant policy.',
     adapters: ['whatsapp_cloud'],
-    env: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_API_VERSION'],
+    // The app secret verifies the signature of every webhook POST: without it no status arrives.
+    env: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_API_VERSION', 'WHATSAPP_APP_SECRET'],
     lanSafe: false,
   },
   {
@@ -176,4 +177,15 @@ export function adapterInfo(id: AdapterId): AdapterInfo {
 
 export function isLanSafe(channel: Channel): boolean {
   return contractFor(channel).lanSafe;
+}
+
+/**
+ * The env names a contract needs, for the configured choice of provider: OTP lists Twilio's names
+ * unless OTP_PROVIDER picks Firebase. A contract is configured only when every one of them is set.
+ */
+export function contractEnv(contract: ContractInfo, otpProvider: string | undefined): readonly string[] {
+  if (contract.id === 'otp_sms' && otpProvider === 'firebase') {
+    return ['OTP_PROVIDER', ...(ADAPTERS.find((a) => a.id === 'firebase_auth')?.env ?? [])];
+  }
+  return contract.env;
 }

@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   invalid_phone: { status: 400, description: 'The target is not a valid E.164 phone number.' },
   invalid_email: { status: 400, description: 'The target is not a valid email address.' },
   invalid_target: { status: 400, description: 'The target does not fit the channel.' },
-  secret_in_content: { status: 400, description: 'The message contains the value of a configured secret; it is refused, not sent.' },
+  secret_in_content: { status: 400, description: 'The request (a message, a device name, any owner-supplied text on a write route) contains the value of a configured secret; it is refused, not sent or stored.' },
   unknown_template: { status: 400, description: 'The template id is not known (GET /api/v1/templates lists them).' },
   template_data_invalid: { status: 400, description: 'The template data is missing fields the template needs.' },
   unauthorized: { status: 401, description: 'No bearer token ("a bearer token is required"), or one that is not valid (malformed, unknown, expired or revoked).' },

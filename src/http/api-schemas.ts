@@ -69,6 +69,8 @@ export const MeAnswer = z.object({ tenant: TenantInfo, role: z.enum(['owner', 'd
 export const TenantCreated = z.object({ tenant: TenantInfo, ownerToken: z.string() });
 export const AuthConfig = z.object({
   otpProvider: z.enum(['twilio', 'firebase']).nullable(),
+  otpReady: z.boolean().describe('Whether a code can be sent now: the chosen provider has its env, or QA test numbers are set.'),
+  otpMissing: z.enum(['provider', 'provider_env']).nullable().describe('Why not: no OTP_PROVIDER chosen, or its env is incomplete.'),
   runtime: z.enum(['qa', 'development', 'production']),
   firebase: z.object({ apiKey: z.string().nullable(), authDomain: z.string().nullable(), projectId: z.string(), appId: z.string().nullable() }).nullable(),
   turnstileSiteKey: z.string().nullable().describe('Cloudflare Turnstile site key (public) when OTP start needs a turnstileToken'),

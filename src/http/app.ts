@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import type { HttpContext } from './context.ts';
 import { sendError, toAppError } from './errors.ts';
-import { installSecretGuard } from './secret-guard.ts';
+import { installSecretContentGuard, installSecretGuard } from './secret-guard.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
 import { methodsForPath } from './method-not-allowed.ts';
 
@@ -81,6 +81,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     void reply.header('x-request-id', req.id);
   });
   installSecretGuard(app, ctx.redactor, ctx.metrics, ctx.logger);
+  installSecretContentGuard(app, ctx.redactor);
   // Lone UTF-16 surrogates and NUL characters cannot be stored as PostgreSQL text: refuse them
   // before any route sees them.
   app.addHook('preValidation', async (req) => {

@@ -93,7 +93,7 @@ export function buildOpenApi(routes: readonly CollectedRoute[], version: string)
           ? { content: { [ok.contentType]: { schema: { type: 'string' } } } }
           : {}),
     };
-    const codes = [...new Set<ErrorCode>([...(d.errors ?? []), ...(d.auth === 'public' || d.auth === 'webhook' ? [] : (['unauthorized'] as ErrorCode[])), ...COMMON])];
+    const codes = [...new Set<ErrorCode>([...(d.errors ?? []), ...(d.body && d.auth !== 'webhook' ? (['secret_in_content'] as ErrorCode[]) : []), ...(d.auth === 'public' || d.auth === 'webhook' ? [] : (['unauthorized'] as ErrorCode[])), ...COMMON])];
     const byStatus = new Map<number, ErrorCode[]>();
     for (const c of codes) byStatus.set(ERROR_CODES[c].status, [...(byStatus.get(ERROR_CODES[c].status) ?? []), c]);
     for (const [status, cs] of byStatus) {

@@ -4,12 +4,21 @@ import type { AttemptRow, AuditRow, OutboxRow } from '../store/rows.ts';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
-/** The API shape of an outbox row. Lists mask phone numbers and emails; the item view shows them. */
+/** Telegram message ids are `<chat id>:<message id>`: lists mask the chat like the target. */
+function maskMessageId(channel: string, id: string | null): string | null {
+  if (channel !== 'telegram' || id === null) return id;
+  const at = id.lastIndexOf(':');
+  return at < 0
+    ? maskTarget(id, 'telegram')
+    : `${maskTarget(id.slice(0, at), 'telegram')}:${id.slice(at + 1)}`;
+}
+
+/** The API shape of an outbox row. Lists mask phone numbers, emails and Telegram chats; the item view shows them. */
 export function presentItem(row: OutboxRow, opts: { mask: boolean }) {
   return {
     id: row.id,
     channel: row.channel,
-    target: opts.mask ? maskTarget(row.target) : row.target,
+    target: opts.mask ? maskTarget(row.target, row.channel) : row.target,
     title: row.title,
     subject: row.subject,
     body: row.body,
@@ -25,7 +34,9 @@ export function presentItem(row: OutboxRow, opts: { mask: boolean }) {
     sendAt: iso(row.send_at),
     nextAttemptAt: iso(row.next_attempt_at),
     expiresAt: iso(row.expires_at),
-    providerMessageId: row.provider_message_id,
+    providerMessageId: opts.mask
+      ? maskMessageId(row.channel, row.provider_message_id)
+      : row.provider_message_id,
     lastErrorCode: row.last_error_code,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

@@ -126,7 +126,7 @@ export class OutboxService {
       );
     }
     // A configured secret inside a message would be sent to a provider and stored: refuse it.
-    const leaked = this.redactor.findNames(
+    const leaked = this.redactor.findSecretNames(
       JSON.stringify([input.target, body, title, subject, input.data ?? null]),
     );
     if (leaked.length) {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { ADAPTERS, CONTRACTS } from '../core/channels.ts';
+import { ADAPTERS, CONTRACTS, contractEnv } from '../core/channels.ts';
 import type { Redactor } from '../core/redact.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -81,8 +81,11 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   });
 
   const contracts = CONTRACTS.map((k) => {
-    const env = envList(config, k.env);
-    const missing = k.adapters.every((id) => ctx.registry.get(id).missingEnv().length > 0);
+    const env = envList(config, contractEnv(k, config.env.OTP_PROVIDER));
+    // Configured means every listed name is set and an adapter can run: one missing name (e.g. the
+    // WhatsApp verify token or app secret, which the webhooks need) keeps the contract env_required.
+    const noAdapter = k.adapters.every((id) => ctx.registry.get(id).missingEnv().length > 0);
+    const missing = noAdapter || env.some((e) => !e.configured);
     const status = k.lanSafe ? 'lan_ready' : missing ? 'env_required' : 'configured';
     return { id: k.id, name: k.name, provider: k.provider, note: k.note, status, adapters: k.adapters, env };
   });

@@ -14,7 +14,8 @@ export const INBOUND_CHANNEL = 'inbound_events';
  * message. They are replaced, and configured secret values are scrubbed, before anything is stored.
  */
 export function cleanText(s: string, redactor: Redactor): string {
-  return redactor.scrub(s.replace(/\0/g, '\uFFFD').toWellFormed());
+  // Secrets only: identifiers in the payload (phone_number_id) are data the service reads back.
+  return redactor.scrubSecrets(s.replace(/\0/g, '\uFFFD').toWellFormed());
 }
 
 export function cleanJson(value: unknown, redactor: Redactor, depth = 0): unknown {

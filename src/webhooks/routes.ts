@@ -47,8 +47,15 @@ function presentInbound(r: InboundRow, mask: boolean) {
     id: r.id,
     provider: r.provider,
     externalId: r.external_id,
-    // WhatsApp senders are phone numbers (wa_id digits) or business-scoped user ids: masked in lists like outbox targets.
-    sender: mask && r.provider === 'whatsapp' ? maskTarget(/^\d+$/.test(r.sender) ? `+${r.sender}` : r.sender) : r.sender,
+    // WhatsApp senders are phone numbers (wa_id digits) or business-scoped user ids, Telegram
+    // senders chat/user ids: masked in lists like outbox targets.
+    sender: !mask
+      ? r.sender
+      : r.provider === 'whatsapp'
+        ? maskTarget(/^\d+$/.test(r.sender) ? `+${r.sender}` : r.sender)
+        : r.provider === 'telegram'
+          ? maskTarget(r.sender, 'telegram')
+          : r.sender,
     senderName: r.sender_name,
     type: r.type,
     text: r.text,
@@ -70,7 +77,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
 
   const store = async (reply: FastifyReply, provider: WebhookProvider, dedupeKey: string, text: string) => {
     // The body is stored verbatim (a configured secret value inside it would still be scrubbed).
-    const r = await storeReceipt(ctx.db, { provider, dedupeKey, body: ctx.redactor.scrub(text) });
+    const r = await storeReceipt(ctx.db, { provider, dedupeKey, body: ctx.redactor.scrubSecrets(text) });
     // Stored is acknowledged: the answer leaves first, waking the processors follows it.
     void reply.code(200).send({ received: true, duplicate: r.duplicate });
     if (r.id) announceReceipt(ctx.db, r.id);

@@ -11,6 +11,7 @@ import { en } from '../../web/src/i18n/en.ts';
 import { ru } from '../../web/src/i18n/ru.ts';
 import { ADAPTER_TRANSLATIONS, CONTRACT_TRANSLATIONS } from '../../web/src/i18n/catalog.ts';
 import { translateReason } from '../../web/src/i18n/reasons.ts';
+import { DEMO_SAMPLE_TEXT } from '../../src/app/demo-seed.ts';
 import {
   ROOT,
   axeScan,
@@ -33,6 +34,8 @@ const OTP_CODE = '482913';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const SCREENSHOTS = join(ROOT, 'docs/screenshots');
 const DICT = { az, ru, en } as const;
+/** The demo tenant speaks Azerbaijani: its sample items are written in it. */
+const SEED = DEMO_SAMPLE_TEXT.az;
 
 /** A LAN device as integrators write one: the raw `ws` protocol, acks sent when the test says so. */
 class TestDevice {
@@ -262,15 +265,52 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     }
   });
 
+  it('[browser] [pglite] sign-in: "send code" is disabled with the reason when no code can be sent, enabled when one can', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 800 } });
+    watch(ctx);
+    try {
+      const p = await ctx.newPage();
+      await p.goto(base);
+      await p.getByTestId('otp-send').waitFor();
+      // This service has QA test numbers: a code can be sent.
+      expect(await p.getByTestId('otp-send').isDisabled()).toBe(false);
+      expect(await p.getByTestId('otp-not-configured').count()).toBe(0);
+      for (const missing of ['provider', 'provider_env'] as const) {
+        await p.unroute('**/api/v1/auth/config');
+        await p.route('**/api/v1/auth/config', async (route) => {
+          const res = await route.fetch();
+          const body = (await res.json()) as { otpReady: boolean; otpMissing: string | null };
+          expect(body).toMatchObject({ otpReady: true, otpMissing: null });
+          await route.fulfill({ response: res, json: { ...body, otpReady: false, otpMissing: missing } });
+        });
+        await p.reload();
+        const notice = p.getByTestId('otp-not-configured');
+        await notice.waitFor();
+        expect(await notice.getAttribute('data-missing')).toBe(missing);
+        expect(await notice.innerText()).toBe(
+          az[missing === 'provider' ? 'signin.otpNotConfigured' : 'signin.otpEnvIncomplete'],
+        );
+        const send = p.getByTestId('otp-send');
+        expect(await send.isDisabled()).toBe(true);
+        // The button says why, for screen readers too.
+        expect(await send.getAttribute('aria-describedby')).toBe(await notice.getAttribute('id'));
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.screenshot({ path: join(ARTIFACTS, `signin-otp-${missing}-390.png`), fullPage: true });
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('[browser] [pglite] the four demo items show the statuses the pipeline gave them, with masked targets', async () => {
     const list = page.getByTestId('outbox-list');
     await expect.poll(() => list.locator('[data-testid^="outbox-item-"]').count()).toBe(4);
     const expected: [string, string, string, string][] = [
       // title, channel, status, masked target as the list shows it
-      ['Kitchen ticket ready', 'in_app', 'sent', 'pos-desktop-01'],
-      ['Owner login OTP', 'otp_sms', 'blocked', '+994 ••• ••• 00'],
-      ['Domain setup support', 'whatsapp', 'queued', '+994 ••• ••• 01'],
-      ['Daily owner report', 'email', 'ready', 'o•••@example.local'],
+      [SEED.kitchenTitle, 'in_app', 'sent', 'pos-desktop-01'],
+      [SEED.otpTitle, 'otp_sms', 'blocked', '+994 ••• ••• 00'],
+      [SEED.supportTitle, 'whatsapp', 'queued', '+994 ••• ••• 01'],
+      [SEED.reportTitle, 'email', 'ready', 'o•••@example.local'],
     ];
     for (const [title, channel, status, target] of expected) {
       const card = item(title);
@@ -286,22 +326,40 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     }
     // The seed page said "Mock sent" for the LAN ticket; the real LAN lifecycle is sent (handed to
     // the hub), then delivered once the device acknowledges. No device is connected yet.
-    expect(await item('Kitchen ticket ready').getByTestId('item-reason').innerText()).toContain(
+    expect(await item(SEED.kitchenTitle).getByTestId('item-reason').textContent()).toContain(
       'handed to the LAN hub',
     );
     // In Azerbaijani the reason is translated, the server wording kept after it.
-    expect(await item('Kitchen ticket ready').getByTestId('translated').innerText()).toBe(
-      az['reason.lanHanded'],
+    expect(await item(SEED.kitchenTitle).getByTestId('translated').innerText()).toBe(az['reason.lanHanded']);
+    expect(await item(SEED.kitchenTitle).getByTestId('item-offline-safe').getAttribute('data-value')).toBe(
+      'true',
     );
-    expect(
-      await item('Kitchen ticket ready').getByTestId('item-offline-safe').getAttribute('data-value'),
-    ).toBe('true');
-    expect(await item('Owner login OTP').getByTestId('item-reason').innerText()).toContain(
+    expect(await item(SEED.otpTitle).getByTestId('item-reason').textContent()).toContain(
       'OTP is never queued',
     );
-    expect(await item('Domain setup support').getByTestId('item-reason').innerText()).toContain(
+    expect(await item(SEED.supportTitle).getByTestId('item-reason').textContent()).toContain(
       'tenant opt-in for whatsapp',
     );
+    // Sources are named in the page's language; the id stays in an attribute.
+    expect(await item(SEED.kitchenTitle).getByTestId('item-source').innerText()).toBe(
+      az['source.kitchen_desktop'],
+    );
+    expect(await item(SEED.kitchenTitle).getByTestId('item-source').getAttribute('data-source')).toBe(
+      'kitchen_desktop',
+    );
+    expect(await item(SEED.otpTitle).getByTestId('item-source').innerText()).toBe(az['source.owner_panel']);
+    // A reason is shown once, translated; the server's wording waits behind a closed details.
+    const kitchenReason = item(SEED.kitchenTitle).getByTestId('item-reason');
+    expect(await kitchenReason.locator('details').getAttribute('open')).toBeNull();
+    expect(await kitchenReason.innerText()).not.toContain('handed to the LAN hub');
+    await kitchenReason.locator('summary').click();
+    expect(await kitchenReason.getByTestId('server-text').innerText()).toContain('handed to the LAN hub');
+    await kitchenReason.locator('summary').click();
+    // The sample items speak the tenant's language: no English amount beside "1.845,50 ₼".
+    const report = await outboxByTitle(SEED.reportTitle);
+    const reportFull = await api<{ body: string; locale?: string }>('GET', `/api/v1/outbox/${report.id}`);
+    expect(reportFull.body.replace(/[\u00a0\u202f]/g, ' ')).toContain('1.845,50 ₼');
+    expect(reportFull.body).not.toContain('AZN');
     // Full targets never reach the list.
     const listText = await list.innerText();
     expect(listText).not.toContain('+994500000001');
@@ -460,8 +518,88 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     await expect.poll(() => page.locator('h1').innerText()).toBe(az['app.title']);
   });
 
+  it('[browser] [pglite] the manat sign renders with the shipped Noto Sans subset (served by the service, not the device)', async () => {
+    const served = page.waitForResponse((r) =>
+      /\/assets\/noto-sans-latin-ext-400-normal-[^/]+\.woff2$/.test(r.url()),
+    );
+    const faces = await page.evaluate(async () => {
+      const loaded = await document.fonts.load('400 40px "Noto Sans"', '\u20bc');
+      const canvas = document.createElement('canvas').getContext('2d')!;
+      canvas.font = '400 40px "Noto Sans"';
+      const manat = canvas.measureText('\u20bc');
+      return {
+        loaded: loaded.map((f) => ({ family: f.family, status: f.status, range: f.unicodeRange })),
+        check: document.fonts.check('400 40px "Noto Sans"', '\u20bc'),
+        width: manat.width,
+        ink: manat.actualBoundingBoxAscent + manat.actualBoundingBoxDescent,
+      };
+    });
+    const res = await served;
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toContain('font/woff2');
+    expect(
+      faces.loaded.some(
+        (f) =>
+          f.family.replace(/"/g, '') === 'Noto Sans' &&
+          f.status === 'loaded' &&
+          f.range.includes('U+20AD-20C0'),
+      ),
+    ).toBe(true);
+    expect(faces.check).toBe(true);
+    // The glyph has ink (an empty box or a blank would not reach this height at 40 px).
+    expect(faces.width).toBeGreaterThan(10);
+    expect(faces.ink).toBeGreaterThan(20);
+  });
+
+  it('[browser] [pglite] screenshots at 1024x600 and 390 px in az, ru and en; the 390 px page stays short', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const heights: Record<string, number> = {};
+    for (const lang of ['az', 'ru', 'en'] as const) {
+      await page.getByTestId(`lang-${lang}`).click();
+      await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
+      for (const [width, height] of [
+        [1024, 600],
+        [390, 844],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await expect.poll(async () => (await horizontalOverflow(page)).overflow).toBeLessThanOrEqual(0);
+        await page.screenshot({
+          path: join(ARTIFACTS, `panel-${lang}-${width}.png`),
+          fullPage: true,
+          animations: 'disabled',
+        });
+        heights[`${lang}-${width}`] = await page.evaluate(() => document.documentElement.scrollHeight);
+      }
+    }
+    // Before: every translated reason was followed by the server's wording. Opening every details
+    // element lays the page out that way again, on the same data, for the before/after measure.
+    await page.getByTestId('lang-az').click();
+    await expect.poll(() => page.locator('h1').innerText()).toBe(az['app.title']);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const reasons = page.locator('[data-testid="item-reason"]');
+    for (let n = 0; n < (await reasons.count()); n++) {
+      const r = reasons.nth(n);
+      const server = await r.getByTestId('server-text').textContent();
+      // Shown once: the rendered text is the translation alone.
+      if (server) expect(await r.innerText()).not.toContain(server);
+    }
+    const afterHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+    const beforeHeight = await page.evaluate(() => {
+      const closed = [...document.querySelectorAll('details.server-text:not([open])')];
+      for (const d of closed) d.setAttribute('open', '');
+      const h = document.documentElement.scrollHeight;
+      for (const d of closed) d.removeAttribute('open');
+      return h;
+    });
+    heights['az-390-before'] = beforeHeight;
+    heights['az-390-after'] = afterHeight;
+    writeFileSync(join(ARTIFACTS, 'panel-heights.json'), JSON.stringify(heights, null, 2));
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(afterHeight).toBeLessThan(beforeHeight);
+  });
+
   it('[browser] [pglite] the drawer shows an item in full: target, audit trail as the server records it; Escape closes it', async () => {
-    const kitchen = await outboxByTitle('Kitchen ticket ready');
+    const kitchen = await outboxByTitle(SEED.kitchenTitle);
     await page.getByTestId(`outbox-open-${kitchen.id}`).click();
     const drawer = page.getByTestId('audit-drawer');
     await drawer.getByTestId('drawer-item').waitFor();
@@ -494,7 +632,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     );
 
     // A phone number: masked in the list, in full here.
-    const domain = await outboxByTitle('Domain setup support');
+    const domain = await outboxByTitle(SEED.supportTitle);
     await page.getByTestId(`outbox-open-${domain.id}`).click();
     await drawer.getByTestId('drawer-item').waitFor();
     expect(await drawer.getByTestId('fact-target').innerText()).toBe('+994500000001');
@@ -503,13 +641,14 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     await expect.poll(() => drawer.count()).toBe(0);
 
     // The email report: full address here, its body rendered by the server, due at 21:00 Baku time.
-    const report = await outboxByTitle('Daily owner report');
+    const report = await outboxByTitle(SEED.reportTitle);
     const full = await api<{ body: string; sendAt: string }>('GET', `/api/v1/outbox/${report.id}`);
     await page.getByTestId(`outbox-open-${report.id}`).click();
     await drawer.getByTestId('drawer-item').waitFor();
     expect(await drawer.getByTestId('fact-target').innerText()).toBe('owner@example.local');
     expect(await drawer.getByTestId('fact-body').innerText()).toBe(full.body);
-    expect(full.body).toMatch(/revenue AZN\s1,845\.50/);
+    // Rendered in the tenant's language (az), amount included.
+    expect(full.body).toMatch(/gəlir 1\.845,50\s₼/);
     expect(await drawer.getByTestId('fact-send-at').innerText()).toContain('21:00:00');
     await drawer.getByTestId('drawer-close').click();
     await expect.poll(() => drawer.count()).toBe(0);
@@ -551,14 +690,14 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     expect(added.map((e) => `${e.action}:${e.entity_id}`)).toEqual(['opt_in:whatsapp']);
     expect(added[0]!.actor).toContain('demo-owner');
 
-    const card = item('Domain setup support');
+    const card = item(SEED.supportTitle);
     await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('mock_sent');
     expect(await card.locator('.badge').first().innerText()).toBe(az['status.mock_sent']);
     expect(
       await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
     ).toBe(true);
     // The opt-in change is audited on the tenant; the item's own trail shows the re-evaluation and the dry-run.
-    const domain = await outboxByTitle('Domain setup support');
+    const domain = await outboxByTitle(SEED.supportTitle);
     expect(domain.status).toBe('mock_sent');
 
     await page.getByTestId(`outbox-open-${domain.id}`).click();
@@ -568,7 +707,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const request = await drawer.getByTestId('attempt-request-1').innerText();
     expect(request).toContain('graph.facebook.com');
     expect(request).toContain('+994500000001'.slice(1));
-    expect(request).toContain('Your MUPZAOS domain setup is in progress');
+    expect(request).toContain(SEED.supportBody);
     checkForCanaries('rendered request', request);
     const actions = await drawer
       .getByTestId('audit-event')
@@ -583,13 +722,13 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const { token } = await api<{ token: string }>('POST', '/api/v1/lan/devices/pos-desktop-01/token');
     const pos = await TestDevice.connect(base, token);
     devices.push(pos);
-    const kitchen = await outboxByTitle('Kitchen ticket ready');
+    const kitchen = await outboxByTitle(SEED.kitchenTitle);
     const got = await waitFor(async () => pos.got.find((n) => n.id === kitchen.id));
-    expect(got.title).toBe('Kitchen ticket ready');
-    expect(await item('Kitchen ticket ready').getAttribute('data-status')).toBe('sent');
+    expect(got.title).toBe(SEED.kitchenTitle);
+    expect(await item(SEED.kitchenTitle).getAttribute('data-status')).toBe('sent');
     pos.ack(got.seq);
     await expect
-      .poll(() => item('Kitchen ticket ready').getAttribute('data-status'), { timeout: 10_000 })
+      .poll(() => item(SEED.kitchenTitle).getAttribute('data-status'), { timeout: 10_000 })
       .toBe('delivered');
   });
 
@@ -703,18 +842,18 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
 
   it('[browser] [pglite] retry and cancel from the drawer: a blocked OTP stays blocked with the reason shown; the scheduled report is cancelled after a confirmation; the status filter finds it', async () => {
     const drawer = page.getByTestId('audit-drawer');
-    const otp = await outboxByTitle('Owner login OTP');
+    const otp = await outboxByTitle(SEED.otpTitle);
     await page.getByTestId(`outbox-open-${otp.id}`).click();
     await drawer.getByTestId('drawer-item').waitFor();
     await drawer.getByTestId('item-retry').click();
     // The server refuses (409 invalid_transition) and says why; nothing changed.
-    expect(await drawer.getByTestId('item-action-error').innerText()).toContain('OTP is never queued');
+    expect(await drawer.getByTestId('item-action-error').textContent()).toContain('OTP is never queued');
     expect(await drawer.getByTestId('drawer-item').getAttribute('data-status')).toBe('blocked');
-    expect((await outboxByTitle('Owner login OTP')).status).toBe('blocked');
+    expect((await outboxByTitle(SEED.otpTitle)).status).toBe('blocked');
     await drawer.getByTestId('drawer-close').click();
     await expect.poll(() => drawer.count()).toBe(0);
 
-    const report = await outboxByTitle('Daily owner report');
+    const report = await outboxByTitle(SEED.reportTitle);
     await page.getByTestId(`outbox-open-${report.id}`).click();
     await drawer.getByTestId('drawer-item').waitFor();
     await drawer.getByTestId('item-cancel').click();
@@ -728,8 +867,8 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     expect(await last.innerText()).toContain('demo-owner');
     expect(await drawer.getByTestId('item-cancel').isDisabled()).toBe(true);
     await drawer.getByTestId('drawer-close').click();
-    await expect.poll(() => item('Daily owner report').getAttribute('data-status')).toBe('cancelled');
-    expect((await outboxByTitle('Daily owner report')).status).toBe('cancelled');
+    await expect.poll(() => item(SEED.reportTitle).getAttribute('data-status')).toBe('cancelled');
+    expect((await outboxByTitle(SEED.reportTitle)).status).toBe('cancelled');
 
     await page.getByTestId('outbox-filter-status').selectOption('cancelled');
     await expect
@@ -738,7 +877,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
           .locator('[data-testid^="outbox-item-"]')
           .evaluateAll((els) => els.map((e) => e.querySelector('h3')?.textContent)),
       )
-      .toEqual(['Daily owner report']);
+      .toEqual([SEED.reportTitle]);
     await page.getByTestId('outbox-filter-status').selectOption('');
     // Every item again, as many as the API lists (the earlier tests' sends included).
     const all = (await api<{ items: unknown[] }>('GET', '/api/v1/outbox?limit=200')).items.length;
@@ -765,17 +904,17 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
   });
 
   it('[browser] [pglite] language: az → ru → en changes the visible strings, the title and <html lang>', async () => {
-    const queuedOrSent = item('Owner login OTP').locator('.badge').first();
-    const created = item('Owner login OTP').locator('time');
+    const queuedOrSent = item(SEED.otpTitle).locator('.badge').first();
+    const created = item(SEED.otpTitle).locator('time');
     const iso = (await created.getAttribute('datetime'))!;
     // Dates are shown in the tenant's time zone (Asia/Baku, UTC+4, no DST).
     const bakuClock = new Date(Date.parse(iso) + 4 * 3_600_000).toISOString().slice(11, 19);
     const dates: Record<string, string> = {};
     const drawer = page.getByTestId('audit-drawer');
-    const otp = await outboxByTitle('Owner login OTP');
+    const otp = await outboxByTitle(SEED.otpTitle);
     const otpReason = (await api<{ reason: string }>('GET', `/api/v1/outbox/${otp.id}`)).reason;
     // The item view carries the template data; the revenue there is what the page formats.
-    const report = await outboxByTitle('Daily owner report');
+    const report = await outboxByTitle(SEED.reportTitle);
     const reportFull = await api<{ template: string; data: { revenue: number } }>(
       'GET',
       `/api/v1/outbox/${report.id}`,
@@ -801,7 +940,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
       expect(dates[lang], lang).toContain(bakuClock);
 
       // A reason from the server: translated in az/ru with the server wording kept; as sent in en.
-      const reason = item('Owner login OTP').getByTestId('item-reason');
+      const reason = item(SEED.otpTitle).getByTestId('item-reason');
       if (lang === 'en') {
         // The whole text: the visually hidden "Reason:" label, then the server's sentence as sent.
         expect((await reason.innerText()).replace(/\s+/g, ' ')).toBe(`${en['outbox.reason']}: ${otpReason}`);
@@ -810,7 +949,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
         const translated = translateReason(lang, otpReason);
         expect(translated, lang).toBeTruthy();
         expect(await reason.getByTestId('translated').innerText()).toBe(translated);
-        expect(await reason.getByTestId('server-text').innerText()).toContain(otpReason);
+        expect(await reason.getByTestId('server-text').textContent()).toContain(otpReason);
       }
 
       // An action error: translated by its code (invalid_transition), the server message kept.
@@ -826,7 +965,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
       if (lang === 'en') expect(await error.innerText()).toBe(refused.message);
       else {
         expect(await error.getByTestId('translated').innerText()).toBe(d['error.invalid_transition']);
-        expect(await error.getByTestId('server-text').innerText()).toContain(refused.message);
+        expect(await error.getByTestId('server-text').textContent()).toContain(refused.message);
       }
       await drawer.getByTestId('drawer-close').click();
       await expect.poll(() => drawer.count()).toBe(0);
@@ -884,7 +1023,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
   });
 
   it('[browser] [pglite] no horizontal scroll at 360 and 1440 px, with and without the drawer open', async () => {
-    const kitchen = await outboxByTitle('Kitchen ticket ready');
+    const kitchen = await outboxByTitle(SEED.kitchenTitle);
     for (const width of [360, 1440]) {
       await page.setViewportSize({ width, height: 800 });
       await expect
@@ -908,7 +1047,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const dashboard = await axeScan(page);
     expect(serious(dashboard), JSON.stringify(serious(dashboard), null, 2)).toEqual([]);
 
-    const domain = await outboxByTitle('Domain setup support');
+    const domain = await outboxByTitle(SEED.supportTitle);
     await page.getByTestId(`outbox-open-${domain.id}`).click();
     await page.getByTestId('attempt-1').waitFor();
     const drawer = await axeScan(page);
@@ -934,7 +1073,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
       `/api/v1/outbox/${queued.id}`,
     );
     expect(blocked).toMatchObject({ status: 'blocked', lastErrorCode: 'no_device' });
-    expect(await card.getByTestId('item-reason').innerText()).toContain(blocked.reason);
+    expect(await card.getByTestId('item-reason').textContent()).toContain(blocked.reason);
 
     await api('POST', '/api/v1/lan/devices', { id: 'patio-tablet-01', role: 'waiter', name: 'Patio tablet' });
     await page.getByTestId(`outbox-open-${queued.id}`).click();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SAMPLE_TEXT } from '../../src/app/demo-seed.ts';
 import { drivers } from '../helpers/db.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
@@ -26,7 +27,7 @@ for (const kind of await drivers()) {
       const list = (await app.as(DEMO_OWNER, { method: 'GET', url: '/api/v1/outbox?channel=in_app' })).json() as {
         items: { id: string; title: string }[];
       };
-      const ticket = list.items.find((i) => i.title === 'Kitchen ticket ready');
+      const ticket = list.items.find((i) => i.title === DEMO_SAMPLE_TEXT.az.kitchenTitle);
       expect(ticket).toBeDefined();
       // Offline device: the row is in its durable inbox (`sent`), waiting for the ack.
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, ticket!.id)) === 'sent');
@@ -51,11 +52,11 @@ for (const kind of await drivers()) {
         type: 'notification',
         seq: 1,
         id: ticket!.id,
-        title: 'Kitchen ticket ready',
+        title: DEMO_SAMPLE_TEXT.az.kitchenTitle,
         source: 'kitchen_desktop',
         target: 'pos-desktop-01',
       });
-      expect(n!.body).toContain('Ticket A-17 is ready for table 7');
+      expect(n!.body).toBe(DEMO_SAMPLE_TEXT.az.kitchenBody);
       expect(Date.parse(n!.createdAt)).not.toBeNaN();
 
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, ticket!.id)) === 'delivered');

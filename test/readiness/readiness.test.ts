@@ -3,6 +3,9 @@ import { drivers } from '../helpers/db.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import { CONTRACTS } from '../../src/core/channels.ts';
+import { DEMO_SAMPLE_TEXT } from '../../src/app/demo-seed.ts';
+
+const SEED = DEMO_SAMPLE_TEXT.az;
 
 const ALL_PROVIDER_ENV = {
   OTP_PROVIDER: 'twilio',
@@ -71,10 +74,10 @@ for (const kind of await drivers()) {
 
       const items = (await app.as(token, { method: 'GET', url: '/api/v1/outbox' })).json() as { items: { title: string; status: string; channel: string; source: string }[] };
       const byTitle = Object.fromEntries(items.items.map((i) => [i.title, i]));
-      expect(byTitle['Owner login OTP']).toMatchObject({ status: 'blocked', channel: 'otp_sms', source: 'owner_panel' });
-      expect(byTitle['Domain setup support']).toMatchObject({ status: 'queued', channel: 'whatsapp' });
-      expect(byTitle['Daily owner report']).toMatchObject({ status: 'ready', channel: 'email' });
-      expect(byTitle['Kitchen ticket ready']).toMatchObject({ channel: 'in_app', source: 'kitchen_desktop' });
+      expect(byTitle[SEED.otpTitle]).toMatchObject({ status: 'blocked', channel: 'otp_sms', source: 'owner_panel' });
+      expect(byTitle[SEED.supportTitle]).toMatchObject({ status: 'queued', channel: 'whatsapp' });
+      expect(byTitle[SEED.reportTitle]).toMatchObject({ status: 'ready', channel: 'email' });
+      expect(byTitle[SEED.kitchenTitle]).toMatchObject({ channel: 'in_app', source: 'kitchen_desktop' });
     });
 
     it('with canary values in every secret env: every env name is configured, no value is returned', async () => {
@@ -91,6 +94,52 @@ for (const kind of await drivers()) {
       expect(r.flags.externalSendsDisabled).toBe(true);
       expect(r.flags.providerAdaptersDryRun).toBe(true);
     });
+
+    it('a contract is configured only when every env name it lists is set (WhatsApp without its verify token or app secret)', async () => {
+      for (const unset of ['WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_APP_SECRET']) {
+        const app = await createTestApp(kind, { canaries: true, env: { ...ALL_PROVIDER_ENV, [unset]: undefined } });
+        try {
+          const r = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/readiness' })).json() as Readiness;
+          const wa = r.contracts.find((c) => c.id === 'whatsapp')!;
+          expect(wa.env.map((e) => e.name)).toContain('WHATSAPP_APP_SECRET');
+          expect(wa.env.find((e) => e.name === unset)).toEqual({ name: unset, configured: false });
+          expect(wa.status, unset).toBe('env_required');
+          expect(r.contracts.find((c) => c.id === 'telegram')!.status).toBe('configured');
+          expect(r.summary.envRequiredProviders).toBe(1);
+        } finally {
+          await app.close();
+        }
+      }
+      // OTP through Firebase lists the Firebase names, not Twilio's, and is configured by them.
+      const fb = await createTestApp(kind, { canaries: false, env: { ...ALL_PROVIDER_ENV, OTP_PROVIDER: 'firebase', TWILIO_ACCOUNT_SID: undefined } });
+      try {
+        const r = (await fb.as(fb.ownerToken, { method: 'GET', url: '/api/v1/readiness' })).json() as Readiness;
+        const otp = r.contracts.find((c) => c.id === 'otp_sms')!;
+        expect(otp.env.map((e) => e.name)).toEqual(['OTP_PROVIDER', 'NEXT_PUBLIC_FIREBASE_API_KEY', 'NEXT_PUBLIC_FIREBASE_AUTH_DOMAIN', 'NEXT_PUBLIC_FIREBASE_PROJECT_ID', 'NEXT_PUBLIC_FIREBASE_APP_ID']);
+        expect(otp.status).toBe('configured');
+      } finally {
+        await fb.close();
+      }
+    }, 180_000);
+
+    it('the sign-in config says whether a code can be sent now, and why not', async () => {
+      const cases: [Record<string, string | undefined>, { otpReady: boolean; otpMissing: string | null }][] = [
+        [{}, { otpReady: false, otpMissing: 'provider' }],
+        [{ OTP_PROVIDER: 'twilio' }, { otpReady: false, otpMissing: 'provider_env' }],
+        [{ OTP_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ALL_PROVIDER_ENV.TWILIO_ACCOUNT_SID, TWILIO_VERIFY_SERVICE_SID: ALL_PROVIDER_ENV.TWILIO_VERIFY_SERVICE_SID }, { otpReady: true, otpMissing: null }],
+        [{ OTP_TEST_NUMBERS: '+994500000099:123456' }, { otpReady: true, otpMissing: null }],
+      ];
+      for (const [env, want] of cases) {
+        // Canaries set every secret, the Twilio auth token among them.
+        const app = await createTestApp(kind, { canaries: true, env });
+        try {
+          const res = await app.inject({ method: 'GET', url: '/api/v1/auth/config' });
+          expect(res.json(), JSON.stringify(env)).toMatchObject(want);
+        } finally {
+          await app.close();
+        }
+      }
+    }, 180_000);
 
     it('production with external sends enabled flips the send flags and the adapters go live', async () => {
       const app = await createTestApp(kind, { env: { ...ALL_PROVIDER_ENV, MUPZA_RUNTIME: 'production', COMMS_EXTERNAL_SENDS: 'enabled', COMMS_DRY_RUN_ADAPTERS: 'smtp' } });

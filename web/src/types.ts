@@ -38,6 +38,8 @@ export type Mode = 'dry_run' | 'live' | 'lan';
 
 export interface AuthConfig {
   otpProvider: 'twilio' | 'firebase' | null;
+  otpReady: boolean;
+  otpMissing: 'provider' | 'provider_env' | null;
   runtime: Runtime;
   firebase: { apiKey?: string; authDomain?: string; projectId?: string; appId?: string } | null;
   /** Cloudflare Turnstile site key (public); when set, OTP start needs the widget's token. */

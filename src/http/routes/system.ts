@@ -52,8 +52,20 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
           appId: e.NEXT_PUBLIC_FIREBASE_APP_ID ?? null,
         }
       : null;
-    // The Turnstile site key is public (it is in the page either way); the secret never leaves src/config.
-    return { otpProvider: e.OTP_PROVIDER ?? null, runtime: ctx.config.runtime, firebase, turnstileSiteKey: e.CLOUDFLARE_TURNSTILE_SITE_KEY ?? null };
+    // The sign-in page disables "send code" and says why when no code could be sent. The Turnstile
+    // site key is public (it is in the page either way); the secret never leaves src/config.
+    const adapter = e.OTP_PROVIDER === 'firebase' ? 'firebase_auth' : 'twilio_verify';
+    const providerReady = e.OTP_PROVIDER !== undefined && ctx.registry.get(adapter).missingEnv().length === 0;
+    const otpReady = providerReady || (ctx.config.runtime === 'qa' && ctx.config.otpTestNumbers.size > 0);
+    const otpMissing = otpReady ? null : e.OTP_PROVIDER ? ('provider_env' as const) : ('provider' as const);
+    return {
+      otpProvider: e.OTP_PROVIDER ?? null,
+      otpReady,
+      otpMissing,
+      runtime: ctx.config.runtime,
+      firebase,
+      turnstileSiteKey: e.CLOUDFLARE_TURNSTILE_SITE_KEY ?? null,
+    };
   });
 
   // Live status changes for the owner panel. fetch() + stream (needs the Authorization header).

@@ -29,9 +29,9 @@ export function AuditTrail(props: { events: AuditEvent[] }) {
               {t('audit.actor')}: <code>{e.actor}</code>
             </p>
             {e.reason && (
-              <p className="small" data-testid="audit-reason">
+              <div className="small" data-testid="audit-reason">
                 {t('audit.reason')}: <ReasonText text={e.reason} />
-              </p>
+              </div>
             )}
             {e.detail != null && <JsonBlock value={e.detail} label={t('audit.detail')} />}
           </li>

@@ -18,13 +18,13 @@ export function ErrorMessage(props: { error: unknown; testId?: string }) {
   else if (err instanceof Error) content = t('errors.unknown', { code: err.name });
   else content = t('errors.unknown', { code: String(err) });
   return (
-    <p
+    <div
       className="error"
       role="alert"
       data-testid={props.testId ?? 'error'}
       data-code={err instanceof ApiError ? err.code : undefined}
     >
       {content}
-    </p>
+    </div>
   );
 }

@@ -22,7 +22,8 @@ export function ItemFacts(props: { item: OutboxDetail; currency: string }) {
     ...(typeof revenue === 'number' && Number.isFinite(revenue)
       ? [['item.revenue', money(revenue, props.currency), 'fact-revenue'] as [MessageKey, ReactNode, string]]
       : []),
-    ['outbox.source', i.source, 'fact-source'],
+    // The source's name in the page's language; the id it was sent with stays in the title.
+    ['outbox.source', <span title={i.source}>{tv('source.', i.source)}</span>, 'fact-source'],
     ['outbox.reason', i.reason ? <ReasonText text={i.reason} /> : none, 'fact-reason'],
     ['item.adapter', i.adapter, 'fact-adapter'],
     ['item.mode', i.mode ? tv('mode.', i.mode) : none, 'fact-mode'],

@@ -11,7 +11,8 @@ import { TurnstileWidget } from './TurnstileWidget.tsx';
  * its message is shown as is; a 429 shows when to try again.
  */
 export function OtpSignIn(props: {
-  providerConfigured: boolean | null;
+  /** Why no code can be sent now (from /api/v1/auth/config); null when one can or not yet known. */
+  otpMissing: 'provider' | 'provider_env' | null;
   /** Cloudflare Turnstile site key: when set, the human check is shown and its token sent with the start. */
   turnstileSiteKey?: string | null | undefined;
   onSignedIn(token: string, me: Me): void;
@@ -25,6 +26,7 @@ export function OtpSignIn(props: {
   const phoneId = useId();
   const phoneHintId = useId();
   const codeId = useId();
+  const unavailableId = useId();
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState('');
   const [verificationId, setVerificationId] = useState<string | null>(null);
@@ -81,9 +83,14 @@ export function OtpSignIn(props: {
     <section className="signin-block" aria-labelledby={headingId} data-testid="otp-signin">
       <h2 id={headingId}>{t('signin.otpHeading')}</h2>
       <p className="muted small">{t('signin.otpOnline')}</p>
-      {props.providerConfigured === false && (
-        <p className="notice" data-testid="otp-not-configured">
-          {t('signin.otpNotConfigured')}
+      {props.otpMissing !== null && (
+        <p
+          className="notice"
+          id={unavailableId}
+          data-testid="otp-not-configured"
+          data-missing={props.otpMissing}
+        >
+          {t(props.otpMissing === 'provider' ? 'signin.otpNotConfigured' : 'signin.otpEnvIncomplete')}
         </p>
       )}
       {verificationId === null ? (
@@ -112,7 +119,13 @@ export function OtpSignIn(props: {
               onToken={onHumanToken}
             />
           )}
-          <button type="submit" className="btn btn--primary" disabled={blocked} data-testid="otp-send">
+          <button
+            type="submit"
+            className="btn btn--primary"
+            disabled={blocked || props.otpMissing !== null}
+            aria-describedby={props.otpMissing !== null ? unavailableId : undefined}
+            data-testid="otp-send"
+          >
             {busy ? t('signin.working') : t('signin.sendCode')}
           </button>
         </form>

@@ -27,7 +27,9 @@ export function OutboxItemCard(props: { item: OutboxItem; onOpen(id: string): vo
           <code data-testid="item-target">{i.target}</code>
         </dd>
         <dt>{t('outbox.source')}</dt>
-        <dd data-testid="item-source">{i.source}</dd>
+        <dd data-testid="item-source" data-source={i.source} title={i.source}>
+          {tv('source.', i.source)}
+        </dd>
         <dt>{t('outbox.offlineSafe')}</dt>
         <dd data-testid="item-offline-safe" data-value={String(i.offlineSafe)}>
           {i.offlineSafe ? t('bool.true') : t('bool.false')}
@@ -38,10 +40,10 @@ export function OutboxItemCard(props: { item: OutboxItem; onOpen(id: string): vo
         </dd>
       </dl>
       {i.reason && (
-        <p className="note" data-testid="item-reason">
+        <div className="note" data-testid="item-reason">
           <span className="sr-only">{t('outbox.reason')}: </span>
           <ReasonText text={i.reason} />
-        </p>
+        </div>
       )}
       <button
         type="button"

@@ -38,7 +38,7 @@ export function SignIn(props: { sessionEnded: boolean; onSignedIn(token: string,
             </p>
           )}
           <OtpSignIn
-            providerConfigured={cfg ? cfg.otpProvider !== null : null}
+            otpMissing={cfg ? cfg.otpMissing : null}
             turnstileSiteKey={cfg?.turnstileSiteKey}
             onSignedIn={props.onSignedIn}
           />

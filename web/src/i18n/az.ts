@@ -34,6 +34,8 @@ export const az: Dictionary = {
     'Kod SMS ilə göndərilir və internet tələb edir. POS, ofisiant, mətbəx və printer cihazları onsuz da LAN-da işləməyə davam edir.',
   'signin.otpNotConfigured':
     'Bu serverdə OTP provayderi qurulmayıb, ona görə kod göndərilə bilməz. Sahib tokeni ilə daxil olun.',
+  'signin.otpEnvIncomplete':
+    'OTP provayderi seçilib, amma onun mühit dəyişənləri tam deyil, ona görə kod göndərilə bilməz. Operatora müraciət edin və ya sahib tokeni ilə daxil olun.',
   'signin.phone': 'Telefon nömrəsi',
   'signin.phoneHint': 'Beynəlxalq formatda, məsələn +994501234567.',
   'signin.sendCode': 'Kodu göndər',
@@ -285,6 +287,12 @@ export const az: Dictionary = {
   'item.revenue': 'Gəlir',
 
   'server.wording': 'Serverin mətni',
+  'source.api': 'API inteqrasiyası',
+  'source.owner_panel': 'Sahib paneli',
+  'source.kitchen_desktop': 'Mətbəx kompüteri',
+  'source.telegram_link': 'Telegram qoşulması',
+  'source.cli': 'Operator əmr sətri',
+  'source.lan': 'LAN cihazı',
 
   'reason.otpEnvMissing':
     'OTP provayderinin env-i qurulmayıb (çatışmır: {missing}); OTP heç vaxt növbəyə qoyulmur',

@@ -36,6 +36,8 @@ export const en = {
     'The code is sent by SMS and needs the internet. POS, waiter, kitchen and printer devices keep working on the LAN without it.',
   'signin.otpNotConfigured':
     'No OTP provider is configured on this server, so a code cannot be sent. Use an owner token instead.',
+  'signin.otpEnvIncomplete':
+    'An OTP provider is chosen but its environment variables are incomplete, so no code can be sent. Ask the operator, or sign in with an owner token.',
   'signin.phone': 'Phone number',
   'signin.phoneHint': 'International format, for example +994501234567.',
   'signin.sendCode': 'Send code',
@@ -286,6 +288,12 @@ export const en = {
   'item.revenue': 'Revenue',
 
   'server.wording': 'Server wording',
+  'source.api': 'API integration',
+  'source.owner_panel': 'Owner panel',
+  'source.kitchen_desktop': 'Kitchen desktop',
+  'source.telegram_link': 'Telegram link',
+  'source.cli': 'Operator command line',
+  'source.lan': 'LAN device',
 
   'reason.otpEnvMissing': 'OTP provider env is not configured (missing {missing}); OTP is never queued',
   'reason.otpOptIn': 'The restaurant has not opted in to OTP SMS; OTP is never queued',
