@@ -104,6 +104,10 @@ export class Lane {
     this.breaker = new CircuitBreaker();
   }
 
+  get lanSafe(): boolean {
+    return this.o.adapter.info.lanSafe;
+  }
+
   get adapterId(): string {
     return this.o.adapter.id;
   }
