@@ -52,10 +52,12 @@ export function DeviceList() {
         </button>
       </div>
       <p className="muted small">{t('devices.intro')}</p>
-      <p className="small" data-testid="hub-internet" data-state={internet}>
-        <Badge tone={internet === 'down' ? 'bad' : internet === 'up' ? 'ok' : 'muted'}>
-          {t('devices.internet', { state: t(`internet.${internet}`) })}
-        </Badge>
+      <p
+        className={`small hub-internet hub-internet--${internet}`}
+        data-testid="hub-internet"
+        data-state={internet}
+      >
+        {t('devices.internet', { state: t(`internet.${internet}`) })}
       </p>
       <div className="devices">
         <div className="stack">
