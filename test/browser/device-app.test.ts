@@ -56,16 +56,14 @@ describe.skipIf(!browserSuiteEnabled())('device app in Chromium [browser] [pglit
   };
   const chimes = (p: Page) => p.evaluate(() => (window as unknown as { chimes: number }).chimes);
   const items = (p: Page) =>
-    p
-      .locator('[data-testid^="device-item-"]')
-      .evaluateAll((els) =>
-        els.map((e) => ({
-          seq: Number(e.getAttribute('data-testid')!.slice(12)),
-          id: e.getAttribute('data-id'),
-          done: e.getAttribute('data-done'),
-          title: e.querySelector('h2')?.textContent,
-        })),
-      );
+    p.locator('[data-testid^="device-item-"]').evaluateAll((els) =>
+      els.map((e) => ({
+        seq: Number(e.getAttribute('data-testid')!.slice(12)),
+        id: e.getAttribute('data-id'),
+        done: e.getAttribute('data-done'),
+        title: e.querySelector('h2')?.textContent,
+      })),
+    );
   const post = async (title: string, role = 'kitchen') => {
     const r = await app.as(app.ownerToken, {
       method: 'POST',
