@@ -36,7 +36,7 @@ function isDevelopmentBundle(root: string, index: string): boolean {
 export function panelBuildState(root: string): PanelBuildState {
   const index = join(root, 'web/dist/index.html');
   if (!existsSync(index)) return 'missing';
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts']
+  const sources = ['web/src', 'web/index.html', 'web/device.html', 'web/vite.config.ts']
     .map((p) => join(root, p))
     .filter((p) => existsSync(p));
   if (sources.length === 0) return 'fresh';

@@ -4,9 +4,11 @@ import { defineConfig } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-// One HTML entry per app served from web/dist (the owner panel at '/'; add further apps here).
+// One HTML entry per app served from web/dist: the owner panel (index.html, at '/') and the
+// device app (device.html, at '/device').
 const PAGES: Record<string, string> = {
   main: here('./index.html'),
+  device: here('./device.html'),
 };
 
 // Built into web/dist at build time (`npm run build`), which the service serves at '/'. The dev

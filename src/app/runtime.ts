@@ -1,3 +1,4 @@
+import { deriveInternet, type InternetState } from '../core/internet.ts';
 import { PrincipalCache } from '../http/principal-cache.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -56,7 +57,11 @@ export class Runtime {
   http: FastifyInstance | null = null;
   seed: SeedResult | null = null;
   lanHub: LanDelivery | null = null;
-  readonly state = { lanLaneSeparate: true, verifications: new Map<string, { at: string; ok: boolean; detail: string }>() };
+  readonly state = {
+    lanLaneSeparate: true,
+    verifications: new Map<string, { at: string; ok: boolean; detail: string }>(),
+    internet: (): InternetState => deriveInternet(this.dispatcher?.onlineHealth() ?? [], Date.now()),
+  };
   private readonly modules: ServiceModule[];
 
   constructor(

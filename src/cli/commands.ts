@@ -6,8 +6,8 @@ import { runVerification, VerifyUnsupportedError } from '../providers/verificati
 import { sealTenant, verifyTenant } from '../audit/chain.ts';
 import { CommsApiError, CommsClient } from '../client/index.ts';
 import { readFile } from 'node:fs/promises';
-import { DeviceClient } from '../lan/device-client.ts';
-import { CLOSE, WS_PATH } from '../lan/protocol.ts';
+import { DeviceClient } from '../device-sdk/index.ts';
+import { WS_PATH } from '../lan/protocol.ts';
 import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
 import {
   addTenantDevice,
@@ -292,40 +292,47 @@ export const cliCommands: Record<string, CliCommand> = {
       console.error('--after and --count take whole numbers');
       return 2;
     }
+    // The device SDK (mupzaos-comms/device), as integrators use it. It always authenticates with
+    // its first message; --auth-message is accepted for older scripts.
     const client = new DeviceClient({
       url,
       token,
       after: after === undefined ? undefined : Number(after),
-      ack: !args.includes('--no-ack'),
-      auth: args.includes('--auth-message') ? 'message' : 'header',
-      reconnect: true,
+      autoAck: !args.includes('--no-ack'),
     });
     return new Promise<number>((resolve) => {
       let received = 0;
+      let finished = false;
+      let namedUrl = false;
       const done = (code: number) => {
-        void client.close().then(() => resolve(code));
+        if (finished) return;
+        finished = true;
+        client.close();
+        // Let the final ack and the close frame leave before the process may exit.
+        setTimeout(() => resolve(code), 50);
       };
-      client.on('hello', (h) => console.error(JSON.stringify(h)));
-      client.on('protocol-error', (e) => console.error(JSON.stringify(e)));
-      client.on('refused', (e: Error) => {
-        console.error(`${url}: ${e.message}`);
-        done(1);
-      });
-      client.on('close', (code: number, reason: string) => {
-        console.error(JSON.stringify({ type: 'closed', code, reason }));
-        if (code === CLOSE.unauthorized || code === CLOSE.revoked || code === CLOSE.replaced) done(1);
+      client.on('hello', (h) => console.error(JSON.stringify({ type: 'hello', ...h })));
+      client.on('protocolError', (e) => console.error(JSON.stringify({ type: 'error', ...e })));
+      client.on('internet', (state) => console.error(JSON.stringify({ type: 'status', internet: state })));
+      client.on('connection', (c) => {
+        if (c.state !== 'closed' || c.cause === 'stopped') return;
+        console.error(JSON.stringify({ type: 'closed', code: c.code ?? null, cause: c.cause, retryInMs: c.retryInMs ?? null }));
+        if (c.retryInMs === undefined) done(1);
+        else if (!namedUrl && c.cause === 'hub_unreachable') {
+          // A hub may be restarting: the client keeps retrying; say once where it is trying.
+          namedUrl = true;
+          console.error(`Could not reach ${url}; retrying.`);
+        }
       });
       client.on('notification', (n) => {
-        console.log(JSON.stringify(n));
-        // Close after the ack of this burst went out (acks are sent on the next turn).
+        console.log(JSON.stringify({ type: 'notification', ...n }));
+        // Close after the ack of this burst went out (acks are sent after the listeners ran).
         if (count !== undefined && ++received >= Number(count)) setImmediate(() => done(0));
       });
       process.once('SIGINT', () => done(0));
       process.once('SIGTERM', () => done(0));
-      // A hub may be restarting: the client keeps retrying; say once where it is trying.
-      client.connect().catch((err: Error) => {
-        if (!err.message.startsWith('upgrade refused') && !err.message.startsWith('closed ')) console.error(`Could not reach ${url}: ${err.message}; retrying.`);
-      });
+      // Rejects only on a final refusal (bad token, revoked), already reported by its close.
+      client.connect().catch((err: Error) => console.error(`${url}: ${err.message}`));
     });
   },
 };

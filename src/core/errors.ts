@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, description: 'The body is over the route limit.' },
   unsupported_media_type: { status: 415, description: 'The content type is not accepted by this route.' },
   device_exists: { status: 409, description: 'A LAN device with this id is already registered for the tenant.' },
+  pairing_code_invalid: { status: 400, description: 'The pairing code is unknown, expired, used, or killed by wrong tries; ask the owner for a new one.' },
   upgrade_required: { status: 426, description: 'The LAN WebSocket path was requested without a WebSocket upgrade.' },
   rate_limited: { status: 429, description: 'Too many requests; wait for Retry-After seconds.' },
   otp_invalid_code: { status: 400, description: 'The OTP code is wrong.' },

@@ -7,6 +7,9 @@ export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
   private probing = false;
+  /** Wall-clock times of the last answer and the last transport failure (read by the hub's internet state). */
+  lastSuccessAt = 0;
+  lastFailureAt = 0;
 
   constructor(
     private readonly threshold = 5,
@@ -30,11 +33,13 @@ export class CircuitBreaker {
   }
 
   onSuccess(): void {
+    this.lastSuccessAt = Date.now();
     this.failures = 0;
     this.probing = false;
   }
 
   onFailure(): void {
+    this.lastFailureAt = Date.now();
     this.failures++;
     this.probing = false;
     if (this.failures >= this.threshold) this.openUntil = this.now() + this.cooldownMs;

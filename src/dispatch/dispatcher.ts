@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { OnlineLaneHealth } from '../core/internet.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
@@ -83,6 +84,17 @@ export class Dispatcher {
         }),
       );
     }
+  }
+
+  /** What the online (non-LAN) lanes saw of their providers, for the hub's internet state. */
+  onlineHealth(): OnlineLaneHealth[] {
+    return [...this.lanes.values()]
+      .filter((l) => !l.lanSafe)
+      .map((l) => ({
+        breakerOpen: l.breaker.isOpen,
+        lastSuccessAt: l.breaker.lastSuccessAt,
+        lastFailureAt: l.breaker.lastFailureAt,
+      }));
   }
 
   async start(): Promise<void> {

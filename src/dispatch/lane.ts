@@ -108,6 +108,10 @@ export class Lane {
     });
   }
 
+  get lanSafe(): boolean {
+    return this.o.adapter.info.lanSafe;
+  }
+
   get adapterId(): string {
     return this.o.adapter.id;
   }

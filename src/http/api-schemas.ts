@@ -81,6 +81,7 @@ export const Readiness = z.object({
   runtime: z.enum(['qa', 'development', 'production']),
   externalSends: z.enum(['enabled', 'disabled']),
   store: z.object({ kind: z.enum(['pglite', 'postgres']), durable: z.boolean(), note: z.string() }),
+  internet: z.enum(['up', 'down', 'unknown']).describe('Can the hub reach its online providers (from its online lanes); LAN delivery works either way'),
   summary: z.object({ providers: z.number(), outboxItems: z.number(), envRequiredProviders: z.number(), lanSafeItems: z.number(), dryRunAdapters: z.number() }),
   flags: z.object({
     externalSendsDisabled: z.boolean(),

@@ -1,3 +1,4 @@
+import type { InternetState } from '../core/internet.ts';
 import type { Logger } from 'pino';
 import type { Metrics } from '../app/metrics.ts';
 import type { Config } from '../config/config.ts';
@@ -21,5 +22,10 @@ export interface HttpContext {
   /** Bearer token lookups (cached briefly, dropped on any token or tenant change). */
   principals: PrincipalCache;
   /** State the readiness flags read. */
-  state: { lanLaneSeparate: boolean; verifications: Map<string, { at: string; ok: boolean; detail: string }> };
+  state: {
+    lanLaneSeparate: boolean;
+    verifications: Map<string, { at: string; ok: boolean; detail: string }>;
+    /** Can the hub reach its online providers (src/core/internet.ts)? */
+    internet?: () => InternetState;
+  };
 }

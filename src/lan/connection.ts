@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DeviceIdentity } from './devices.ts';
 import type { StoredNotification } from './inbox.ts';
 import { TokenBucket } from './rate-limit.ts';
-import type { ErrorMessage, ServerMessage } from './protocol.ts';
+import type { DoneInfo, ErrorMessage, ServerMessage } from './protocol.ts';
 
 /** Entries read per query when replaying an inbox; pages are sent only as the socket drains. */
 const PAGE = 500;
@@ -26,11 +26,20 @@ export interface NotificationContent {
   source: string;
   target: string;
   createdAt: string;
+  done?: DoneInfo;
 }
 
 /** `{"type":"notification","seq":` + seq + tail: the tail is serialised once per outbox row. */
 export function notificationTail(c: NotificationContent): string {
-  return `,${JSON.stringify({ id: c.id, title: c.title, body: c.body, source: c.source, target: c.target, createdAt: c.createdAt }).slice(1)}`;
+  const base = {
+    id: c.id,
+    title: c.title,
+    body: c.body,
+    source: c.source,
+    target: c.target,
+    createdAt: c.createdAt,
+  };
+  return `,${JSON.stringify(c.done ? { ...base, done: c.done } : base).slice(1)}`;
 }
 
 function frame(seq: number, tail: string): string {
@@ -45,6 +54,11 @@ export function contentOf(n: StoredNotification): NotificationContent {
     source: n.source,
     target: n.target,
     createdAt: new Date(n.created_at).toISOString(),
+    ...(n.done_by && n.done_at
+      ? {
+          done: { by: n.done_by, byName: n.done_by_name ?? n.done_by, at: new Date(n.done_at).toISOString() },
+        }
+      : {}),
   };
 }
 

@@ -25,7 +25,8 @@ import {
   type AckRange,
   type InboxEntry,
 } from './inbox.ts';
-import { ClientMessage, CLOSE, type HelloMessage } from './protocol.ts';
+import { ClientMessage, CLOSE, type DoneMessage, type HelloMessage, type InternetState } from './protocol.ts';
+import { markDone, undoDone, type DoneMark, type TargetEntry } from './done.ts';
 
 /** Rows written per inbox transaction; rows that arrive while one is in flight wait for the next. */
 const WRITE_BATCH = 256;
@@ -43,6 +44,10 @@ const SWEEP_MS = 30_000;
 const PRUNE_MS = 600_000;
 const PRUNE_BATCH = 5_000;
 const PRUNE_ROUNDS = 20;
+/** The internet state is re-derived this often; a change is pushed to every device. */
+const INTERNET_CHECK_MS = 1_000;
+/** Done/undo fan-out entries per NOTIFY (each ~40 bytes; PostgreSQL caps a payload at 8000). */
+const DONE_CHUNK = 120;
 /** Rows remembered as written at enqueue, awaiting their delivery by this process's lane. */
 const WRITTEN_HERE_MAX = 10_000;
 
@@ -55,6 +60,8 @@ export interface LanHubDeps {
   hubId?: string;
   /** The lease owner name of this process's dispatcher (null in an API-only process). */
   worker?: () => string | null;
+  /** Can this process reach its online providers (src/core/internet.ts)? */
+  internet?: () => InternetState;
 }
 
 interface PendingDelivery {
@@ -65,7 +72,20 @@ interface PendingDelivery {
 
 type ControlMessage =
   | { k: 'revoke'; t: string; d: string; r?: string }
-  | { k: 'session'; t: string; d: string; c: string; h: string };
+  | { k: 'session'; t: string; d: string; c: string; h: string }
+  // A row marked done (u: false) or undone (u: true): o outbox id, b/n device id/name, a time,
+  // e the target entries [device, seq]; h the sending hub, which told its own sockets already.
+  | {
+      k: 'done';
+      t: string;
+      o: string;
+      b: string;
+      n: string;
+      a: string;
+      u: boolean;
+      e: [string, number][];
+      h: string;
+    };
 
 /**
  * The LAN hub of one process: writes in_app rows into device inboxes (for the dispatcher's LAN lane),
@@ -89,6 +109,7 @@ export class LanHub implements LanDelivery {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubs: (() => unknown)[] = [];
   private seqConn = 0;
+  private internetNow: InternetState = 'unknown';
   private readonly log: Logger;
 
   constructor(private readonly d: LanHubDeps) {
@@ -132,6 +153,8 @@ export class LanHub implements LanDelivery {
     every(TOKEN_CHECK_MS, () => this.checkTokens());
     every(SWEEP_MS, () => this.sweep());
     every(PRUNE_MS, async () => void (await this.prune()));
+    this.internetNow = this.d.internet?.() ?? 'unknown';
+    every(INTERNET_CHECK_MS, () => this.checkInternet());
     void this.sweep().catch((err) => this.warn('LAN sweep failed', err));
   }
 
@@ -321,6 +344,7 @@ export class LanHub implements LanDelivery {
         tenant: conn.tenantId,
         lastSeq: pos.lastSeq,
         ackedSeq: pos.ackedSeq,
+        internet: this.internetNow,
       };
       conn.send(hello);
       conn.greeted = true;
@@ -365,7 +389,10 @@ export class LanHub implements LanDelivery {
     try {
       const parsed = ClientMessage.safeParse(JSON.parse(String(data)));
       if (!parsed.success) {
-        refuse('bad_message', 'Send {"type":"resume","after":n}, {"type":"ack","seq":n} or {"type":"ping"}.');
+        refuse(
+          'bad_message',
+          'Send {"type":"resume","after":n}, {"type":"ack","seq":n}, {"type":"done","seq":n}, {"type":"undo","seq":n} or {"type":"ping"}.',
+        );
         return;
       }
       msg = parsed.data;
@@ -420,7 +447,93 @@ export class LanHub implements LanDelivery {
         if (seq > conn.ackedSeq) this.queueAck(conn, seq);
         return;
       }
+      case 'done':
+      case 'undo':
+        if (!conn.started) {
+          conn.sendError('not_resumed', `Send resume before ${msg.type}.`);
+          return;
+        }
+        await this.doneOrUndo(conn, msg.type, msg.seq);
+        return;
     }
+  }
+
+  /** A device marks its entry done or undoes that; every target device of the row is told. */
+  private async doneOrUndo(conn: DeviceConnection, kind: 'done' | 'undo', seq: number): Promise<void> {
+    const device = { id: conn.deviceId, name: conn.ident.device.name };
+    if (kind === 'done') {
+      const r = await this.d.db.tx((q) => markDone(q, conn.tenantId, device, seq));
+      if (r.kind === 'no_entry') return conn.sendError('unknown_seq', `This device has no entry ${seq}.`);
+      // Someone else was first: this device is told who, nobody else hears anything new.
+      if (r.kind === 'already') return this.tellOwn(conn, 'done', r.mark, r.targets);
+      return this.fanOut(conn.tenantId, 'done', r.mark, r.targets);
+    }
+    const r = await this.d.db.tx((q) => undoDone(q, conn.tenantId, device, seq));
+    if (r.kind === 'no_entry') return conn.sendError('unknown_seq', `This device has no entry ${seq}.`);
+    if (r.kind === 'not_done') return conn.sendError('not_done', 'That entry is not marked done.');
+    if (r.kind === 'too_late')
+      return conn.sendError('undo_expired', 'Done can be undone for 5 minutes only.');
+    return this.fanOut(conn.tenantId, 'undo', r.mark, r.targets);
+  }
+
+  private tellOwn(
+    conn: DeviceConnection,
+    kind: 'done' | 'undo',
+    mark: DoneMark,
+    targets: readonly TargetEntry[],
+  ): void {
+    const mine = targets.find((t) => t.deviceId === conn.deviceId);
+    if (mine) conn.send(doneMessage(kind, mark, mine.seq));
+  }
+
+  /** Tells this process's sockets at once and the other processes through NOTIFY lan_control. */
+  private async fanOut(
+    tenantId: string,
+    kind: 'done' | 'undo',
+    mark: DoneMark,
+    targets: readonly TargetEntry[],
+  ): Promise<void> {
+    this.tellLocal(tenantId, kind, mark, targets);
+    for (let i = 0; i < targets.length; i += DONE_CHUNK) {
+      const chunk = targets.slice(i, i + DONE_CHUNK);
+      const m: ControlMessage = {
+        k: 'done',
+        t: tenantId,
+        o: mark.outboxId,
+        b: mark.by,
+        n: mark.byName,
+        a: mark.at,
+        u: kind === 'undo',
+        e: chunk.map((e) => [e.deviceId, e.seq]),
+        h: this.id,
+      };
+      await this.d.db.notify('lan_control', JSON.stringify(m));
+    }
+  }
+
+  private tellLocal(
+    tenantId: string,
+    kind: 'done' | 'undo',
+    mark: DoneMark,
+    targets: readonly TargetEntry[],
+  ): void {
+    for (const t of targets) {
+      const c = this.conns.get(connectionKey(tenantId, t.deviceId));
+      // Entries not sent on this socket yet carry their done state when they are replayed.
+      if (c && c.started && t.seq <= c.lastSent) c.send(doneMessage(kind, mark, t.seq));
+    }
+  }
+
+  /** The internet state as a device should see it; a change goes to every open socket. */
+  private checkInternet(): void {
+    const now = this.d.internet?.() ?? 'unknown';
+    if (now === this.internetNow) return;
+    this.internetNow = now;
+    for (const c of this.conns.values()) c.send({ type: 'status', internet: now });
+  }
+
+  get internet(): InternetState {
+    return this.internetNow;
   }
 
   private onClose(conn: DeviceConnection): void {
@@ -435,6 +548,17 @@ export class LanHub implements LanDelivery {
     try {
       m = JSON.parse(payload) as ControlMessage;
     } catch {
+      return;
+    }
+    if (m.k === 'done') {
+      if (m.h === this.id || !Array.isArray(m.e)) return;
+      const mark = { outboxId: m.o, by: m.b, byName: m.n, at: m.a };
+      this.tellLocal(
+        m.t,
+        m.u ? 'undo' : 'done',
+        mark,
+        m.e.map(([deviceId, seq]) => ({ deviceId, seq: Number(seq) })),
+      );
       return;
     }
     const conn = this.conns.get(connectionKey(m.t, m.d));
@@ -569,4 +693,8 @@ export class LanHub implements LanDelivery {
   private warn(msg: string, err: unknown): void {
     this.log.warn({ err: this.d.redactor.scrub(err instanceof Error ? err.message : String(err)) }, msg);
   }
+}
+
+function doneMessage(kind: 'done' | 'undo', mark: DoneMark, seq: number): DoneMessage {
+  return { type: kind, id: mark.outboxId, seq, by: mark.by, byName: mark.byName, at: mark.at };
 }

@@ -24,6 +24,9 @@ export interface StoredNotification {
   source: string;
   target: string;
   created_at: Date | string;
+  done_by?: string | null;
+  done_by_name?: string | null;
+  done_at?: Date | string | null;
 }
 
 export interface AckRange {
@@ -118,8 +121,10 @@ export async function readAfter(
   limit: number,
 ): Promise<StoredNotification[]> {
   const r = await q.query<StoredNotification>(
-    `SELECT i.seq, o.id::text AS id, o.title, o.body, o.source, o.target, o.created_at
+    `SELECT i.seq, o.id::text AS id, o.title, o.body, o.source, o.target, o.created_at,
+       dn.device_id AS done_by, dn.device_name AS done_by_name, dn.done_at
      FROM lan_inbox i JOIN outbox o ON o.id = i.outbox_id AND o.tenant_id = i.tenant_id
+     LEFT JOIN lan_done dn ON dn.outbox_id = i.outbox_id AND dn.tenant_id = i.tenant_id
      WHERE i.tenant_id = $1 AND i.device_id = $2 AND i.seq > $3 AND i.dropped_at IS NULL
      ORDER BY i.seq LIMIT $4`,
     [tenantId, deviceId, after, limit],

@@ -1,6 +1,7 @@
 import type { Runtime, ServiceModule } from '../app/runtime.ts';
 import { LanHub } from './hub.ts';
 import { lanRoutes } from './routes.ts';
+import { devicePageRoute } from './device-page.ts';
 import { attachLanWebSocket } from './ws-server.ts';
 import { CLOSE } from './protocol.ts';
 
@@ -18,6 +19,7 @@ export function lanModule(
   return {
     routes(app, ctx) {
       lanRoutes(app, ctx, () => hub, opts.devicePostRate);
+      devicePageRoute(app);
       socket = attachLanWebSocket(app.server, {
         db: ctx.db,
         config: ctx.config,
@@ -40,6 +42,7 @@ export function lanModule(
         redactor: runtime.redactor,
         events: runtime.events,
         worker: () => runtime.dispatcher?.worker ?? null,
+        internet: () => runtime.state.internet(),
       });
       await hub.start();
       runtime.lanHub = hub;

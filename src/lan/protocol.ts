@@ -12,6 +12,9 @@ export const ClientMessage = z.discriminatedUnion('type', [
   // Cumulative: acknowledges every entry up to and including `seq`.
   z.object({ type: z.literal('ack'), seq: Seq }).strict(),
   z.object({ type: z.literal('ping') }).strict(),
+  // Staff marked the entry `seq` done (bump), or take that back (within 5 minutes).
+  z.object({ type: z.literal('done'), seq: Seq.min(1) }).strict(),
+  z.object({ type: z.literal('undo'), seq: Seq.min(1) }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -24,6 +27,32 @@ export interface HelloMessage {
   lastSeq: number;
   /** Highest seq the device has acknowledged. */
   ackedSeq: number;
+  /** Can the hub reach its online providers? (LAN delivery works either way.) */
+  internet: InternetState;
+}
+
+export type InternetState = 'up' | 'down' | 'unknown';
+
+/** Who marked a row done, as carried by replayed notifications. */
+export interface DoneInfo {
+  by: string;
+  byName: string;
+  at: string;
+}
+
+/** A row was marked done (or the mark undone) on some target device; `seq` is this device's entry. */
+export interface DoneMessage {
+  type: 'done' | 'undo';
+  id: string;
+  seq: number;
+  by: string;
+  byName: string;
+  at: string;
+}
+
+export interface StatusMessage {
+  type: 'status';
+  internet: InternetState;
 }
 
 export interface NotificationMessage {
@@ -35,6 +64,8 @@ export interface NotificationMessage {
   source: string;
   target: string;
   createdAt: string;
+  /** Present on replayed entries already marked done. */
+  done?: DoneInfo;
 }
 
 export interface ErrorMessage {
@@ -43,7 +74,14 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ServerMessage = HelloMessage | NotificationMessage | ErrorMessage | { type: 'pong' } | { type: 'resumed'; after: number };
+export type ServerMessage =
+  | HelloMessage
+  | NotificationMessage
+  | ErrorMessage
+  | DoneMessage
+  | StatusMessage
+  | { type: 'pong' }
+  | { type: 'resumed'; after: number };
 
 /** Close codes (4000-4999 are application codes). */
 export const CLOSE = {

@@ -1,3 +1,4 @@
+import type { InternetState } from '../core/internet.ts';
 import type { Config } from '../config/config.ts';
 import { ADAPTERS, CONTRACTS, contractEnv } from '../core/channels.ts';
 import type { Redactor } from '../core/redact.ts';
@@ -16,6 +17,8 @@ export interface ReadinessContext {
   /** The LAN lane runs apart from the online lanes (its own loop and concurrency). */
   lanLaneSeparate: boolean;
   verifications?: ReadonlyMap<string, { at: string; ok: boolean; detail: string }>;
+  /** The hub's internet state, as its devices are told (src/core/internet.ts). */
+  internet?: InternetState;
 }
 
 export type AdapterMode = 'dry_run' | 'live' | 'lan';
@@ -130,6 +133,8 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
       dryRunAdapters: adapters.filter((a) => a.mode === 'dry_run').length,
     },
     flags,
+    // The same state LAN devices are shown: 'down' = online providers unreachable; LAN keeps working.
+    internet: ctx.internet ?? 'unknown',
     contracts,
     adapters,
     // Whether `mupza-comms telegram set-webhook` registered the webhook this configuration needs.

@@ -54,6 +54,8 @@ for (const kind of await drivers()) {
         'POST /api/v1/lan/devices',
         'POST /api/v1/lan/devices/:id/token',
         'POST /api/v1/lan/notifications',
+        'POST /api/v1/lan/pair',
+        'POST /api/v1/lan/pairings',
       ]);
       for (const r of lanRoutes) expect(doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
     });

@@ -176,6 +176,11 @@ export const api = {
   devices: () => request<{ devices: Device[] }>('/api/v1/lan/devices'),
   addDevice: (d: { id: string; role: Role; name: string }) =>
     request<{ id: string; token: string }>('/api/v1/lan/devices', { method: 'POST', body: d }),
+  createPairing: (d: { role: Role; name: string }) =>
+    request<{ code: string; expiresAt: string; url: string }>('/api/v1/lan/pairings', {
+      method: 'POST',
+      body: d,
+    }),
   removeDevice: (id: string) => request<undefined>(`/api/v1/lan/devices/${enc(id)}`, { method: 'DELETE' }),
   /** The live event stream; the caller reads res.body (fetch, because EventSource cannot send headers). */
   events: (signal: AbortSignal) => send('/api/v1/events', { signal, accept: 'text/event-stream' }),

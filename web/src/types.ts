@@ -97,6 +97,8 @@ export interface Readiness {
   flags: Record<FlagKey, boolean>;
   contracts: Contract[];
   adapters: Adapter[];
+  /** Can the hub reach its online providers (what LAN devices are told too). */
+  internet?: 'up' | 'down' | 'unknown';
 }
 
 export interface OutboxItem {

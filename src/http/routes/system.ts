@@ -37,6 +37,7 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
         secretGuardInstalled: true,
         lanLaneSeparate: ctx.state.lanLaneSeparate,
         verifications: ctx.state.verifications,
+        internet: ctx.state.internet?.() ?? 'unknown',
       },
       p.tenant,
     );

@@ -3,7 +3,16 @@ import type { Queryable } from '../driver.ts';
 export interface AuditInput {
   tenantId: string;
   entity:
-    'outbox' | 'policy' | 'token' | 'device' | 'inbound' | 'tenant' | 'telegram_link' | 'session' | 'otp';
+    | 'outbox'
+    | 'policy'
+    | 'token'
+    | 'device'
+    | 'pairing'
+    | 'inbound'
+    | 'tenant'
+    | 'telegram_link'
+    | 'session'
+    | 'otp';
   entityId: string;
   actor: string;
   action: string;

@@ -5,6 +5,7 @@ import type { Device } from '../types.ts';
 import { useLoad } from '../useLoad.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { DeviceForm } from './DeviceForm.tsx';
+import { PairForm } from './PairForm.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { Badge } from './StatusBadge.tsx';
 
@@ -13,6 +14,8 @@ export function DeviceList() {
   const { t, tv, date } = useI18n();
   const headingId = useId();
   const devices = useLoad(() => api.devices(), []);
+  const readiness = useLoad(() => api.readiness(), []);
+  const internet = readiness.data?.internet ?? 'unknown';
   const [revoking, setRevoking] = useState<Device | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -49,8 +52,18 @@ export function DeviceList() {
         </button>
       </div>
       <p className="muted small">{t('devices.intro')}</p>
+      <p
+        className={`small hub-internet hub-internet--${internet}`}
+        data-testid="hub-internet"
+        data-state={internet}
+      >
+        {t('devices.internet', { state: t(`internet.${internet}`) })}
+      </p>
       <div className="devices">
-        <DeviceForm onRegistered={() => void devices.reload()} />
+        <div className="stack">
+          <PairForm onPaired={() => void devices.reload()} />
+          <DeviceForm onRegistered={() => void devices.reload()} />
+        </div>
         <div>
           <ErrorMessage error={devices.error} testId="devices-error" />
           <p className="muted small" role="status" data-testid="devices-result">

@@ -273,6 +273,18 @@ export const az: Dictionary = {
     'Bu tokeni indi kopyalayın. O, yalnız bir dəfə göstərilir və bir daha göstərilməyəcək.',
   'devices.tokenDone': 'Saxladım',
   'devices.revoked': '{name} ləğv edildi.',
+  'devices.pairHeading': 'Cihaz qoş',
+  'devices.pairIntro':
+    'Birdəfəlik kod yaradır (10 dəqiqə etibarlıdır). Ekranda {url} ünvanını açın və kodu yazın və ya QR kodu skan edin.',
+  'devices.pair': 'Qoşulma kodu yarat',
+  'devices.pairCode': 'Qoşulma kodu',
+  'devices.pairExpires': '{time} tarixinədək etibarlıdır. Bir dəfə göstərilir.',
+  'devices.pairQr': 'Bu kodla cihaz keçidinin QR kodu',
+  'devices.pairDone': 'Hazır',
+  'devices.internet': 'Habın interneti: {state}',
+  'internet.up': 'əlçatandır',
+  'internet.down': 'yoxdur (LAN bildirişləri işləyir)',
+  'internet.unknown': 'məlum deyil (son vaxtlar onlayn göndəriş olmayıb)',
 
   'role.pos': 'POS',
   'role.waiter': 'Ofisiant',
@@ -346,6 +358,8 @@ export const az: Dictionary = {
   'error.payload_too_large': 'Məzmun çox böyükdür.',
   'error.unsupported_media_type': 'Məzmun növü qəbul edilmir.',
   'error.device_exists': 'Bu ID ilə cihaz artıq qeydiyyatdadır.',
+  'error.pairing_code_invalid':
+    'Qoşulma kodu etibarsızdır (səhv, vaxtı keçib və ya istifadə olunub); yenisini yaradın.',
   'error.upgrade_required': 'WebSocket bağlantısı tələb olunur.',
   'error.rate_limited': 'Çox sorğu; bir az gözləyin.',
   'error.otp_invalid_code': 'Kod yanlışdır.',

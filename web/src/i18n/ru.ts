@@ -276,6 +276,18 @@ export const ru: Dictionary = {
   'devices.tokenOnce': 'Скопируйте токен сейчас. Он показывается только один раз и больше не будет показан.',
   'devices.tokenDone': 'Я сохранил токен',
   'devices.revoked': '«{name}» отозвано.',
+  'devices.pairHeading': 'Подключить устройство',
+  'devices.pairIntro':
+    'Создаёт одноразовый код (действует 10 минут). На экране откройте {url} и введите код или отсканируйте QR-код.',
+  'devices.pair': 'Создать код подключения',
+  'devices.pairCode': 'Код подключения',
+  'devices.pairExpires': 'Действует до {time}. Показывается один раз.',
+  'devices.pairQr': 'QR-код ссылки устройства с этим кодом',
+  'devices.pairDone': 'Готово',
+  'devices.internet': 'Интернет хаба: {state}',
+  'internet.up': 'доступен',
+  'internet.down': 'нет (LAN-уведомления работают)',
+  'internet.unknown': 'неизвестно (давно не было онлайн-отправок)',
 
   'role.pos': 'POS',
   'role.waiter': 'Официант',
@@ -350,6 +362,8 @@ export const ru: Dictionary = {
   'error.payload_too_large': 'Слишком большое содержимое.',
   'error.unsupported_media_type': 'Этот тип содержимого не принимается.',
   'error.device_exists': 'Устройство с таким ID уже зарегистрировано.',
+  'error.pairing_code_invalid':
+    'Код подключения недействителен (неверный, истёк или использован); создайте новый.',
   'error.upgrade_required': 'Нужно WebSocket-подключение.',
   'error.rate_limited': 'Слишком много запросов; подождите немного.',
   'error.otp_invalid_code': 'Неверный код.',
