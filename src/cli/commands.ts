@@ -17,6 +17,7 @@ import { DEFAULT_OTP_PREFIXES, ownerPhoneProblem, setupOwnerLogin } from '../otp
 import { setTelegramWebhook, WebhookRegistrationError } from '../webhooks/registration.ts';
 import { mapPhoneNumber } from '../webhooks/routing.ts';
 import { getTenant } from '../store/tenants.ts';
+import { printerCommand } from './printer-fake.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -305,4 +306,7 @@ export const cliCommands: Record<string, CliCommand> = {
       client.connect().catch(() => undefined);
     });
   },
+
+  // A test ESC/POS network printer: tickets it prints go to stdout.
+  printer: (args) => printerCommand(args),
 };
