@@ -252,6 +252,8 @@ export class FakeEscPosPrinter extends EventEmitter {
   private acceptDelayMs = 0;
   private resetAfter: number | null = null;
   private silent = false;
+  private stallAfterJob = false;
+  private stalled = false;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -323,6 +325,15 @@ export class FakeEscPosPrinter extends EventEmitter {
     this.silent = on;
   }
 
+  /**
+   * Stop answering status once the next job is printed (until turned off): the moment between a
+   * printed ticket and the hub's confirmation, to kill the hub in.
+   */
+  setStallAfterJob(on: boolean): void {
+    this.stallAfterJob = on;
+    if (!on) this.stalled = false;
+  }
+
   /** What the printer holds (received while it could not print). */
   get heldItems(): number {
     return this.held.length;
@@ -360,7 +371,7 @@ export class FakeEscPosPrinter extends EventEmitter {
           return;
         }
         this.realtime.push(`status:${cmd.n}`);
-        if (this.silent || cmd.n < 1 || cmd.n > 4) return;
+        if (this.silent || this.stalled || cmd.n < 1 || cmd.n > 4) return;
         s.write(Buffer.from([statusBytes(this.cond)[cmd.n - 1]!]));
       },
       this.opts.printerModel,
@@ -404,6 +415,7 @@ export class FakeEscPosPrinter extends EventEmitter {
       at: Date.now(),
     };
     this.tickets.push(ticket);
+    if (this.stallAfterJob) this.stalled = true;
     this.emit('ticket', ticket);
   }
 }

@@ -118,36 +118,30 @@ export class PrinterWorker {
   private async cycle(): Promise<number> {
     const p = this.printer;
     const { db } = this.ctx;
-    const entries = (await pendingEntries(db, p.tenant_id, p.device_id, BATCH)).filter(
-      (e) => e.status !== 'held',
-    );
-    if (entries.length === 0) {
-      // Nothing to print: keep the shown state true while it is down.
-      if (this.offlineSince !== null) {
-        const fault = await this.ctx.exclusive(p.address, () => probePrinter(p, this.ctx.timeouts));
-        if (fault) {
-          await this.offline(fault.problem, fault.message);
-          return RETRY_MS;
-        }
-        await this.online();
-      }
-      return IDLE_MS;
-    }
-    const tenant = await getTenant(db, p.tenant_id);
-    if (!tenant) return RETRY_MS;
-    const holdMs = (await holdAfterMin(db, p.tenant_id)) * 60_000;
-
+    // Down: ask it first (a status probe), and read its entries after, so what prints on recovery
+    // is judged (held or not) when it can print.
     if (this.offlineSince !== null) {
       const fault = await this.ctx.exclusive(p.address, () => probePrinter(p, this.ctx.timeouts));
-      if (!fault) await this.online();
-      else {
+      if (fault) {
         await this.offline(fault.problem, fault.message);
         if (p.backup_id && Date.now() - this.offlineSince >= p.failover_after_s * 1000) {
-          await this.failover(entries, tenant, holdMs);
+          const waiting = (await pendingEntries(db, p.tenant_id, p.device_id, BATCH)).filter(
+            (e) => e.status !== 'held',
+          );
+          const tenant = waiting.length > 0 ? await getTenant(db, p.tenant_id) : null;
+          if (tenant) await this.failover(waiting, tenant, (await holdAfterMin(db, p.tenant_id)) * 60_000);
         }
         return RETRY_MS;
       }
+      await this.online();
     }
+    const entries = (await pendingEntries(db, p.tenant_id, p.device_id, BATCH)).filter(
+      (e) => e.status !== 'held',
+    );
+    if (entries.length === 0) return IDLE_MS;
+    const tenant = await getTenant(db, p.tenant_id);
+    if (!tenant) return RETRY_MS;
+    const holdMs = (await holdAfterMin(db, p.tenant_id)) * 60_000;
 
     for (const e of entries) {
       if (!this.running) return 0;

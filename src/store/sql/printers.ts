@@ -139,7 +139,7 @@ export async function setPrinterState(
   return true;
 }
 
-/** The printer's next entries that still need it (not printed, backed up or discarded), in seq order. */
+/** The printer's next entries to print (not printed, backed up, held or discarded), in seq order. */
 export async function pendingEntries(
   q: Queryable,
   tenantId: string,
@@ -154,7 +154,7 @@ export async function pendingEntries(
      LEFT JOIN lan_device_acks a ON a.tenant_id = i.tenant_id AND a.device_id = i.device_id
      LEFT JOIN lan_prints p ON p.tenant_id = i.tenant_id AND p.device_id = i.device_id AND p.seq = i.seq
      WHERE i.tenant_id = $1 AND i.device_id = $2 AND i.dropped_at IS NULL AND i.seq > coalesce(a.acked_seq, 0)
-       AND (p.status IS NULL OR p.status IN ('pending', 'writing', 'held', 'released'))
+       AND (p.status IS NULL OR p.status IN ('pending', 'writing', 'released'))
      ORDER BY i.seq LIMIT $3`,
     [tenantId, deviceId, limit],
   );
