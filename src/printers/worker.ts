@@ -120,11 +120,12 @@ export class PrinterWorker {
     const { db } = this.ctx;
     // Down: ask it first (a status probe), and read its entries after, so what prints on recovery
     // is judged (held or not) when it can print.
-    if (this.offlineSince !== null) {
+    // Never checked (just registered or edited): ask, so its state is known before the first ticket.
+    if (this.offlineSince !== null || p.state === 'unknown') {
       const fault = await this.ctx.exclusive(p.address, () => probePrinter(p, this.ctx.timeouts));
       if (fault) {
         await this.offline(fault.problem, fault.message);
-        if (p.backup_id && Date.now() - this.offlineSince >= p.failover_after_s * 1000) {
+        if (p.backup_id && Date.now() - this.offlineSince! >= p.failover_after_s * 1000) {
           const waiting = (await pendingEntries(db, p.tenant_id, p.device_id, BATCH)).filter(
             (e) => e.status !== 'held',
           );

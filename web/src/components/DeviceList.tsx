@@ -7,6 +7,7 @@ import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { DeviceForm } from './DeviceForm.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { Badge } from './StatusBadge.tsx';
+import { PrinterList } from './PrinterList.tsx';
 
 /** LAN devices: register (the token is shown once by DeviceForm), list, revoke after a confirmation. */
 export function DeviceList() {
@@ -67,9 +68,12 @@ export function DeviceList() {
               >
                 <div className="card__head">
                   <h3>{d.name}</h3>
-                  <Badge tone={d.connected ? 'ok' : 'muted'}>
-                    {d.connected ? t('devices.connected') : t('devices.offline')}
-                  </Badge>
+                  {/* A printer has no socket: its live state is in the printers' list below. */}
+                  {d.role !== 'printer' && (
+                    <Badge tone={d.connected ? 'ok' : 'muted'}>
+                      {d.connected ? t('devices.connected') : t('devices.offline')}
+                    </Badge>
+                  )}
                 </div>
                 <dl className="kv">
                   <dt>{t('devices.id')}</dt>
@@ -98,6 +102,7 @@ export function DeviceList() {
               </li>
             ))}
           </ul>
+          <PrinterList reloadKey={list.length} />
         </div>
       </div>
       {revoking && (
