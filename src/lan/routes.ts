@@ -30,12 +30,12 @@ const RegisterBody = z
     role: z.enum(DEVICE_ROLES),
     name: z.string().trim().min(1).max(100),
     printer: PrinterSettingsBody.optional().describe(
-      'Required for role printer: the hub prints to it (docs/printers.md)',
+      'For role printer: where and how the hub prints to it (docs/printers.md); without it its tickets wait',
     ),
   })
   .strict()
-  .refine((b) => (b.role === 'printer') === (b.printer !== undefined), {
-    message: 'a printer device needs "printer" settings, and only a printer device has them',
+  .refine((b) => b.role === 'printer' || b.printer === undefined, {
+    message: 'only a printer device has "printer" settings',
     path: ['printer'],
   });
 const IdParams = z.object({ id: DeviceId });

@@ -121,10 +121,25 @@ export function printerRoutes(
             ]);
           }
           if (body.printer) {
-            const cur = await getPrinter(q, p.tenant.id, id);
-            if (!cur)
+            if (dev.role !== 'printer')
               throw new AppError('validation_failed', 'printer: only a printer device has printer settings.');
-            const v = printerView(cur);
+            const cur = await getPrinter(q, p.tenant.id, id);
+            // A printer registered without settings gets them here; the address is then required.
+            if (!cur && body.printer.address === undefined)
+              throw new AppError(
+                'validation_failed',
+                'printer.address: required for a printer without settings yet.',
+              );
+            const v = cur
+              ? printerView(cur)
+              : {
+                  address: '',
+                  columns: 48,
+                  profile: 'epson-tm-t20iii',
+                  backup: null,
+                  confirm: 'status' as const,
+                  failoverAfterS: 20,
+                };
             const b = body.printer;
             await storePrinterSettings(
               q,
