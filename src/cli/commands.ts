@@ -20,6 +20,7 @@ import {
 } from '../admin/operations.ts';
 import { callService, defaultServiceUrl, flag, reach, readThroughService, runOperatorAction, ServiceUnreachableError } from './service-link.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
+import { printerCommand } from './printer-fake.ts';
 
 export type CliCommand = (args: string[], config: () => Config) => Promise<number>;
 
@@ -335,6 +336,9 @@ export const cliCommands: Record<string, CliCommand> = {
       client.connect().catch((err: Error) => console.error(`${url}: ${err.message}`));
     });
   },
+
+  // A test ESC/POS network printer: tickets it prints go to stdout.
+  printer: (args) => printerCommand(args),
 };
 
 /** device add / device token: operator actions on a tenant's LAN devices. */

@@ -158,6 +158,11 @@ export const ENV_SCHEMA = z.object({
   LAN_PING_INTERVAL_MS: int(15_000, 100, 300_000).describe('WebSocket ping interval; a device missing two pongs is dropped.'),
   LAN_MAX_MESSAGE_BYTES: int(65_536, 1_024, 1_048_576).describe('Largest WebSocket message accepted from a device.'),
   LAN_INBOX_RETENTION_H: int(72, 1, 8_760).describe('Hours a device inbox entry is kept once its device acked it (or it was dropped at revocation); older ones are pruned.'),
+  LAN_PRINTER_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .refine((v) => commaList(v).every((x) => x.includes('/') && trustedProxyEntry(x)), 'must be comma-separated CIDR ranges like 100.64.0.0/10')
+    .describe('Comma-separated CIDR ranges printers may be at besides loopback, private and link-local addresses (the hub opens TCP connections to printer addresses).'),
 });
 
 export type Env = z.infer<typeof ENV_SCHEMA>;

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   verify_not_supported: { status: 400, description: 'This adapter has no credential check (the LAN hub has no credentials).' },
   store_unavailable: { status: 503, description: 'The database cannot be reached; nothing was accepted.' },
   lan_unavailable: { status: 503, description: 'The LAN hub is not running in this process (or is stopping).' },
+  printer_address_not_allowed: { status: 400, description: 'The printer address is not an IP address in a loopback, private or link-local range (or LAN_PRINTER_ALLOWED_NETWORKS).' },
+  printer_unavailable: { status: 503, description: 'The printer did not print: offline, paper end, cover open, error, unreachable or no status answer (the reason is in the message).' },
   internal_error: { status: 500, description: 'An unexpected error; the message is scrubbed of secrets.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -62,6 +62,8 @@ export interface LanHubDeps {
   worker?: () => string | null;
   /** Can this process reach its online providers (src/core/internet.ts)? */
   internet?: () => InternetState;
+  /** Told of new inbox entries written here (the printers' workers look at once). */
+  written?: (tenantId: string, deviceIds: readonly string[]) => void;
 }
 
 interface PendingDelivery {
@@ -215,6 +217,7 @@ export class LanHub implements LanDelivery {
             })),
             this.d.worker?.() ?? null,
           );
+          for (const e of entries) this.d.written?.(e.tenantId, [e.deviceId]);
           this.pushLocal(entries, new Map(batch.map((p) => [p.row.id, p.row])));
           batch.forEach((p, ord) => p.resolve({ devices: devicesByOrd.get(ord) ?? [] }));
         } catch (err) {
@@ -234,6 +237,10 @@ export class LanHub implements LanDelivery {
   pushWritten(row: OutboxRow, entries: readonly WrittenEntry[] | null): void {
     if (!this.running) return;
     if (entries !== null) {
+      this.d.written?.(
+        row.tenant_id,
+        entries.map((e) => e.deviceId),
+      );
       // Its delivery by this process's lane then needs no second look at the inboxes. Bounded: a
       // row whose delivery happens elsewhere (lane full, another dispatcher) is never asked for.
       if (this.writtenHere.size >= WRITTEN_HERE_MAX)

@@ -2,8 +2,10 @@ import type { Runtime, ServiceModule } from '../app/runtime.ts';
 import { LanHub } from './hub.ts';
 import { lanRoutes } from './routes.ts';
 import { devicePageRoute } from './device-page.ts';
+import { printerRoutes } from '../printers/routes.ts';
 import { attachLanWebSocket } from './ws-server.ts';
 import { CLOSE } from './protocol.ts';
+import { PrinterManager } from '../printers/manager.ts';
 
 /**
  * The LAN hub as a service module: HTTP routes and the WebSocket on the API server, and the hub
@@ -11,15 +13,20 @@ import { CLOSE } from './protocol.ts';
  * process writes inboxes and NOTIFYs the API processes that hold the sockets.
  */
 export function lanModule(
-  opts: { devicePostRate?: { burst: number; perSecond: number } } = {},
+  opts: {
+    devicePostRate?: { burst: number; perSecond: number };
+    printerTimeouts?: { connectMs: number; statusMs: number; writeMs: number };
+  } = {},
 ): ServiceModule {
   let hub: LanHub | null = null;
+  let printers: PrinterManager | null = null;
   let rt: Runtime | null = null;
   let socket: { close(): void } | null = null;
   return {
     routes(app, ctx) {
       lanRoutes(app, ctx, () => hub, opts.devicePostRate);
       devicePageRoute(app);
+      printerRoutes(app, ctx, () => printers);
       socket = attachLanWebSocket(app.server, {
         db: ctx.db,
         config: ctx.config,
@@ -43,8 +50,18 @@ export function lanModule(
         events: runtime.events,
         worker: () => runtime.dispatcher?.worker ?? null,
         internet: () => runtime.state.internet(),
+        written: (t, devices) => printers?.kick(t, devices),
       });
       await hub.start();
+      // Printers are LAN devices whose inbox the hub drains itself: a print worker per printer.
+      printers = new PrinterManager({
+        db: runtime.db,
+        logger: runtime.logger.child({ component: 'printers' }),
+        scrub: (s) => runtime.redactor.scrub(s),
+        metrics: runtime.metrics.registry,
+        timeouts: opts.printerTimeouts,
+      });
+      await printers.start();
       runtime.lanHub = hub;
       // A kitchen ticket stored here is in the screens' inboxes at its commit and pushed right after.
       const h = hub;
@@ -55,6 +72,8 @@ export function lanModule(
     },
     async stop() {
       rt?.outbox?.setInboxAtEnqueue(null);
+      await printers?.stop();
+      printers = null;
       if (rt) rt.lanHub = null;
       await hub?.stop();
       hub = null;

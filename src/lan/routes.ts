@@ -15,6 +15,10 @@ import {
 } from './devices.ts';
 import type { LanHub } from './hub.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { PrinterSettingsBody, PrinterView } from '../printers/schemas.ts';
+import { printerNetworks } from '../printers/address.ts';
+import { storePrinterSettings } from '../printers/register.ts';
+import { commaList } from '../config/schema.ts';
 import { WS_PATH } from './protocol.ts';
 import { createPairing, PAIRING_MAX_FAILURES, PAIRING_TTL_MS, redeemPairing } from './pairing.ts';
 
@@ -26,8 +30,15 @@ const RegisterBody = z
     id: DeviceId,
     role: z.enum(DEVICE_ROLES),
     name: z.string().trim().min(1).max(100),
+    printer: PrinterSettingsBody.optional().describe(
+      'For role printer: where and how the hub prints to it (docs/printers.md); without it its tickets wait',
+    ),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.role === 'printer' || b.printer === undefined, {
+    message: 'only a printer device has "printer" settings',
+    path: ['printer'],
+  });
 const IdParams = z.object({ id: DeviceId });
 const NotificationBody = z
   .object({
@@ -49,6 +60,7 @@ const Registered = z.object({
   role: z.enum(DEVICE_ROLES),
   name: z.string(),
   token: z.string().describe('Shown once; only its hash is stored'),
+  printer: PrinterView.optional(),
 });
 const DeviceList = z.object({
   devices: z.array(
@@ -113,6 +125,7 @@ export function lanRoutes(
   const sender = requireRole(ctx.principals, ['owner', 'service', 'device']);
   const buckets = new Map<string, TokenBucket>();
   const pingMs = ctx.config.env.LAN_PING_INTERVAL_MS;
+  const printerNets = printerNetworks(commaList(ctx.config.env.LAN_PRINTER_ALLOWED_NETWORKS));
 
   const pairBuckets = new Map<string, TokenBucket>();
 
@@ -202,25 +215,36 @@ export function lanRoutes(
           auth: 'owner',
           body: RegisterBody,
           response: { status: 201, schema: Registered },
-          errors: ['validation_failed', 'device_exists', 'forbidden'],
+          errors: ['validation_failed', 'device_exists', 'printer_address_not_allowed', 'forbidden'],
         },
       },
     },
     async (req, reply) => {
       const p = principalOf(req);
       const body = parseWith(RegisterBody, req.body);
+      const printer = body.printer && { ...body.printer, backup: body.printer.backup ?? null };
       const { device, token } = await ctx.db.tx(
-        (q) =>
-          registerDevice(q, {
+        async (q) => {
+          const r = await registerDevice(q, {
             tenantId: p.tenant.id,
             id: body.id,
             role: body.role,
             name: body.name,
             actor: actorName(p),
-          }),
+          });
+          if (printer)
+            await storePrinterSettings(q, p.tenant.id, body.id, printer, printerNets, actorName(p));
+          return r;
+        },
         { tenantId: p.tenant.id },
       );
-      return reply.code(201).send({ id: device.id, role: device.role, name: device.name, token });
+      return reply.code(201).send({
+        id: device.id,
+        role: device.role,
+        name: device.name,
+        token,
+        ...(printer ? { printer } : {}),
+      });
     },
   );
 

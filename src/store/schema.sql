@@ -249,6 +249,9 @@ CREATE TABLE public.inbound_messages (
     sent_at timestamp with time zone,
     received_at timestamp with time zone NOT NULL,
     processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    sender_user_id text,
+    sender_parent_user_id text,
+    sender_username text,
     CONSTRAINT inbound_messages_provider_check CHECK ((provider = ANY (ARRAY['whatsapp'::text, 'telegram'::text])))
 );
 
@@ -283,6 +286,16 @@ WITH (fillfactor='50');
 
 ALTER TABLE ONLY public.lan_devices FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.lan_done (
+    tenant_id text NOT NULL,
+    outbox_id uuid NOT NULL,
+    device_id text NOT NULL,
+    device_name text NOT NULL,
+    done_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.lan_done FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.lan_inbox (
     tenant_id text NOT NULL,
     device_id text NOT NULL,
@@ -293,6 +306,70 @@ CREATE TABLE public.lan_inbox (
 );
 
 ALTER TABLE ONLY public.lan_inbox FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.lan_pairings (
+    id uuid NOT NULL,
+    tenant_id text NOT NULL,
+    code_hash text NOT NULL,
+    role text NOT NULL,
+    name text NOT NULL,
+    device_id text,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    used_by_device text,
+    killed_at timestamp with time zone,
+    failures integer DEFAULT 0 NOT NULL,
+    CONSTRAINT lan_pairings_device_id_check CHECK ((device_id ~ '^[a-z0-9][a-z0-9._-]{0,63}$'::text)),
+    CONSTRAINT lan_pairings_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT lan_pairings_role_check CHECK ((role = ANY (ARRAY['pos'::text, 'waiter'::text, 'kitchen'::text, 'printer'::text])))
+);
+
+ALTER TABLE ONLY public.lan_pairings FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.lan_printers (
+    tenant_id text NOT NULL,
+    device_id text NOT NULL,
+    address text NOT NULL,
+    columns integer NOT NULL,
+    profile text NOT NULL,
+    backup_id text,
+    confirm text DEFAULT 'status'::text NOT NULL,
+    failover_after_s integer DEFAULT 20 NOT NULL,
+    state text DEFAULT 'unknown'::text NOT NULL,
+    reason text,
+    state_since timestamp with time zone DEFAULT now() NOT NULL,
+    worker text,
+    lease_until timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lan_printers_address_check CHECK ((address ~ '^tcp://[^/\s]+:[0-9]{1,5}$'::text)),
+    CONSTRAINT lan_printers_check CHECK (((backup_id IS NULL) OR (backup_id <> device_id))),
+    CONSTRAINT lan_printers_columns_check CHECK (((columns >= 16) AND (columns <= 96))),
+    CONSTRAINT lan_printers_confirm_check CHECK ((confirm = ANY (ARRAY['status'::text, 'write'::text]))),
+    CONSTRAINT lan_printers_failover_after_s_check CHECK (((failover_after_s >= 1) AND (failover_after_s <= 3600))),
+    CONSTRAINT lan_printers_state_check CHECK ((state = ANY (ARRAY['unknown'::text, 'online'::text, 'offline'::text])))
+);
+
+ALTER TABLE ONLY public.lan_printers FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.lan_prints (
+    tenant_id text NOT NULL,
+    device_id text NOT NULL,
+    seq bigint NOT NULL,
+    outbox_id uuid NOT NULL,
+    status text NOT NULL,
+    printed_on text,
+    confirmed boolean DEFAULT false NOT NULL,
+    restart_reprint boolean DEFAULT false NOT NULL,
+    reason text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lan_prints_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'writing'::text, 'printed'::text, 'backup'::text, 'held'::text, 'released'::text, 'discarded'::text])))
+);
+
+ALTER TABLE ONLY public.lan_prints FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.otp_rate_events (
     id bigint NOT NULL,
@@ -423,9 +500,11 @@ CREATE TABLE public.tenants (
     otp_allowed_prefixes text[] DEFAULT ARRAY['+994'::text] NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    printer_hold_after_min integer DEFAULT 15 NOT NULL,
     CONSTRAINT tenants_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT tenants_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT tenants_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text))
+    CONSTRAINT tenants_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT tenants_printer_hold_after_min_check CHECK (((printer_hold_after_min >= 1) AND (printer_hold_after_min <= 1440)))
 );
 
 ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
@@ -461,6 +540,25 @@ CREATE TABLE public.webhook_registrations (
     CONSTRAINT webhook_registrations_provider_check CHECK ((provider = 'telegram'::text))
 );
 
+CREATE TABLE public.whatsapp_contacts (
+    id uuid NOT NULL,
+    tenant_id text NOT NULL,
+    wa_id text,
+    user_id text,
+    parent_user_id text,
+    username text,
+    last_inbound_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT whatsapp_contacts_check CHECK (((wa_id IS NOT NULL) OR (user_id IS NOT NULL) OR (parent_user_id IS NOT NULL))),
+    CONSTRAINT whatsapp_contacts_parent_user_id_check CHECK ((parent_user_id ~ '^[A-Z]{2}\.ENT\.[A-Za-z0-9]{1,128}$'::text)),
+    CONSTRAINT whatsapp_contacts_user_id_check CHECK ((user_id ~ '^[A-Z]{2}\.[A-Za-z0-9]{1,128}$'::text)),
+    CONSTRAINT whatsapp_contacts_username_check CHECK ((length(username) <= 65)),
+    CONSTRAINT whatsapp_contacts_wa_id_check CHECK ((wa_id ~ '^[0-9]{5,20}$'::text))
+);
+
+ALTER TABLE ONLY public.whatsapp_contacts FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.whatsapp_status_events (
     wamid text NOT NULL,
     status text NOT NULL,
@@ -472,6 +570,8 @@ CREATE TABLE public.whatsapp_status_events (
     outcome text NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     settled_at timestamp with time zone,
+    recipient_user_id text,
+    pricing jsonb,
     CONSTRAINT whatsapp_status_events_outcome_check CHECK ((outcome = ANY (ARRAY['applied'::text, 'stale'::text, 'ignored'::text, 'unmatched'::text]))),
     CONSTRAINT whatsapp_status_events_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'delivered'::text, 'read'::text, 'failed'::text])))
 );
@@ -515,11 +615,26 @@ ALTER TABLE ONLY public.lan_device_acks
 ALTER TABLE ONLY public.lan_devices
     ADD CONSTRAINT lan_devices_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.lan_done
+    ADD CONSTRAINT lan_done_pkey PRIMARY KEY (outbox_id, tenant_id);
+
 ALTER TABLE ONLY public.lan_inbox
     ADD CONSTRAINT lan_inbox_once UNIQUE (outbox_id, tenant_id, device_id);
 
 ALTER TABLE ONLY public.lan_inbox
     ADD CONSTRAINT lan_inbox_pkey PRIMARY KEY (tenant_id, device_id, seq);
+
+ALTER TABLE ONLY public.lan_pairings
+    ADD CONSTRAINT lan_pairings_code_hash_key UNIQUE (code_hash);
+
+ALTER TABLE ONLY public.lan_pairings
+    ADD CONSTRAINT lan_pairings_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.lan_printers
+    ADD CONSTRAINT lan_printers_pkey PRIMARY KEY (tenant_id, device_id);
+
+ALTER TABLE ONLY public.lan_prints
+    ADD CONSTRAINT lan_prints_pkey PRIMARY KEY (tenant_id, device_id, seq);
 
 ALTER TABLE ONLY public.otp_rate_events
     ADD CONSTRAINT otp_rate_events_pkey PRIMARY KEY (id);
@@ -563,6 +678,9 @@ ALTER TABLE ONLY public.webhook_receipts
 ALTER TABLE ONLY public.webhook_registrations
     ADD CONSTRAINT webhook_registrations_pkey PRIMARY KEY (provider);
 
+ALTER TABLE ONLY public.whatsapp_contacts
+    ADD CONSTRAINT whatsapp_contacts_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.whatsapp_status_events
     ADD CONSTRAINT whatsapp_status_events_pkey PRIMARY KEY (wamid, status);
 
@@ -578,6 +696,12 @@ CREATE INDEX audit_seals_tenant_audit ON public.audit_seals USING btree (tenant_
 CREATE INDEX inbound_messages_tenant_list ON public.inbound_messages USING btree (tenant_id, received_at DESC, id DESC);
 
 CREATE INDEX lan_devices_role ON public.lan_devices USING btree (tenant_id, role) WHERE (revoked_at IS NULL);
+
+CREATE INDEX lan_pairings_open ON public.lan_pairings USING btree (expires_at) WHERE ((used_at IS NULL) AND (killed_at IS NULL));
+
+CREATE INDEX lan_prints_held ON public.lan_prints USING btree (tenant_id, status) WHERE (status = 'held'::text);
+
+CREATE INDEX lan_prints_outbox ON public.lan_prints USING btree (outbox_id);
 
 CREATE INDEX otp_rate_events_age ON public.otp_rate_events USING btree (created_at);
 
@@ -609,6 +733,12 @@ CREATE INDEX webhook_receipts_done ON public.webhook_receipts USING btree (proce
 
 CREATE INDEX webhook_receipts_pending ON public.webhook_receipts USING btree (next_attempt_at, id) WHERE (processed_at IS NULL);
 
+CREATE INDEX whatsapp_contacts_parent ON public.whatsapp_contacts USING btree (tenant_id, parent_user_id) WHERE (parent_user_id IS NOT NULL);
+
+CREATE UNIQUE INDEX whatsapp_contacts_user_id ON public.whatsapp_contacts USING btree (tenant_id, user_id) WHERE (user_id IS NOT NULL);
+
+CREATE UNIQUE INDEX whatsapp_contacts_wa_id ON public.whatsapp_contacts USING btree (tenant_id, wa_id) WHERE (wa_id IS NOT NULL);
+
 CREATE INDEX whatsapp_status_unmatched ON public.whatsapp_status_events USING btree (received_at) WHERE (outcome = 'unmatched'::text);
 
 CREATE TRIGGER api_tokens_auth_changed AFTER DELETE OR UPDATE ON public.api_tokens FOR EACH STATEMENT EXECUTE FUNCTION public.notify_auth_changed();
@@ -635,6 +765,15 @@ ALTER TABLE ONLY public.inbound_messages
 
 ALTER TABLE ONLY public.lan_devices
     ADD CONSTRAINT lan_devices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.lan_done
+    ADD CONSTRAINT lan_done_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.outbox(id);
+
+ALTER TABLE ONLY public.lan_pairings
+    ADD CONSTRAINT lan_pairings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.lan_printers
+    ADD CONSTRAINT lan_printers_tenant_id_device_id_fkey FOREIGN KEY (tenant_id, device_id) REFERENCES public.lan_devices(tenant_id, id);
 
 ALTER TABLE ONLY public.otp_verifications
     ADD CONSTRAINT otp_verifications_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.outbox(id);
@@ -666,6 +805,9 @@ ALTER TABLE ONLY public.telegram_links
 ALTER TABLE ONLY public.tenant_whatsapp_numbers
     ADD CONSTRAINT tenant_whatsapp_numbers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.whatsapp_contacts
+    ADD CONSTRAINT whatsapp_contacts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.whatsapp_status_events
     ADD CONSTRAINT whatsapp_status_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -684,7 +826,15 @@ ALTER TABLE public.lan_device_acks ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.lan_devices ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.lan_done ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.lan_inbox ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.lan_pairings ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.lan_printers ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.lan_prints ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.otp_verifications ENABLE ROW LEVEL SECURITY;
 
@@ -706,7 +856,15 @@ CREATE POLICY system_access ON public.lan_device_acks USING ((CURRENT_USER <> 'm
 
 CREATE POLICY system_access ON public.lan_devices USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
+CREATE POLICY system_access ON public.lan_done USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
 CREATE POLICY system_access ON public.lan_inbox USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
+CREATE POLICY system_access ON public.lan_pairings USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
+CREATE POLICY system_access ON public.lan_printers USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
+CREATE POLICY system_access ON public.lan_prints USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
 CREATE POLICY system_access ON public.otp_verifications USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
@@ -723,6 +881,8 @@ CREATE POLICY system_access ON public.telegram_links USING ((CURRENT_USER <> 'mu
 CREATE POLICY system_access ON public.tenant_whatsapp_numbers USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
 CREATE POLICY system_access ON public.tenants USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
+CREATE POLICY system_access ON public.whatsapp_contacts USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
 CREATE POLICY system_access ON public.whatsapp_status_events USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
@@ -744,7 +904,15 @@ CREATE POLICY tenant_isolation ON public.lan_device_acks TO mupza_app USING ((te
 
 CREATE POLICY tenant_isolation ON public.lan_devices TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
 
+CREATE POLICY tenant_isolation ON public.lan_done TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
 CREATE POLICY tenant_isolation ON public.lan_inbox TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON public.lan_pairings TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON public.lan_printers TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON public.lan_prints TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON public.otp_verifications TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
 
@@ -762,6 +930,8 @@ CREATE POLICY tenant_isolation ON public.tenant_whatsapp_numbers TO mupza_app US
 
 CREATE POLICY tenant_isolation ON public.tenants TO mupza_app USING ((id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((id = current_setting('app.tenant_id'::text, true)));
 
+CREATE POLICY tenant_isolation ON public.whatsapp_contacts TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
 CREATE POLICY tenant_isolation ON public.whatsapp_status_events TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON public.whatsapp_windows TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
@@ -769,6 +939,8 @@ CREATE POLICY tenant_isolation ON public.whatsapp_windows TO mupza_app USING ((t
 ALTER TABLE public.tenant_whatsapp_numbers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.whatsapp_contacts ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.whatsapp_status_events ENABLE ROW LEVEL SECURITY;
 

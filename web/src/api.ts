@@ -7,6 +7,8 @@ import type {
   AuthConfig,
   Channel,
   Device,
+  HeldTicket,
+  PrinterState,
   Me,
   OptIns,
   OutboxDetail,
@@ -174,7 +176,7 @@ export const api = {
     request<PolicyAnswer>('/api/v1/tenant/policy', { method: 'PUT', body: { optIns } }),
   telegramLink: () => request<TelegramLink>('/api/v1/telegram/links', { method: 'POST', body: {} }),
   devices: () => request<{ devices: Device[] }>('/api/v1/lan/devices'),
-  addDevice: (d: { id: string; role: Role; name: string }) =>
+  addDevice: (d: { id: string; role: Role; name: string; printer?: { address: string; columns: number } }) =>
     request<{ id: string; token: string }>('/api/v1/lan/devices', { method: 'POST', body: d }),
   createPairing: (d: { role: Role; name: string }) =>
     request<{ code: string; expiresAt: string; url: string }>('/api/v1/lan/pairings', {
@@ -182,6 +184,10 @@ export const api = {
       body: d,
     }),
   removeDevice: (id: string) => request<undefined>(`/api/v1/lan/devices/${enc(id)}`, { method: 'DELETE' }),
+  printers: () =>
+    request<{ holdAfterMin: number; printers: PrinterState[]; held: HeldTicket[] }>('/api/v1/lan/printers'),
+  decideHeld: (printer: string, seq: number, action: 'release' | 'discard') =>
+    request<unknown>(`/api/v1/lan/printers/${enc(printer)}/held/${seq}/${action}`, { method: 'POST' }),
   /** The live event stream; the caller reads res.body (fetch, because EventSource cannot send headers). */
   events: (signal: AbortSignal) => send('/api/v1/events', { signal, accept: 'text/event-stream' }),
 };

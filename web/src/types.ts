@@ -193,6 +193,32 @@ export interface Device {
   connected: boolean;
 }
 
+export interface PrinterState {
+  id: string;
+  name: string;
+  address: string;
+  columns: number;
+  profile: string;
+  backup: string | null;
+  confirm: 'status' | 'write';
+  failoverAfterS: number;
+  state: 'unknown' | 'online' | 'offline';
+  reason: string | null;
+  stateSince: string;
+  waiting: number;
+  held: number;
+  unconfirmed: boolean;
+}
+
+export interface HeldTicket {
+  printer: string;
+  seq: number;
+  outboxId: string;
+  title: string | null;
+  createdAt: string;
+  reason: string | null;
+}
+
 export interface LiveEvent {
   type: string;
   id?: string;

@@ -34,7 +34,10 @@ export async function markLanDelivered(
        AND NOT EXISTS (
          SELECT 1 FROM lan_inbox i
          LEFT JOIN lan_device_acks a ON a.tenant_id = i.tenant_id AND a.device_id = i.device_id
-         WHERE i.outbox_id = o.id AND i.dropped_at IS NULL AND coalesce(a.acked_seq, 0) < i.seq)
+         WHERE i.outbox_id = o.id AND i.dropped_at IS NULL AND coalesce(a.acked_seq, 0) < i.seq
+           -- A printer's entry is done when printed (on it or its backup), even behind a held one.
+           AND NOT EXISTS (SELECT 1 FROM lan_prints p WHERE p.tenant_id = i.tenant_id AND p.device_id = i.device_id
+                             AND p.seq = i.seq AND p.status IN ('printed', 'backup')))
      ORDER BY o.updated_at
      LIMIT $2`,
     [ids, limit],

@@ -11,10 +11,21 @@ import { ErrorMessage } from './ErrorMessage.tsx';
  */
 export function DeviceForm(props: { onRegistered(): void }) {
   const { t } = useI18n();
-  const ids = { id: useId(), hint: useId(), role: useId(), name: useId(), token: useId() };
+  const ids = {
+    id: useId(),
+    hint: useId(),
+    role: useId(),
+    name: useId(),
+    token: useId(),
+    address: useId(),
+    columns: useId(),
+  };
   const [id, setId] = useState('');
   const [role, setRole] = useState<Role>('pos');
   const [name, setName] = useState('');
+  // A printer is driven by the hub over TCP: it needs its address (docs/printers.md).
+  const [address, setAddress] = useState('');
+  const [columns, setColumns] = useState(48);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<{ id: string; token: string } | null>(null);
@@ -24,7 +35,12 @@ export function DeviceForm(props: { onRegistered(): void }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await api.addDevice({ id: id.trim(), role, name: name.trim() });
+      const res = await api.addDevice({
+        id: id.trim(),
+        role,
+        name: name.trim(),
+        ...(role === 'printer' ? { printer: { address: address.trim(), columns } } : {}),
+      });
       setCreated(res);
       setId('');
       setName('');
@@ -98,6 +114,32 @@ export function DeviceForm(props: { onRegistered(): void }) {
         onChange={(e) => setName(e.target.value)}
         data-testid="device-name"
       />
+      {role === 'printer' && (
+        <>
+          <label htmlFor={ids.address}>{t('printers.address')}</label>
+          <input
+            id={ids.address}
+            required
+            value={address}
+            onChange={(e) => setAddress(e.target.value)}
+            placeholder="tcp://192.168.1.50:9100"
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="printer-address"
+          />
+          <label htmlFor={ids.columns}>{t('printers.columns')}</label>
+          <select
+            id={ids.columns}
+            value={columns}
+            onChange={(e) => setColumns(Number(e.target.value))}
+            data-testid="printer-columns"
+          >
+            <option value={48}>48 (80 mm)</option>
+            <option value={42}>42</option>
+            <option value={32}>32 (58 mm)</option>
+          </select>
+        </>
+      )}
       <button type="submit" className="btn btn--primary" disabled={busy} data-testid="device-register">
         {t('devices.register')}
       </button>

@@ -8,6 +8,7 @@ import { DeviceForm } from './DeviceForm.tsx';
 import { PairForm } from './PairForm.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { Badge } from './StatusBadge.tsx';
+import { PrinterList } from './PrinterList.tsx';
 
 /** LAN devices: register (the token is shown once by DeviceForm), list, revoke after a confirmation. */
 export function DeviceList() {
@@ -80,9 +81,12 @@ export function DeviceList() {
               >
                 <div className="card__head">
                   <h3>{d.name}</h3>
-                  <Badge tone={d.connected ? 'ok' : 'muted'}>
-                    {d.connected ? t('devices.connected') : t('devices.offline')}
-                  </Badge>
+                  {/* A printer has no socket: its live state is in the printers' list below. */}
+                  {d.role !== 'printer' && (
+                    <Badge tone={d.connected ? 'ok' : 'muted'}>
+                      {d.connected ? t('devices.connected') : t('devices.offline')}
+                    </Badge>
+                  )}
                 </div>
                 <dl className="kv">
                   <dt>{t('devices.id')}</dt>
@@ -111,6 +115,7 @@ export function DeviceList() {
               </li>
             ))}
           </ul>
+          <PrinterList reloadKey={list.length} />
         </div>
       </div>
       {revoking && (

@@ -377,6 +377,37 @@ export const en = {
   'error.store_unavailable': 'The database is not reachable.',
   'error.lan_unavailable': 'The LAN hub is not running.',
   'error.internal_error': 'An unexpected server error occurred.',
+  'printers.heading': 'Kitchen printers',
+  'printers.state.online': 'Ready',
+  'printers.state.offline': 'Offline',
+  'printers.state.unknown': 'Not checked yet',
+  'printers.reason.paper_end': 'Out of paper',
+  'printers.reason.cover_open': 'Cover open',
+  'printers.reason.error': 'Printer error',
+  'printers.reason.offline': 'Printer offline',
+  'printers.reason.unreachable': 'Unreachable on the network',
+  'printers.reason.no_status': 'Does not answer status queries',
+  'printers.reason.write_failed': 'The ticket could not be sent',
+  'printers.address': 'Printer address',
+  'printers.columns': 'Characters per line',
+  'printers.waiting': 'Waiting tickets',
+  'printers.waitingNoBackup': 'no backup printer: they wait',
+  'printers.backup': 'Backup printer',
+  'printers.confirm': 'Prints',
+  'printers.confirmed': 'confirmed by printer status',
+  'printers.unconfirmed': 'unconfirmed (printer does not report status)',
+  'printers.since': 'Since',
+  'printers.heldHeading': 'Held tickets ({n})',
+  'printers.heldIntro':
+    'These tickets were older than {min} minutes when their printer came back. Print or discard each one.',
+  'printers.release': 'Print now',
+  'printers.discard': 'Discard',
+  'printers.released': '"{title}" sent to the printer.',
+  'printers.discarded': '"{title}" discarded.',
+  'error.printer_address_not_allowed':
+    'The printer address must be an IP address on the local network, like tcp://192.168.1.50:9100.',
+  'error.printer_unavailable':
+    'The printer did not print (offline, out of paper, cover open or not answering).',
 } as const;
 
 export type MessageKey = keyof typeof en;
