@@ -27,6 +27,15 @@ export interface ContractInfo {
   lanSafe: boolean;
 }
 
+/**
+ * Env names shown on a contract (configured yes/no) that it does not need: Cloudflare Turnstile
+ * guards OTP start when it is set, and OTP works without it.
+ */
+export const OPTIONAL_ENV: ReadonlySet<string> = new Set([
+  'CLOUDFLARE_TURNSTILE_SITE_KEY',
+  'CLOUDFLARE_TURNSTILE_SECRET_KEY',
+]);
+
 export const CONTRACTS: readonly ContractInfo[] = [
   {
     id: 'otp_sms',

@@ -75,13 +75,29 @@ export const AuthConfig = z.object({
   firebase: z.object({ apiKey: z.string().nullable(), authDomain: z.string().nullable(), projectId: z.string(), appId: z.string().nullable() }).nullable(),
   turnstileSiteKey: z.string().nullable().describe('Cloudflare Turnstile site key (public) when OTP start needs a turnstileToken'),
 });
-const EnvName = z.object({ name: z.string(), configured: z.boolean() });
+const EnvName = z.object({
+  name: z.string(),
+  configured: z.boolean(),
+  optional: z.literal(true).optional().describe('Shown for the contract but not needed by it (Turnstile guards OTP start when set)'),
+});
 export const Readiness = z.object({
   tenant: TenantInfo,
   runtime: z.enum(['qa', 'development', 'production']),
   externalSends: z.enum(['enabled', 'disabled']),
   store: z.object({ kind: z.enum(['pglite', 'postgres']), durable: z.boolean(), note: z.string() }),
   internet: z.enum(['up', 'down', 'unknown']).describe('Can the hub reach its online providers (from its online lanes); LAN delivery works either way'),
+  printers: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        state: z.enum(['unknown', 'online', 'offline']),
+        reason: z.string().nullable().describe('Why the printer is offline (paper_end, cover_open, error, unreachable, no_status)'),
+        since: z.string(),
+        unconfirmed: z.boolean().describe('confirm:"write": prints are not confirmed by a status query'),
+      }),
+    )
+    .describe("The tenant's kitchen printers as the hub's print workers last found them"),
   summary: z.object({ providers: z.number(), outboxItems: z.number(), envRequiredProviders: z.number(), lanSafeItems: z.number(), dryRunAdapters: z.number() }),
   flags: z.object({
     externalSendsDisabled: z.boolean(),

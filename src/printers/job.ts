@@ -10,12 +10,12 @@ export interface JobResult {
   confirmed: boolean;
 }
 
-const PROBLEM_TEXT: Record<string, string> = {
-  paper_end: 'paper end',
-  cover_open: 'cover open',
-  error: 'printer error',
-  offline: 'printer offline',
-};
+const PROBLEM_TEXT: ReadonlyMap<string, string> = new Map([
+  ['paper_end', 'paper end'],
+  ['cover_open', 'cover open'],
+  ['error', 'printer error'],
+  ['offline', 'printer offline'],
+]);
 
 /**
  * One print job: status before (a printer in paper end or with its cover open would keep the bytes
@@ -35,7 +35,7 @@ export async function printJob(
   try {
     if (target.confirm === 'status') {
       const p = await s.status(timeouts);
-      if (p) throw new PrinterFault(p, PROBLEM_TEXT[p] ?? p);
+      if (p) throw new PrinterFault(p, PROBLEM_TEXT.get(p) ?? p);
     }
     await beforeWrite();
     await s.write(bytes, timeouts);
@@ -51,7 +51,7 @@ export async function printJob(
       const cleared = await s.clearBuffer(timeouts);
       throw new PrinterFault(
         after,
-        `${PROBLEM_TEXT[after] ?? after} after the job${cleared ? ' (its buffer cleared)' : ''}`,
+        `${PROBLEM_TEXT.get(after) ?? after} after the job${cleared ? ' (its buffer cleared)' : ''}`,
         !cleared,
       );
     }
@@ -71,7 +71,7 @@ export async function probePrinter(
     try {
       if (target.confirm === 'write') return null;
       const p = await s.status(timeouts);
-      return p ? new PrinterFault(p, PROBLEM_TEXT[p] ?? p) : null;
+      return p ? new PrinterFault(p, PROBLEM_TEXT.get(p) ?? p) : null;
     } finally {
       s.close();
     }

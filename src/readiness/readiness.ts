@@ -1,7 +1,8 @@
 import type { InternetState } from '../core/internet.ts';
 import type { Config } from '../config/config.ts';
-import { ADAPTERS, CONTRACTS, contractEnv } from '../core/channels.ts';
+import { ADAPTERS, CONTRACTS, contractEnv, OPTIONAL_ENV } from '../core/channels.ts';
 import type { Redactor } from '../core/redact.ts';
+import { listPrinters } from '../store/sql/printers.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
@@ -33,7 +34,11 @@ export function adapterMode(
 }
 
 const envList = (config: Config, names: readonly string[]) =>
-  names.map((name) => ({ name, configured: config.configured.has(name) }));
+  names.map((name) => ({
+    name,
+    configured: config.configured.has(name),
+    ...(OPTIONAL_ENV.has(name) ? { optional: true } : {}),
+  }));
 
 /**
  * The readiness document: counts, the eight safety flags and every provider, all computed from the
@@ -64,6 +69,17 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     [tenant.id],
   );
   const c = counts.rows[0] ?? { total: 0, lan: 0, otp_waiting: 0, unaudited: 0 };
+  // Kitchen printers as the hub's print workers last found them (online, offline with the reason).
+  const printers = (await db.tx((q) => listPrinters(q, tenant.id), { tenantId: tenant.id, readOnly: true })).map(
+    (p) => ({
+      id: p.device_id,
+      name: p.name,
+      state: p.state,
+      reason: p.reason,
+      since: new Date(p.state_since).toISOString(),
+      unconfirmed: p.confirm === 'write',
+    }),
+  );
 
   const adapters = ADAPTERS.map((a) => {
     const mode = adapterMode(ctx, a.id);
@@ -88,7 +104,7 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     // Configured means every listed name is set and an adapter can run: one missing name (e.g. the
     // WhatsApp verify token or app secret, which the webhooks need) keeps the contract env_required.
     const noAdapter = k.adapters.every((id) => ctx.registry.get(id).missingEnv().length > 0);
-    const missing = noAdapter || env.some((e) => !e.configured);
+    const missing = noAdapter || env.some((e) => !e.configured && !('optional' in e));
     const status = k.lanSafe ? 'lan_ready' : missing ? 'env_required' : 'configured';
     return { id: k.id, name: k.name, provider: k.provider, note: k.note, status, adapters: k.adapters, env };
   });
@@ -135,6 +151,7 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     flags,
     // The same state LAN devices are shown: 'down' = online providers unreachable; LAN keeps working.
     internet: ctx.internet ?? 'unknown',
+    printers,
     contracts,
     adapters,
     // Whether `mupza-comms telegram set-webhook` registered the webhook this configuration needs.

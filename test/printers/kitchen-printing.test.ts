@@ -178,6 +178,13 @@ for (const kind of await drivers()) {
         waiting: 1,
       });
       expect(list.printers.find((p) => p.id === 'printer-02')!.reason).toMatch(/paper_end/);
+      // Readiness shows the same state as the printer list.
+      const ready = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/readiness' })).json() as {
+        printers: { id: string; state: string; reason: string | null }[];
+      };
+      expect(ready.printers.find((p) => p.id === 'printer-02')).toMatchObject({ state: 'offline' });
+      expect(ready.printers.find((p) => p.id === 'printer-02')!.reason).toMatch(/paper_end/);
+      expect(ready.printers.find((p) => p.id === 'printer-01')).toMatchObject({ state: 'online', reason: null });
       b.setPaperEnd(false);
       const t2 = await waitFor(async () => b.tickets.at(0), 10_000);
       expect(t2.lines).toContain('Masa 7: plov');

@@ -81,7 +81,11 @@ for (const kind of await drivers()) {
     });
 
     it('with canary values in every secret env: every env name is configured, no value is returned', async () => {
-      const app = await createTestApp(kind, { canaries: true, env: ALL_PROVIDER_ENV });
+      // The Turnstile site key is public (no canary), so it is set here by hand.
+      const app = await createTestApp(kind, {
+        canaries: true,
+        env: { ...ALL_PROVIDER_ENV, CLOUDFLARE_TURNSTILE_SITE_KEY: '0x4AAAAAAAtestsitekey' },
+      });
       apps.push(app);
       const res = await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/readiness' });
       const r = res.json() as Readiness;
@@ -106,6 +110,14 @@ for (const kind of await drivers()) {
           expect(wa.status, unset).toBe('env_required');
           expect(r.contracts.find((c) => c.id === 'telegram')!.status).toBe('configured');
           expect(r.summary.envRequiredProviders).toBe(1);
+          // Turnstile's names are listed on OTP SMS as optional: without them OTP is configured.
+          const otp = r.contracts.find((c) => c.id === 'otp_sms')!;
+          expect(otp.env.find((e) => e.name === 'CLOUDFLARE_TURNSTILE_SITE_KEY')).toEqual({
+            name: 'CLOUDFLARE_TURNSTILE_SITE_KEY',
+            configured: false,
+            optional: true,
+          });
+          expect(otp.status).toBe('configured');
         } finally {
           await app.close();
         }
