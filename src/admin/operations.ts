@@ -12,7 +12,7 @@ import {
 } from '../otp/owners.ts';
 import type { Db } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { createTenant, getTenant } from '../store/tenants.ts';
+import { createTenant, getTenant, tenantView } from '../store/tenants.ts';
 import { newToken, storeToken } from '../store/tokens.ts';
 import { mapPhoneNumber } from '../webhooks/routing.ts';
 import {
@@ -107,14 +107,7 @@ export async function createTenantWithOwner(
   });
   if (!tenant) throw new AppError('conflict', `A tenant with id "${body.id}" already exists.`);
   return {
-    tenant: {
-      id: tenant.id,
-      name: tenant.name,
-      country: tenant.country,
-      currency: tenant.currency,
-      timezone: tenant.timezone,
-      locale: tenant.locale,
-    },
+    tenant: tenantView(tenant),
     ownerToken,
   };
 }

@@ -7,6 +7,7 @@ import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import type { TenantRow } from '../store/rows.ts';
+import { tenantView } from '../store/tenants.ts';
 import { webhookReadiness } from '../webhooks/registration.ts';
 
 export interface ReadinessContext {
@@ -123,14 +124,7 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   };
 
   const doc = {
-    tenant: {
-      id: tenant.id,
-      name: tenant.name,
-      country: tenant.country,
-      currency: tenant.currency,
-      timezone: tenant.timezone,
-      locale: tenant.locale,
-    },
+    tenant: tenantView(tenant),
     runtime: config.runtime,
     externalSends: config.externalSends,
     store: {

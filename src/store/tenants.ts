@@ -12,6 +12,18 @@ export interface NewTenant {
   optIns?: Record<string, boolean>;
 }
 
+/** A tenant as the API shows it (no opt-ins, no internal columns). */
+export function tenantView(t: TenantRow): Omit<NewTenant, 'optIns'> {
+  return {
+    id: t.id,
+    name: t.name,
+    country: t.country,
+    currency: t.currency,
+    timezone: t.timezone,
+    locale: t.locale,
+  };
+}
+
 export async function getTenant(q: Queryable, id: string): Promise<TenantRow | null> {
   const r = await q.query<TenantRow>('SELECT * FROM tenants WHERE id = $1', [id]);
   return r.rows[0] ?? null;

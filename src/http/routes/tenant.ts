@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CHANNELS } from '../../core/channels.ts';
 import { PolicyBody } from '../../outbox/schemas.ts';
+import { tenantView } from '../../store/tenants.ts';
 import { actorName, principalOf, requireOperator, requireRole } from '../auth.ts';
 import { createTenantWithOwner } from '../../admin/operations.ts';
 import { TenantBody } from '../../admin/schemas.ts';
@@ -19,7 +20,7 @@ export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const p = principalOf(req);
     const t = p.tenant;
     return {
-      tenant: { id: t.id, name: t.name, country: t.country, currency: t.currency, timezone: t.timezone, locale: t.locale },
+      tenant: tenantView(t),
       role: p.role,
       subject: p.subject,
     };
