@@ -62,8 +62,8 @@ export const ENV_SCHEMA = z.object({
   COMMS_PACE: z
     .string()
     .regex(/^\s*([a-z_]+=\d+(\.\d+)?\s*(,\s*[a-z_]+=\d+(\.\d+)?\s*)*)?$/, 'must look like telegram_bot=30,whatsapp_cloud=80')
-    .default('telegram_bot=30')
-    .describe('Live sends per second per adapter, shared by every dispatcher on the database (adapter=rate,…); unlisted adapters are unpaced. Telegram allows about 30 messages/s per bot.'),
+    .default('telegram_bot=30,whatsapp_cloud=80')
+    .describe('Live sends per second per adapter, shared by every dispatcher on the database (adapter=rate,…); unlisted adapters are unpaced. Telegram allows about 30 messages/s per bot; WhatsApp 80 per business phone number by default (a WhatsApp throughput limit, 130429, holds this shared pace).'),
   COMMS_STOP_GRACE_MS: int(5_000, 0, 120_000).describe('On SIGTERM, how long sends in flight may finish before they are aborted and their rows released.'),
 
   OTP_PROVIDER: z.enum(['twilio', 'firebase']).optional().describe('OTP provider: twilio | firebase.'),
