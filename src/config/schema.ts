@@ -105,6 +105,11 @@ export const ENV_SCHEMA = z.object({
 
   WHATSAPP_ACCESS_TOKEN: str().describe('Meta WhatsApp Cloud API access token (secret).'),
   WHATSAPP_PHONE_NUMBER_ID: str().describe('WhatsApp phone number id that sends messages.'),
+  WHATSAPP_BUSINESS_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account id')
+    .optional()
+    .describe('WhatsApp Business Account (WABA) id: when set, its message templates are synced (daily and on demand) and template sends are checked against them at enqueue.'),
   WHATSAPP_VERIFY_TOKEN: str().describe('Token Meta echoes in the webhook verification GET (secret).'),
   WHATSAPP_API_VERSION: z
     .string()

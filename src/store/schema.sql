@@ -249,6 +249,9 @@ CREATE TABLE public.inbound_messages (
     sent_at timestamp with time zone,
     received_at timestamp with time zone NOT NULL,
     processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    sender_user_id text,
+    sender_parent_user_id text,
+    sender_username text,
     CONSTRAINT inbound_messages_provider_check CHECK ((provider = ANY (ARRAY['whatsapp'::text, 'telegram'::text])))
 );
 
@@ -461,6 +464,25 @@ CREATE TABLE public.webhook_registrations (
     CONSTRAINT webhook_registrations_provider_check CHECK ((provider = 'telegram'::text))
 );
 
+CREATE TABLE public.whatsapp_contacts (
+    id uuid NOT NULL,
+    tenant_id text NOT NULL,
+    wa_id text,
+    user_id text,
+    parent_user_id text,
+    username text,
+    last_inbound_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT whatsapp_contacts_check CHECK (((wa_id IS NOT NULL) OR (user_id IS NOT NULL) OR (parent_user_id IS NOT NULL))),
+    CONSTRAINT whatsapp_contacts_parent_user_id_check CHECK ((parent_user_id ~ '^[A-Z]{2}\.ENT\.[A-Za-z0-9]{1,128}$'::text)),
+    CONSTRAINT whatsapp_contacts_user_id_check CHECK ((user_id ~ '^[A-Z]{2}\.[A-Za-z0-9]{1,128}$'::text)),
+    CONSTRAINT whatsapp_contacts_username_check CHECK ((length(username) <= 65)),
+    CONSTRAINT whatsapp_contacts_wa_id_check CHECK ((wa_id ~ '^[0-9]{5,20}$'::text))
+);
+
+ALTER TABLE ONLY public.whatsapp_contacts FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.whatsapp_status_events (
     wamid text NOT NULL,
     status text NOT NULL,
@@ -472,11 +494,26 @@ CREATE TABLE public.whatsapp_status_events (
     outcome text NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     settled_at timestamp with time zone,
+    recipient_user_id text,
+    pricing jsonb,
     CONSTRAINT whatsapp_status_events_outcome_check CHECK ((outcome = ANY (ARRAY['applied'::text, 'stale'::text, 'ignored'::text, 'unmatched'::text]))),
     CONSTRAINT whatsapp_status_events_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'delivered'::text, 'read'::text, 'failed'::text])))
 );
 
 ALTER TABLE ONLY public.whatsapp_status_events FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.whatsapp_templates (
+    waba_id text NOT NULL,
+    name text NOT NULL,
+    language text NOT NULL,
+    category text NOT NULL,
+    status text NOT NULL,
+    body_params integer NOT NULL,
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT whatsapp_templates_body_params_check CHECK ((body_params >= 0)),
+    CONSTRAINT whatsapp_templates_language_check CHECK (((length(language) >= 1) AND (length(language) <= 32))),
+    CONSTRAINT whatsapp_templates_name_check CHECK (((length(name) >= 1) AND (length(name) <= 512)))
+);
 
 CREATE TABLE public.whatsapp_windows (
     tenant_id text NOT NULL,
@@ -563,8 +600,14 @@ ALTER TABLE ONLY public.webhook_receipts
 ALTER TABLE ONLY public.webhook_registrations
     ADD CONSTRAINT webhook_registrations_pkey PRIMARY KEY (provider);
 
+ALTER TABLE ONLY public.whatsapp_contacts
+    ADD CONSTRAINT whatsapp_contacts_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.whatsapp_status_events
     ADD CONSTRAINT whatsapp_status_events_pkey PRIMARY KEY (wamid, status);
+
+ALTER TABLE ONLY public.whatsapp_templates
+    ADD CONSTRAINT whatsapp_templates_pkey PRIMARY KEY (waba_id, name, language);
 
 ALTER TABLE ONLY public.whatsapp_windows
     ADD CONSTRAINT whatsapp_windows_pkey PRIMARY KEY (tenant_id, wa_id);
@@ -608,6 +651,12 @@ CREATE INDEX telegram_contacts_chat ON public.telegram_contacts USING btree (cha
 CREATE INDEX webhook_receipts_done ON public.webhook_receipts USING btree (processed_at) WHERE (processed_at IS NOT NULL);
 
 CREATE INDEX webhook_receipts_pending ON public.webhook_receipts USING btree (next_attempt_at, id) WHERE (processed_at IS NULL);
+
+CREATE INDEX whatsapp_contacts_parent ON public.whatsapp_contacts USING btree (tenant_id, parent_user_id) WHERE (parent_user_id IS NOT NULL);
+
+CREATE UNIQUE INDEX whatsapp_contacts_user_id ON public.whatsapp_contacts USING btree (tenant_id, user_id) WHERE (user_id IS NOT NULL);
+
+CREATE UNIQUE INDEX whatsapp_contacts_wa_id ON public.whatsapp_contacts USING btree (tenant_id, wa_id) WHERE (wa_id IS NOT NULL);
 
 CREATE INDEX whatsapp_status_unmatched ON public.whatsapp_status_events USING btree (received_at) WHERE (outcome = 'unmatched'::text);
 
@@ -665,6 +714,9 @@ ALTER TABLE ONLY public.telegram_links
 
 ALTER TABLE ONLY public.tenant_whatsapp_numbers
     ADD CONSTRAINT tenant_whatsapp_numbers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.whatsapp_contacts
+    ADD CONSTRAINT whatsapp_contacts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.whatsapp_status_events
     ADD CONSTRAINT whatsapp_status_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
@@ -724,6 +776,8 @@ CREATE POLICY system_access ON public.tenant_whatsapp_numbers USING ((CURRENT_US
 
 CREATE POLICY system_access ON public.tenants USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
+CREATE POLICY system_access ON public.whatsapp_contacts USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
+
 CREATE POLICY system_access ON public.whatsapp_status_events USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
 
 CREATE POLICY system_access ON public.whatsapp_windows USING ((CURRENT_USER <> 'mupza_app'::name)) WITH CHECK ((CURRENT_USER <> 'mupza_app'::name));
@@ -762,6 +816,8 @@ CREATE POLICY tenant_isolation ON public.tenant_whatsapp_numbers TO mupza_app US
 
 CREATE POLICY tenant_isolation ON public.tenants TO mupza_app USING ((id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((id = current_setting('app.tenant_id'::text, true)));
 
+CREATE POLICY tenant_isolation ON public.whatsapp_contacts TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
+
 CREATE POLICY tenant_isolation ON public.whatsapp_status_events TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON public.whatsapp_windows TO mupza_app USING ((tenant_id = current_setting('app.tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.tenant_id'::text, true)));
@@ -769,6 +825,8 @@ CREATE POLICY tenant_isolation ON public.whatsapp_windows TO mupza_app USING ((t
 ALTER TABLE public.tenant_whatsapp_numbers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.whatsapp_contacts ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.whatsapp_status_events ENABLE ROW LEVEL SECURITY;
 

@@ -24,6 +24,8 @@ export const SOURCES = {
     "Meta, 'Throughput' (developers.facebook.com/documentation/business-messaging/whatsapp/throughput, updated May 2026)",
   dualhookLimits: "Dualhook, 'Capacity & Quality Limits' (dualhook.com/docs/capacity-quality-limits)",
   whats91: "Whats91, 'Rate Limits' (developers.whats91.com/rate-limits)",
+  metaTemplates:
+    "Meta, 'Message templates' and WhatsApp Business Account > message_templates (developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/)",
   issue: 'the issue that asked for this work (facts it gives, not re-verified where marked)',
 } as const;
 
@@ -99,6 +101,11 @@ export const OVERLAY: readonly OverlayEntry[] = [
     fact: 'One business number may send about one message every 6 s to the same user, with bursts of up to 45 that borrow from later; above it the API answers 131056 until the pair is back within its rate.',
     source: ['metaThroughput', 'dualhookLimits', 'whats91'],
     unverified: "Meta's throughput page names the pair limit; the 6 s / 45 figures are from BSP pages",
+  },
+  {
+    id: 'templates.list',
+    fact: "GET /{version}/{WABA-ID}/message_templates lists templates with name, language, category, status and components (BODY text with {{n}} placeholders), paged with paging.cursors and paging.next; Meta may change a template's category after approval.",
+    source: ['metaTemplates'],
   },
   {
     id: 'error.131049',

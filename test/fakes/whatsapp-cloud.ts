@@ -153,6 +153,16 @@ const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details
   },
 };
 
+/** One template of the business account (its BODY text carries the {{n}} placeholders). */
+export interface FakeTemplate {
+  name: string;
+  language: string;
+  category: 'MARKETING' | 'UTILITY' | 'AUTHENTICATION';
+  status: 'APPROVED' | 'PENDING' | 'REJECTED' | 'PAUSED' | 'DISABLED';
+  body: string;
+  header?: string;
+}
+
 export interface WhatsAppForcedError {
   code: WhatsAppErrorCode;
   status?: number;
@@ -209,6 +219,47 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
     this.pairLimit = l
       ? { burst: l.pairBurst ?? PAIR_BURST, perSecond: 1000 / (l.pairIntervalMs ?? PAIR_INTERVAL_MS) }
       : null;
+  }
+
+  /** The business account's templates (overlay templates.list), as Meta's Business Management API lists them. */
+  private templates: FakeTemplate[] = [];
+
+  /** Replaces the templates GET /{version}/{wabaId}/message_templates answers (needs options.wabaId). */
+  setTemplates(list: FakeTemplate[]): void {
+    this.templates = list.map((t) => ({ ...t }));
+  }
+
+  /** Paged like Meta: `limit` (default 25) and an `after` cursor; paging.next is an absolute URL. */
+  private messageTemplates(req: FakeRequest): FakeResponse {
+    const limit = Math.min(100, Math.max(1, Number(req.query.get('limit') ?? 25) || 25));
+    const start = Number(Buffer.from(req.query.get('after') ?? '', 'base64url').toString() || 0) || 0;
+    const page = this.templates.slice(start, start + limit);
+    const data = page.map((t, i) => ({
+      id: String(1_000_000 + start + i),
+      name: t.name,
+      language: t.language,
+      category: t.category,
+      status: t.status,
+      components: [
+        ...(t.header ? [{ type: 'HEADER', format: 'TEXT', text: t.header }] : []),
+        { type: 'BODY', text: t.body },
+      ],
+    }));
+    const end = start + page.length;
+    const cursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+    const next = new URL(`${this.url}${req.path}`);
+    next.searchParams.set('limit', String(limit));
+    next.searchParams.set('after', cursor(end));
+    return {
+      status: 200,
+      json: {
+        data,
+        paging: {
+          cursors: { before: cursor(start), after: cursor(end) },
+          ...(end < this.templates.length ? { next: next.toString() } : {}),
+        },
+      },
+    };
   }
 
   /** Meta's pair limit for one recipient: refuses (131056) when its bucket is empty. */
@@ -377,6 +428,12 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
       throw new FakeRefusal(res, token ? 'bad token' : 'missing token', 190);
     }
     if (req.method === 'GET' && /^\/[^/]+\/[^/]+$/.test(req.path)) return this.phoneNumber(req);
+    if (
+      req.method === 'GET' &&
+      this.opts.wabaId &&
+      req.path === `/${this.apiVersion}/${this.opts.wabaId}/message_templates`
+    )
+      return this.messageTemplates(req);
     const expected = `/${this.apiVersion}/${this.opts.phoneNumberId}/messages`;
     if (req.path !== expected || req.method !== 'POST') {
       throw refuse(100, `no route ${req.method} ${req.path}`, {
