@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { ADAPTERS, CONTRACTS } from '../core/channels.ts';
+import { graphVersionWarning } from '../core/graph-api-versions.ts';
 import type { Redactor } from '../core/redact.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -16,6 +17,8 @@ export interface ReadinessContext {
   /** The LAN lane runs apart from the online lanes (its own loop and concurrency). */
   lanLaneSeparate: boolean;
   verifications?: ReadonlyMap<string, { at: string; ok: boolean; detail: string }>;
+  /** The clock the dated checks use (tests). */
+  now?: () => Date;
 }
 
 export type AdapterMode = 'dry_run' | 'live' | 'lan';
@@ -131,11 +134,20 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     adapters,
     // Whether `mupza-comms telegram set-webhook` registered the webhook this configuration needs.
     webhooks: await webhookReadiness(db, config),
+    warnings: readinessWarnings(config, ctx.now?.() ?? new Date()),
   };
   // Env values redacted is checked, not assumed: the finished document must hold no configured value.
   doc.flags.envValuesRedacted =
     ctx.redactor.findNames(JSON.stringify(doc)).length === 0 && !leaksEnvValue(config, doc);
   return doc;
+}
+
+/** Things the operator should fix that do not stop the service (each with a stable code). */
+function readinessWarnings(config: Config, now: Date): { code: string; message: string }[] {
+  const out: { code: string; message: string }[] = [];
+  const graph = graphVersionWarning(config.env.WHATSAPP_API_VERSION, now);
+  if (graph) out.push({ code: 'whatsapp_api_version_retired', message: graph });
+  return out;
 }
 
 function leaksEnvValue(config: Config, doc: unknown): boolean {
