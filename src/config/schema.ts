@@ -72,8 +72,8 @@ export const ENV_SCHEMA = z.object({
   COMMS_PACE: z
     .string()
     .regex(/^\s*([a-z_]+=\d+(\.\d+)?\s*(,\s*[a-z_]+=\d+(\.\d+)?\s*)*)?$/, 'must look like telegram_bot=30,whatsapp_cloud=80')
-    .default('telegram_bot=30')
-    .describe('Live sends per second per adapter, shared by every dispatcher on the database (adapter=rate,…); unlisted adapters are unpaced. Telegram allows about 30 messages/s per bot.'),
+    .default('telegram_bot=30,whatsapp_cloud=80')
+    .describe('Live sends per second per adapter, shared by every dispatcher on the database (adapter=rate,…); unlisted adapters are unpaced. Telegram allows about 30 messages/s per bot; WhatsApp 80 per business phone number by default (a WhatsApp throughput limit, 130429, holds this shared pace).'),
   COMMS_STOP_GRACE_MS: int(5_000, 0, 120_000).describe('On SIGTERM, how long sends in flight may finish before they are aborted and their rows released.'),
 
   OTP_PROVIDER: z.enum(['twilio', 'firebase']).optional().describe('OTP provider: twilio | firebase.'),
@@ -115,6 +115,11 @@ export const ENV_SCHEMA = z.object({
 
   WHATSAPP_ACCESS_TOKEN: str().describe('Meta WhatsApp Cloud API access token (secret).'),
   WHATSAPP_PHONE_NUMBER_ID: str().describe('WhatsApp phone number id that sends messages.'),
+  WHATSAPP_BUSINESS_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account id')
+    .optional()
+    .describe('WhatsApp Business Account (WABA) id: when set, its message templates are synced (daily and on demand) and template sends are checked against them at enqueue.'),
   WHATSAPP_VERIFY_TOKEN: str().describe('Token Meta echoes in the webhook verification GET (secret).'),
   WHATSAPP_API_VERSION: z
     .string()

@@ -29,6 +29,7 @@ export type AttemptAnswer =
       errorMessage: string;
       retryAfterMs?: number;
       finalStatus?: 'dead' | 'expired' | 'blocked';
+      rateLimitScope?: 'recipient' | 'account';
     };
 
 /** The row's next state, without the request/response and timing the lane adds. */
@@ -115,21 +116,36 @@ export function verdictAfterSend(
       reason: `OTP is online only, not retried later: ${cause}`,
     });
   }
-  if (row.attempts >= row.max_attempts) {
+  // A rate limit with the provider's wait is pacing, not a failure of the message: it does not use up
+  // the attempts (a busy evening must not kill rows), only a separate, generous allowance does.
+  const paced = answer.outcome === 'rate_limited' && answer.retryAfterMs !== undefined;
+  const budget = paced ? row.max_attempts + PACED_RETRY_ALLOWANCE : row.max_attempts;
+  if (row.attempts >= budget) {
     return verdict({
       ...failure,
       status: 'dead',
       reason: `attempts exhausted (${row.attempts}); last error ${cause}`,
     });
   }
-  // Retryable or rate limited: back off, honouring the provider's wait as a floor.
-  const delay = nextDelayMs(row.attempts, policy.backoff, policy.random, answer.retryAfterMs);
+  // Rate limited: retry at the provider's pace (its wait plus a little jitter, no exponential
+  // growth). Retryable: back off, honouring a provider's wait as a floor.
+  const delay = paced
+    ? pacedDelayMs(answer.retryAfterMs!, policy.random)
+    : nextDelayMs(row.attempts, policy.backoff, policy.random, answer.retryAfterMs);
   return verdict({
     ...failure,
     status: 'failed',
     reason: `${cause}; retry in ${Math.round(delay / 100) / 10} s`,
     nextAttemptAt: new Date(now.getTime() + delay),
   });
+}
+
+/** Rate-limited retries a row may take on top of its max_attempts before it is given up. */
+export const PACED_RETRY_ALLOWANCE = 50;
+
+/** The provider's wait plus up to 10 % (at most 1 s) of jitter, so rows told the same wait spread out. */
+export function pacedDelayMs(waitMs: number, random: () => number = Math.random): number {
+  return Math.round(waitMs + random() * Math.min(waitMs * 0.1, 1_000));
 }
 
 /** A row given back at shutdown: due again at once, or dead when it has no attempt left. */

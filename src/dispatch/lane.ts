@@ -18,6 +18,7 @@ import type { Completion } from '../store/sql/complete.ts';
 import type { Metrics } from '../app/metrics.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { Pace } from './pace.ts';
+import type { RateLimitScope } from '../providers/types.ts';
 import { RateLimitTracker } from './rate-limits.ts';
 import { callAdapter } from './send-call.ts';
 import type { Logger } from 'pino';
@@ -405,9 +406,16 @@ export class Lane {
     }
   }
 
-  /** An account-wide rate limit pauses the lane (and, with a shared pace, every dispatcher). */
-  private onRateLimited(target: string, waitMs: number): void {
-    const resumeAt = this.rateLimits.note(target, waitMs, Date.now());
+  /**
+   * An account-wide rate limit pauses the lane (and, with a shared pace, every dispatcher). A limit
+   * the provider says is about one recipient (WhatsApp 131056) only delays that row; one it says is
+   * about the account (WhatsApp 130429) pauses at once; otherwise limits on two recipients within
+   * their waits mean the account.
+   */
+  private onRateLimited(target: string, waitMs: number, scope: RateLimitScope | undefined): void {
+    if (scope === 'recipient') return;
+    const resumeAt =
+      scope === 'account' ? Date.now() + waitMs : this.rateLimits.note(target, waitMs, Date.now());
     if (resumeAt === null) return;
     this.pausedUntil = Math.max(this.pausedUntil, resumeAt);
     this.o.logger.warn({ lane: this.adapterId, waitMs }, 'provider rate limit: lane paused');
@@ -480,7 +488,11 @@ export class Lane {
       if (result.outcome === 'retryable') this.breaker.onFailure();
       else this.breaker.onSuccess();
       if (result.outcome === 'rate_limited') {
-        this.onRateLimited(row.target, result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS);
+        this.onRateLimited(
+          row.target,
+          result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS,
+          result.rateLimitScope,
+        );
       }
       if (result.outcome !== 'permanent') {
         this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);

@@ -124,6 +124,7 @@ export const Readiness = z.object({
       env: z.array(EnvName),
     }).passthrough(),
   ),
+  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
 }).passthrough();
 export const AuditVerify = z.object({
   ok: z.boolean(),

@@ -7,6 +7,9 @@ import { AppError } from '../core/errors.ts';
 import { CANCELLABLE, RETRYABLE_BY_OWNER, isStatus } from '../core/status.ts';
 import { normalizeTarget } from '../core/target.ts';
 import { renderTemplate, toLocale } from '../core/templates.ts';
+import { checkTemplateSend } from '../core/wa-templates.ts';
+import { wabaIdOf } from '../providers/whatsapp-templates.ts';
+import { findTemplate } from '../store/sql/wa-templates.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Db, Queryable } from '../store/driver.ts';
@@ -19,7 +22,12 @@ import {
 } from '../store/rows.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import { exactUtcText } from '../store/sql/cursor.ts';
-import { insertOutboxRow, type HandOff, type InboxAtEnqueue, type NewOutboxRow } from '../store/sql/enqueue.ts';
+import {
+  insertOutboxRow,
+  type HandOff,
+  type InboxAtEnqueue,
+  type NewOutboxRow,
+} from '../store/sql/enqueue.ts';
 import { EnqueueGroups } from './enqueue-groups.ts';
 import { transitionRow } from '../store/sql/transition.ts';
 import { gateFor, modeOf, statusOf } from './gate-inputs.ts';
@@ -80,7 +88,9 @@ export class OutboxService {
     const channel: Channel = input.channel;
     if (input.body !== undefined && input.template !== undefined) {
       // One text source per message: a body beside a template would silently win over it.
-      throw new AppError('validation_failed', 'Give either "body" or "template", not both.', { details: { field: 'template' } });
+      throw new AppError('validation_failed', 'Give either "body" or "template", not both.', {
+        details: { field: 'template' },
+      });
     }
     const target = normalizeTarget(channel, input.target);
     const locale = toLocale(input.locale ?? tenant.locale);
@@ -188,9 +198,26 @@ export class OutboxService {
     idempotencyKey?: string,
   ): Promise<EnqueueResult> {
     const draft = this.draft(input, actor, idempotencyKey);
+    await this.checkWhatsAppTemplate(q, input);
     const row = await insertOutboxRow(q, draft);
     if (row) return { row, created: true };
     return this.replay(q, actor.tenant.id, draft);
+  }
+
+  /**
+   * With template sync on (WHATSAPP_BUSINESS_ACCOUNT_ID), a WhatsApp template send must name a
+   * synced, APPROVED template in its language with as many body parameters as it has: Meta would
+   * refuse it anyway (132001, 132000), after the row had waited its turn.
+   */
+  private async checkWhatsAppTemplate(q: Queryable, input: EnqueueInput): Promise<void> {
+    const waba = wabaIdOf(this.config);
+    const name = input.data?.whatsappTemplate;
+    if (!waba || input.channel !== 'whatsapp' || typeof name !== 'string') return;
+    const language = typeof input.data?.language === 'string' ? input.data.language : 'az';
+    const params = Array.isArray(input.data?.params) ? input.data.params.length : 0;
+    const found = await findTemplate(q, waba, name, language);
+    const refusal = checkTemplateSend(found, name, language, params);
+    if (refusal) throw new AppError(refusal.code, refusal.message, { details: { field: 'data' } });
   }
 
   /** The idempotency key was used before: the same message gets the stored row back. */
@@ -217,6 +244,7 @@ export class OutboxService {
    */
   async enqueue(input: EnqueueInput, actor: Actor, idempotencyKey?: string): Promise<EnqueueResult> {
     const draft = this.draft(input, actor, idempotencyKey);
+    await this.checkWhatsAppTemplate(this.db, input);
     const row = await this.groups.submit(draft);
     if (row) return { row, created: true };
     return this.db.tx((q) => this.replay(q, actor.tenant.id, draft), {
@@ -299,7 +327,11 @@ export class OutboxService {
     }
     const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
     if (f.cursor !== undefined && !after) {
-      throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.', { details: { field: 'cursor' } });
+      throw new AppError(
+        'validation_failed',
+        'The cursor is not valid; use nextCursor from a previous page.',
+        { details: { field: 'cursor' } },
+      );
     }
     const r = await this.db.tx(
       (q) =>
@@ -323,7 +355,8 @@ export class OutboxService {
     );
     const page = r.rows.slice(0, f.limit);
     const last = page[page.length - 1];
-    const nextCursor = r.rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null;
+    const nextCursor =
+      r.rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null;
     return { items: page.map(({ cursor_at: _c, ...row }) => row), nextCursor };
   }
 

@@ -1,4 +1,4 @@
-import type { ErrorClass, RenderedRequest, SendResult } from './types.ts';
+import type { ErrorClass, RateLimitScope, RenderedRequest, SendResult } from './types.ts';
 import type { TransportError } from './http.ts';
 
 /**
@@ -15,6 +15,8 @@ export interface Classified {
   retryAfterMs?: number;
   /** For permanent failures: the row status other than `dead` (blocked = the recipient refuses). */
   finalStatus?: 'dead' | 'expired' | 'blocked';
+  /** For rate limits the provider names the scope of: one recipient, or the whole sending account. */
+  rateLimitScope?: RateLimitScope;
   httpStatus?: number;
   providerCode?: string | number;
 }
@@ -26,6 +28,8 @@ export interface Rule {
   /** Wait used when the provider gives none (rate limits). */
   defaultWaitMs?: number;
   finalStatus?: 'dead' | 'expired' | 'blocked';
+  /** Rate limits: what the limit is about, when the provider says so (else the lane infers it). */
+  scope?: RateLimitScope;
 }
 
 /** Thrown by the typed clients (Twilio Verify for OTP, the Firebase key loader); adapters return SendResults instead. */
@@ -69,6 +73,7 @@ export function failureResult(c: Classified, request: RenderedRequest, response?
     errorMessage: c.message,
     ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
     ...(c.finalStatus ? { finalStatus: c.finalStatus } : {}),
+    ...(c.rateLimitScope ? { rateLimitScope: c.rateLimitScope } : {}),
     request,
     ...(response !== undefined ? { response } : {}),
   };
@@ -81,13 +86,15 @@ export function fromRule(
   rule: Rule,
   detail: { message: string; httpStatus?: number; retryAfterMs?: number },
 ): Classified {
-  const wait = rule.class === 'rate_limited' ? (detail.retryAfterMs ?? rule.defaultWaitMs) : detail.retryAfterMs;
+  const wait =
+    rule.class === 'rate_limited' ? (detail.retryAfterMs ?? rule.defaultWaitMs) : detail.retryAfterMs;
   return {
     class: rule.class,
     code: `${provider}_${providerCode}`,
     message: detail.message,
     ...(wait !== undefined ? { retryAfterMs: wait } : {}),
     ...(rule.finalStatus ? { finalStatus: rule.finalStatus } : {}),
+    ...(rule.class === 'rate_limited' && rule.scope ? { rateLimitScope: rule.scope } : {}),
     ...(detail.httpStatus !== undefined ? { httpStatus: detail.httpStatus } : {}),
     providerCode,
   };

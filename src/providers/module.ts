@@ -1,6 +1,11 @@
 import type { ServiceModule } from '../app/runtime.ts';
 import { providerRoutes } from '../http/routes/providers.ts';
+import { whatsappTemplateRoutes } from '../http/routes/whatsapp-templates.ts';
 import { isWhatsAppAdapter } from './whatsapp-cloud.ts';
+import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
+
+/** Template sync runs once a day (and at start) in serve and dispatch processes. */
+export const TEMPLATE_SYNC_EVERY_MS = 24 * 60 * 60_000;
 
 /**
  * Wires the live provider clients into a running service: the WhatsApp adapter gets the store that
@@ -8,16 +13,37 @@ import { isWhatsAppAdapter } from './whatsapp-cloud.ts';
  */
 export function providersModule(): ServiceModule {
   let detach: (() => void) | null = null;
+  let timer: NodeJS.Timeout | null = null;
   return {
-    routes: providerRoutes,
+    routes(app, ctx) {
+      providerRoutes(app, ctx);
+      whatsappTemplateRoutes(app, ctx);
+    },
     async start(rt) {
       const wa = rt.registry.get('whatsapp_cloud');
       if (isWhatsAppAdapter(wa)) {
         wa.useWindowStore(rt.db);
         detach = () => wa.useWindowStore(null);
       }
+      if (rt.mode !== 'api' && wabaIdOf(rt.config)) {
+        // In the background: a slow or failing Meta never holds up start-up or any send; a failed
+        // sync keeps the last list and is tried again the next day (or on demand).
+        const log = rt.logger.child({ component: 'whatsapp-templates' });
+        const sync = () => {
+          syncWhatsAppTemplates(rt.config, rt.db, rt.redactor).then(
+            (list) => log.info({ templates: list.length }, 'whatsapp templates synced'),
+            (err: unknown) =>
+              log.warn({ err: rt.redactor.scrub(String(err)) }, 'whatsapp template sync failed'),
+          );
+        };
+        timer = setInterval(sync, TEMPLATE_SYNC_EVERY_MS);
+        timer.unref();
+        setImmediate(sync);
+      }
     },
     async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
       detach?.();
       detach = null;
     },

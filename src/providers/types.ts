@@ -16,6 +16,9 @@ export interface RenderedRequest {
 /** Provider errors are classified once, at the adapter edge. */
 export type ErrorClass = 'retryable' | 'permanent' | 'rate_limited';
 
+/** `recipient`: only rows to that recipient wait; `account`: every send of the adapter waits. */
+export type RateLimitScope = 'recipient' | 'account';
+
 export type SendResult =
   | { outcome: 'sent'; providerMessageId: string | null; request: RenderedRequest; response?: unknown }
   | { outcome: 'delivered'; providerMessageId: string | null; request: RenderedRequest; response?: unknown }
@@ -29,6 +32,8 @@ export type SendResult =
       response?: unknown;
       /** Permanent errors that mean "the row could not be sent here", e.g. outside the 24 h window. */
       finalStatus?: 'dead' | 'expired' | 'blocked';
+      /** Rate limits whose scope the provider states (WhatsApp 131056 recipient, 130429 account). */
+      rateLimitScope?: RateLimitScope;
     };
 
 export interface SendContext {
@@ -47,6 +52,8 @@ export interface ProviderAdapter {
   /** Live send. Never throws for provider errors: they come back classified. */
   send(row: OutboxRow, ctx: SendContext): Promise<SendResult>;
   /** On-demand credential check (never automatic in QA runtime). */
-  verify?(signal: AbortSignal): Promise<{ ok: true; detail: string } | { ok: false; errorCode: string; message: string }>;
+  verify?(
+    signal: AbortSignal,
+  ): Promise<{ ok: true; detail: string } | { ok: false; errorCode: string; message: string }>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { InternetState } from '../core/internet.ts';
 import type { Config } from '../config/config.ts';
 import { ADAPTERS, CONTRACTS, contractEnv, OPTIONAL_ENV } from '../core/channels.ts';
+import { graphVersionWarning } from '../core/graph-api-versions.ts';
 import type { Redactor } from '../core/redact.ts';
 import { listPrinters } from '../store/sql/printers.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
@@ -21,6 +22,8 @@ export interface ReadinessContext {
   verifications?: ReadonlyMap<string, { at: string; ok: boolean; detail: string }>;
   /** The hub's internet state, as its devices are told (src/core/internet.ts). */
   internet?: InternetState;
+  /** The clock the dated checks use (tests). */
+  now?: () => Date;
 }
 
 export type AdapterMode = 'dry_run' | 'live' | 'lan';
@@ -150,11 +153,20 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
     adapters,
     // Whether `mupza-comms telegram set-webhook` registered the webhook this configuration needs.
     webhooks: await webhookReadiness(db, config),
+    warnings: readinessWarnings(config, ctx.now?.() ?? new Date()),
   };
   // Env values redacted is checked, not assumed: the finished document must hold no configured value.
   doc.flags.envValuesRedacted =
     ctx.redactor.findNames(JSON.stringify(doc)).length === 0 && !leaksEnvValue(config, doc);
   return doc;
+}
+
+/** Things the operator should fix that do not stop the service (each with a stable code). */
+function readinessWarnings(config: Config, now: Date): { code: string; message: string }[] {
+  const out: { code: string; message: string }[] = [];
+  const graph = graphVersionWarning(config.env.WHATSAPP_API_VERSION, now);
+  if (graph) out.push({ code: 'whatsapp_api_version_retired', message: graph });
+  return out;
 }
 
 function leaksEnvValue(config: Config, doc: unknown): boolean {

@@ -578,6 +578,19 @@ CREATE TABLE public.whatsapp_status_events (
 
 ALTER TABLE ONLY public.whatsapp_status_events FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.whatsapp_templates (
+    waba_id text NOT NULL,
+    name text NOT NULL,
+    language text NOT NULL,
+    category text NOT NULL,
+    status text NOT NULL,
+    body_params integer NOT NULL,
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT whatsapp_templates_body_params_check CHECK ((body_params >= 0)),
+    CONSTRAINT whatsapp_templates_language_check CHECK (((length(language) >= 1) AND (length(language) <= 32))),
+    CONSTRAINT whatsapp_templates_name_check CHECK (((length(name) >= 1) AND (length(name) <= 512)))
+);
+
 CREATE TABLE public.whatsapp_windows (
     tenant_id text NOT NULL,
     wa_id text NOT NULL,
@@ -683,6 +696,9 @@ ALTER TABLE ONLY public.whatsapp_contacts
 
 ALTER TABLE ONLY public.whatsapp_status_events
     ADD CONSTRAINT whatsapp_status_events_pkey PRIMARY KEY (wamid, status);
+
+ALTER TABLE ONLY public.whatsapp_templates
+    ADD CONSTRAINT whatsapp_templates_pkey PRIMARY KEY (waba_id, name, language);
 
 ALTER TABLE ONLY public.whatsapp_windows
     ADD CONSTRAINT whatsapp_windows_pkey PRIMARY KEY (tenant_id, wa_id);

@@ -9,7 +9,7 @@ import { decodeCursor } from '../core/cursor.ts';
 import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
 import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppUsage, WhatsAppUsageQuery, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
-import { estimateAzn, parsePriceTable } from '../core/wa-pricing.ts';
+import { estimateAzn, parseCaps, parsePriceTable } from '../core/wa-pricing.ts';
 import { monthlyUsage } from '../store/sql/wa-usage.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
@@ -178,12 +178,18 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     const counts = await ctx.db.tx((q) => monthlyUsage(q, p.tenant.id, month), { tenantId: p.tenant.id });
     const prices = env.WHATSAPP_PRICE_TABLE_AZN ? parsePriceTable(env.WHATSAPP_PRICE_TABLE_AZN) : null;
     const est = prices instanceof Map ? estimateAzn(counts, prices) : null;
+    const caps = env.WHATSAPP_MONTHLY_CAP ? parseCaps(env.WHATSAPP_MONTHLY_CAP) : null;
+    const capOf = (tenant: string, used: number) => {
+      const limit = caps instanceof Map ? caps.get(tenant) : undefined;
+      return limit === undefined ? null : { limit, used, percent: limit > 0 ? Math.round((used / limit) * 1000) / 10 : 100 };
+    };
     const sum = (billable: boolean) => counts.filter((c) => c.billable === billable).reduce((n, c) => n + c.messages, 0);
     return {
       month,
       counts,
       totals: { billable: sum(true), free: sum(false) },
       estimate: { currency: 'AZN' as const, estimatedAzn: est?.estimatedAzn ?? null, unpricedCategories: est?.unpricedCategories ?? [] },
+      cap: capOf(p.tenant.id, sum(true)),
     };
   });
 

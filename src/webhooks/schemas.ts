@@ -89,4 +89,6 @@ export const WhatsAppUsage = z.object({
     estimatedAzn: z.number().nullable(),
     unpricedCategories: z.array(z.string()),
   }),
+  /** The tenant's WHATSAPP_MONTHLY_CAP against this month's billable count; null without a cap. */
+  cap: z.object({ limit: z.number().int(), used: z.number().int(), percent: z.number() }).nullable(),
 });

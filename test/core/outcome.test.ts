@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GateDecision } from '../../src/core/gate.ts';
 import {
+  PACED_RETRY_ALLOWANCE,
   verdictAfterSend,
   verdictBeforeSend,
   verdictReleased,
@@ -123,11 +124,50 @@ describe('outcome policy: after the send', () => {
     }
   });
 
-  it("a provider's requested wait is a floor", () => {
-    const v = verdictAfterSend(row(), fail('rate_limited', { retryAfterMs: 30_000 }), 'live', policy, now);
+  it("a retryable failure honours a provider's requested wait as a floor", () => {
+    const v = verdictAfterSend(row(), fail('retryable', { retryAfterMs: 30_000 }), 'live', policy, now);
     expect(v.status).toBe('failed');
     expect(v.nextAttemptAt!.getTime() - now.getTime()).toBe(30_000);
     expect(v.reason).toBe('E1: boom; retry in 30 s');
+  });
+
+  it("a rate limit retries at the provider's pace: its wait plus at most 10 % (1 s) jitter, not exponential", () => {
+    for (const [attempts, r] of [
+      [1, 0],
+      [4, 0.5],
+      [4, 1],
+    ] as const) {
+      const p = { ...policy, random: () => r };
+      const v = verdictAfterSend(
+        row({ attempts }),
+        fail('rate_limited', { retryAfterMs: 6_000 }),
+        'live',
+        p,
+        now,
+      );
+      expect(v.status).toBe('failed');
+      expect(v.nextAttemptAt!.getTime() - now.getTime()).toBe(6_000 + r * 600);
+    }
+    const long = verdictAfterSend(row(), fail('rate_limited', { retryAfterMs: 30_000 }), 'live', policy, now);
+    expect(long.nextAttemptAt!.getTime() - now.getTime()).toBe(30_500);
+  });
+
+  it('a rate limit does not use up the attempts; only the paced allowance beyond them does', () => {
+    const limited = fail('rate_limited', { retryAfterMs: 2_000 });
+    expect(verdictAfterSend(row({ attempts: 5 }), limited, 'live', policy, now).status).toBe('failed');
+    expect(
+      verdictAfterSend(row({ attempts: 5 + PACED_RETRY_ALLOWANCE - 1 }), limited, 'live', policy, now).status,
+    ).toBe('failed');
+    expect(
+      verdictAfterSend(row({ attempts: 5 + PACED_RETRY_ALLOWANCE }), limited, 'live', policy, now),
+    ).toMatchObject({
+      status: 'dead',
+      reason: `attempts exhausted (${5 + PACED_RETRY_ALLOWANCE}); last error E1: boom`,
+    });
+    // A retryable failure after many paced retries still ends at max_attempts.
+    expect(verdictAfterSend(row({ attempts: 6 }), fail('retryable'), 'live', policy, now).status).toBe(
+      'dead',
+    );
   });
 });
 

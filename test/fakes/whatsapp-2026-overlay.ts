@@ -20,6 +20,12 @@ export const SOURCES = {
     "Meta, 'Status messages webhook reference' (developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status)",
   genesys:
     "Genesys Cloud, 'Manage your WhatsApp business account' error table (help.mypurecloud.com/?p=301564)",
+  metaThroughput:
+    "Meta, 'Throughput' (developers.facebook.com/documentation/business-messaging/whatsapp/throughput, updated May 2026)",
+  dualhookLimits: "Dualhook, 'Capacity & Quality Limits' (dualhook.com/docs/capacity-quality-limits)",
+  whats91: "Whats91, 'Rate Limits' (developers.whats91.com/rate-limits)",
+  metaTemplates:
+    "Meta, 'Message templates' and WhatsApp Business Account > message_templates (developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/)",
   issue: 'the issue that asked for this work (facts it gives, not re-verified where marked)',
 } as const;
 
@@ -86,11 +92,32 @@ export const OVERLAY: readonly OverlayEntry[] = [
     unverified: 'code title read from the issue and BSP notes',
   },
   {
+    id: 'limit.throughput',
+    fact: 'Each business phone number sends up to 80 messages/s by default (1,000 after an automatic upgrade, 20 for numbers shared with the Business app); above it the API answers 130429 until the number is back within its level.',
+    source: ['metaThroughput', 'whats91'],
+  },
+  {
+    id: 'limit.pair',
+    fact: 'One business number may send about one message every 6 s to the same user, with bursts of up to 45 that borrow from later; above it the API answers 131056 until the pair is back within its rate.',
+    source: ['metaThroughput', 'dualhookLimits', 'whats91'],
+    unverified: "Meta's throughput page names the pair limit; the 6 s / 45 figures are from BSP pages",
+  },
+  {
+    id: 'templates.list',
+    fact: "GET /{version}/{WABA-ID}/message_templates lists templates with name, language, category, status and components (BODY text with {{n}} placeholders), paged with paging.cursors and paging.next; Meta may change a template's category after approval.",
+    source: ['metaTemplates'],
+  },
+  {
     id: 'error.131049',
     fact: '131049: not delivered to maintain a healthy ecosystem (per-user marketing template limit).',
     source: ['genesys'],
   },
 ];
+
+/** Meta's default limits (limit.throughput, limit.pair): messages per second, and the pair's spacing and burst. */
+export const DEFAULT_THROUGHPUT_PER_SECOND = 80;
+export const PAIR_INTERVAL_MS = 6_000;
+export const PAIR_BURST = 45;
 
 /** JSON-schema fragment for the new `recipient` send field (the fake's relaxed schema adds it). */
 export const RECIPIENT_PROPERTY = {

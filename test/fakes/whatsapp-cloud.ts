@@ -8,7 +8,14 @@ import {
   type FakeResponse,
   type WebhookDelivery,
 } from './http-fake-base.ts';
-import { OVERLAY_ERRORS, isBsuid } from './whatsapp-2026-overlay.ts';
+import { TokenBucket } from './token-bucket.ts';
+import {
+  DEFAULT_THROUGHPUT_PER_SECOND,
+  OVERLAY_ERRORS,
+  PAIR_BURST,
+  PAIR_INTERVAL_MS,
+  isBsuid,
+} from './whatsapp-2026-overlay.ts';
 import { validateWhatsAppMessage, type WhatsAppMessageKind } from './whatsapp-schema.ts';
 import {
   DEFAULT_DISPLAY_PHONE_NUMBER,
@@ -64,6 +71,12 @@ export interface WhatsAppFakeOptions {
   /** Answered by GET /{version}/{phoneNumberId}; defaults 'MUPZAOS Test' and 'GREEN'. */
   verifiedName?: string;
   qualityRating?: 'GREEN' | 'YELLOW' | 'RED' | 'NA';
+  /**
+   * Enforce Meta's limits (overlay limit.throughput, limit.pair): sends per second of this number
+   * (130429 above it) and, per recipient, a burst and one more send per `intervalMs` (131056 above
+   * it). Off by default; `true` takes Meta's defaults (80/s; 45, then one per 6 s).
+   */
+  limits?: boolean | { throughputPerSecond?: number; pairBurst?: number; pairIntervalMs?: number };
 }
 
 export type WhatsAppErrorCode =
@@ -140,6 +153,16 @@ const ERRORS: Record<WhatsAppErrorCode, { status: number; title: string; details
   },
 };
 
+/** One template of the business account (its BODY text carries the {{n}} placeholders). */
+export interface FakeTemplate {
+  name: string;
+  language: string;
+  category: 'MARKETING' | 'UTILITY' | 'AUTHENTICATION';
+  status: 'APPROVED' | 'PENDING' | 'REJECTED' | 'PAUSED' | 'DISABLED';
+  body: string;
+  header?: string;
+}
+
 export interface WhatsAppForcedError {
   code: WhatsAppErrorCode;
   status?: number;
@@ -180,11 +203,78 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
   private readonly sent = new Map<string, WhatsAppReceiptBody>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly throughput: TokenBucket | null;
+  private readonly pairs = new Map<string, TokenBucket>();
+  private readonly pairLimit: { burst: number; perSecond: number } | null;
+  /** Sends refused by the limits, by code (what a test checks the pacing against). */
+  readonly limitRefusals = { 130429: 0, 131056: 0 };
 
   constructor(private readonly opts: WhatsAppFakeOptions) {
     super(opts);
     this.apiVersion = opts.apiVersion ?? 'v23.0';
     this.webhookUrl = opts.webhookUrl;
+    const l = opts.limits === true ? {} : opts.limits || null;
+    const perSecond = l?.throughputPerSecond ?? DEFAULT_THROUGHPUT_PER_SECOND;
+    this.throughput = l ? new TokenBucket(Math.max(1, perSecond), perSecond, () => this.now()) : null;
+    this.pairLimit = l
+      ? { burst: l.pairBurst ?? PAIR_BURST, perSecond: 1000 / (l.pairIntervalMs ?? PAIR_INTERVAL_MS) }
+      : null;
+  }
+
+  /** The business account's templates (overlay templates.list), as Meta's Business Management API lists them. */
+  private templates: FakeTemplate[] = [];
+
+  /** Replaces the templates GET /{version}/{wabaId}/message_templates answers (needs options.wabaId). */
+  setTemplates(list: FakeTemplate[]): void {
+    this.templates = list.map((t) => ({ ...t }));
+  }
+
+  /** Paged like Meta: `limit` (default 25) and an `after` cursor; paging.next is an absolute URL. */
+  private messageTemplates(req: FakeRequest): FakeResponse {
+    const limit = Math.min(100, Math.max(1, Number(req.query.get('limit') ?? 25) || 25));
+    const start = Number(Buffer.from(req.query.get('after') ?? '', 'base64url').toString() || 0) || 0;
+    const page = this.templates.slice(start, start + limit);
+    const data = page.map((t, i) => ({
+      id: String(1_000_000 + start + i),
+      name: t.name,
+      language: t.language,
+      category: t.category,
+      status: t.status,
+      components: [
+        ...(t.header ? [{ type: 'HEADER', format: 'TEXT', text: t.header }] : []),
+        { type: 'BODY', text: t.body },
+      ],
+    }));
+    const end = start + page.length;
+    const cursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+    const next = new URL(`${this.url}${req.path}`);
+    next.searchParams.set('limit', String(limit));
+    next.searchParams.set('after', cursor(end));
+    return {
+      status: 200,
+      json: {
+        data,
+        paging: {
+          cursors: { before: cursor(start), after: cursor(end) },
+          ...(end < this.templates.length ? { next: next.toString() } : {}),
+        },
+      },
+    };
+  }
+
+  /** Meta's pair limit for one recipient: refuses (131056) when its bucket is empty. */
+  private takePair(waId: string): void {
+    if (!this.pairLimit) return;
+    let bucket = this.pairs.get(waId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.pairLimit.burst, this.pairLimit.perSecond, () => this.now());
+      this.pairs.set(waId, bucket);
+    }
+    if (bucket.waitMs() > 0) {
+      this.limitRefusals[131056]++;
+      throw refuse(131056, 'pair rate limit');
+    }
+    bucket.take();
   }
 
   /** The messages endpoint an adapter should call. */
@@ -338,6 +428,12 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
       throw new FakeRefusal(res, token ? 'bad token' : 'missing token', 190);
     }
     if (req.method === 'GET' && /^\/[^/]+\/[^/]+$/.test(req.path)) return this.phoneNumber(req);
+    if (
+      req.method === 'GET' &&
+      this.opts.wabaId &&
+      req.path === `/${this.apiVersion}/${this.opts.wabaId}/message_templates`
+    )
+      return this.messageTemplates(req);
     const expected = `/${this.apiVersion}/${this.opts.phoneNumberId}/messages`;
     if (req.path !== expected || req.method !== 'POST') {
       throw refuse(100, `no route ${req.method} ${req.path}`, {
@@ -348,6 +444,13 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
       throw refuse(100, `content-type ${req.contentType || '(none)'}`);
     const forced = this.takeForcedError();
     if (forced) throw refuse(forced.code, 'forced error', forced);
+    if (this.throughput) {
+      if (this.throughput.waitMs() > 0) {
+        this.limitRefusals[130429]++;
+        throw refuse(130429, 'throughput limit');
+      }
+      this.throughput.take();
+    }
     const body = parseJson(req.rawBody);
     const checked = validateWhatsAppMessage(body);
     if ('problem' in checked) throw refuse(100, `schema: ${checked.problem}`, { details: checked.problem });
@@ -357,6 +460,7 @@ export class WhatsAppFake extends HttpFake<WhatsAppReceiptBody, WhatsAppForcedEr
     const input = String(addressedBy === 'to' ? message.to : message.recipient);
     const waId = addressedBy === 'to' ? digits(input) : input;
     if (checked.kind !== 'template' && !this.isWindowOpen(waId)) throw refuse(131047, 'outside 24h window');
+    this.takePair(waId);
 
     const receipt: WhatsAppReceiptBody = {
       wamid: newWamid(),

@@ -310,6 +310,13 @@ for (const kind of await drivers()) {
       expect(n(after, 'utility', true) - n(before, 'utility', true)).toBe(2);
       expect(n(after, 'service', false) - n(before, 'service', false)).toBe(1);
       expect(after.estimate.currency).toBe('AZN');
+      // The cap (acme=2) against the month's billable count: what the panel warns about from 80 %.
+      const cap = (r.json() as { cap: { limit: number; used: number; percent: number } | null }).cap;
+      expect(cap).toEqual({
+        limit: 2,
+        used: after.totals.billable,
+        percent: Math.round((after.totals.billable / 2) * 1000) / 10,
+      });
       expect(after.estimate.estimatedAzn).toBeCloseTo(
         n(after, 'utility', true) * 0.0145 + n(after, 'marketing', true) * 0.086,
         4,

@@ -18,6 +18,7 @@ import type {
   Role,
   StatusAnswer,
   TelegramLink,
+  WhatsAppUsage,
   TemplateInfo,
 } from './types.ts';
 
@@ -175,6 +176,7 @@ export const api = {
   putPolicy: (optIns: OptIns) =>
     request<PolicyAnswer>('/api/v1/tenant/policy', { method: 'PUT', body: { optIns } }),
   telegramLink: () => request<TelegramLink>('/api/v1/telegram/links', { method: 'POST', body: {} }),
+  whatsappUsage: () => request<WhatsAppUsage>('/api/v1/whatsapp/usage'),
   devices: () => request<{ devices: Device[] }>('/api/v1/lan/devices'),
   addDevice: (d: { id: string; role: Role; name: string; printer?: { address: string; columns: number } }) =>
     request<{ id: string; token: string }>('/api/v1/lan/devices', { method: 'POST', body: d }),

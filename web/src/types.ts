@@ -224,3 +224,11 @@ export interface LiveEvent {
   id?: string;
   status?: string;
 }
+
+export interface WhatsAppUsage {
+  month: string;
+  counts: { category: string; billable: boolean; messages: number }[];
+  totals: { billable: number; free: number };
+  estimate: { currency: 'AZN'; estimatedAzn: number | null; unpricedCategories: string[] };
+  cap: { limit: number; used: number; percent: number } | null;
+}

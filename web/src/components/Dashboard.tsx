@@ -19,6 +19,7 @@ import { ReadinessSummary } from './ReadinessSummary.tsx';
 import { SafetyFlags } from './SafetyFlags.tsx';
 import { SendTestForm } from './SendTestForm.tsx';
 import { TelegramLink } from './TelegramLink.tsx';
+import { WhatsAppUsage } from './WhatsAppUsage.tsx';
 
 // Live events come in bursts (one per status change); refetch once per burst.
 const DEBOUNCE_MS = 300;
@@ -126,6 +127,7 @@ export function Dashboard(props: { me: Me; onLogout(): void }) {
           <SendTestForm onQueued={changed} onOpen={setOpenId} />
           <OptInToggles />
           <TelegramLink />
+          <WhatsAppUsage />
         </div>
         <DeviceList />
         {r && <AdapterList adapters={r.adapters} />}

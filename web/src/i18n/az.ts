@@ -236,6 +236,24 @@ export const az: Dictionary = {
   'send.hint.in_app':
     'Cihaz ID-si (pos-desktop-01) və ya rol: role:pos, role:waiter, role:kitchen, role:printer.',
 
+  'waUsage.heading': 'WhatsApp bu ay ({month})',
+  'waUsage.empty': 'Bu ay Meta hələ qiymətli WhatsApp mesajı bildirməyib.',
+  'waUsage.billable': 'ödənişli',
+  'waUsage.free': 'pulsuz',
+  'waUsage.totalBillable': 'Ödənişli',
+  'waUsage.totalFree': 'Pulsuz',
+  'waUsage.estimate': 'Təxmini',
+  'waUsage.noPrices': 'qiymət cədvəli qurulmayıb',
+  'waUsage.cap': 'Aylıq limit',
+  'waUsage.capValue': '{limit} mesajdan {used}',
+  'waUsage.capWarning':
+    'Aylıq WhatsApp limitinin {percent} %-i istifadə olunub ({limit} ödənişli mesajdan {used}). Limitə çatanda şablon göndərişləri dayanır.',
+  'waUsage.capReached':
+    'Aylıq WhatsApp limitinə çatılıb ({limit} ödənişli mesajdan {used}): şablon göndərişləri gələn aya qədər bloklanır.',
+  'waUsage.category.marketing': 'Marketinq',
+  'waUsage.category.utility': 'Xidməti bildiriş',
+  'waUsage.category.authentication': 'Autentifikasiya',
+  'waUsage.category.service': 'Müştəri xidməti',
   'telegram.heading': 'Telegram bağlantısı',
   'telegram.intro':
     'Sahib bildirişlərini almaq üçün Telegram söhbətinizi bağlayın: linki açın və Start düyməsini basın.',
@@ -364,6 +382,14 @@ export const az: Dictionary = {
   'error.rate_limited': 'Çox sorğu; bir az gözləyin.',
   'error.otp_invalid_code': 'Kod yanlışdır.',
   'error.otp_expired': 'Kodun vaxtı bitib və ya artıq istifadə olunub; yenidən başlayın.',
+  'error.whatsapp_template_unknown':
+    'Bu WhatsApp şablonu biznes hesabının sinxronlaşdırılmış şablonları arasında yoxdur.',
+  'error.whatsapp_template_not_approved': 'Bu WhatsApp şablonu Meta tərəfindən təsdiqlənməyib.',
+  'error.whatsapp_template_params': 'Şablon parametrlərinin sayı WhatsApp şablonuna uyğun deyil.',
+  'error.whatsapp_template_sync_failed':
+    'WhatsApp şablonlarını Meta-dan sinxronlaşdırmaq olmadı; son siyahı saxlanılır.',
+  'error.turnstile_failed': 'Təhlükəsizlik yoxlaması alınmadı; yenidən cəhd edin.',
+  'error.turnstile_unavailable': 'Təhlükəsizlik yoxlaması hazırda əlçatan deyil; kod göndərilmədi.',
   'error.otp_unavailable': 'Hazırda kod göndərmək mümkün deyil.',
   'error.firebase_token_invalid': 'Firebase girişi etibarlı deyil.',
   'error.firebase_token_expired': 'Firebase girişinin vaxtı bitib.',

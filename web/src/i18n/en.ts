@@ -239,6 +239,24 @@ export const en = {
   'send.hint.in_app':
     'Device id (pos-desktop-01) or a role: role:pos, role:waiter, role:kitchen, role:printer.',
 
+  'waUsage.heading': 'WhatsApp this month ({month})',
+  'waUsage.empty': 'No priced WhatsApp messages reported by Meta yet this month.',
+  'waUsage.billable': 'billable',
+  'waUsage.free': 'free',
+  'waUsage.totalBillable': 'Billable',
+  'waUsage.totalFree': 'Free',
+  'waUsage.estimate': 'Estimate',
+  'waUsage.noPrices': 'no price table configured',
+  'waUsage.cap': 'Monthly cap',
+  'waUsage.capValue': '{used} of {limit}',
+  'waUsage.capWarning':
+    '{percent} % of the monthly WhatsApp cap used ({used} of {limit} billable messages). Template sends stop at the cap.',
+  'waUsage.capReached':
+    'Monthly WhatsApp cap reached ({used} of {limit} billable messages): template sends are blocked until next month.',
+  'waUsage.category.marketing': 'Marketing',
+  'waUsage.category.utility': 'Utility',
+  'waUsage.category.authentication': 'Authentication',
+  'waUsage.category.service': 'Service',
   'telegram.heading': 'Telegram link',
   'telegram.intro': 'Link your Telegram chat to receive owner notifications: open the link and press Start.',
   'telegram.create': 'Create Telegram link',
@@ -363,6 +381,14 @@ export const en = {
   'error.rate_limited': 'Too many requests; wait a moment.',
   'error.otp_invalid_code': 'The code is wrong.',
   'error.otp_expired': 'The code has expired or was already used; start again.',
+  'error.whatsapp_template_unknown':
+    'This WhatsApp template is not among the business account’s synced templates.',
+  'error.whatsapp_template_not_approved': 'This WhatsApp template is not approved by Meta.',
+  'error.whatsapp_template_params': 'The number of template parameters does not match the WhatsApp template.',
+  'error.whatsapp_template_sync_failed':
+    'WhatsApp templates could not be synced from Meta; the last list is kept.',
+  'error.turnstile_failed': 'The security check failed; please try again.',
+  'error.turnstile_unavailable': 'The security check is unavailable right now; no code was sent.',
   'error.otp_unavailable': 'A code cannot be sent right now.',
   'error.firebase_token_invalid': 'The Firebase sign-in is not valid.',
   'error.firebase_token_expired': 'The Firebase sign-in has expired.',

@@ -240,6 +240,24 @@ export const ru: Dictionary = {
   'send.hint.in_app':
     'ID устройства (pos-desktop-01) или роль: role:pos, role:waiter, role:kitchen, role:printer.',
 
+  'waUsage.heading': 'WhatsApp в этом месяце ({month})',
+  'waUsage.empty': 'В этом месяце Meta ещё не сообщила о платных сообщениях WhatsApp.',
+  'waUsage.billable': 'платное',
+  'waUsage.free': 'бесплатное',
+  'waUsage.totalBillable': 'Платные',
+  'waUsage.totalFree': 'Бесплатные',
+  'waUsage.estimate': 'Оценка',
+  'waUsage.noPrices': 'таблица цен не настроена',
+  'waUsage.cap': 'Месячный лимит',
+  'waUsage.capValue': '{used} из {limit}',
+  'waUsage.capWarning':
+    'Использовано {percent} % месячного лимита WhatsApp ({used} из {limit} платных сообщений). На лимите отправка шаблонов останавливается.',
+  'waUsage.capReached':
+    'Месячный лимит WhatsApp исчерпан ({used} из {limit} платных сообщений): отправка шаблонов заблокирована до следующего месяца.',
+  'waUsage.category.marketing': 'Маркетинг',
+  'waUsage.category.utility': 'Сервисные уведомления',
+  'waUsage.category.authentication': 'Аутентификация',
+  'waUsage.category.service': 'Обслуживание',
   'telegram.heading': 'Привязка Telegram',
   'telegram.intro':
     'Привяжите свой чат Telegram, чтобы получать уведомления владельца: откройте ссылку и нажмите Start.',
@@ -368,6 +386,14 @@ export const ru: Dictionary = {
   'error.rate_limited': 'Слишком много запросов; подождите немного.',
   'error.otp_invalid_code': 'Неверный код.',
   'error.otp_expired': 'Код истёк или уже использован; начните заново.',
+  'error.whatsapp_template_unknown':
+    'Этого шаблона WhatsApp нет среди синхронизированных шаблонов бизнес-аккаунта.',
+  'error.whatsapp_template_not_approved': 'Этот шаблон WhatsApp не одобрен Meta.',
+  'error.whatsapp_template_params': 'Число параметров не совпадает с шаблоном WhatsApp.',
+  'error.whatsapp_template_sync_failed':
+    'Не удалось синхронизировать шаблоны WhatsApp из Meta; сохранён последний список.',
+  'error.turnstile_failed': 'Проверка безопасности не пройдена; попробуйте ещё раз.',
+  'error.turnstile_unavailable': 'Проверка безопасности сейчас недоступна; код не отправлен.',
   'error.otp_unavailable': 'Сейчас нельзя отправить код.',
   'error.firebase_token_invalid': 'Вход через Firebase недействителен.',
   'error.firebase_token_expired': 'Срок входа через Firebase истёк.',
