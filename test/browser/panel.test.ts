@@ -411,7 +411,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
   });
 
   it('[browser] [pglite] contracts and adapters: English shows the API wording; az translates it; every env name, endpoint and webhook as the API lists them', async () => {
-    type Env = { name: string; configured: boolean };
+    type Env = { name: string; configured: boolean; optional?: true };
     const r = await api<{
       contracts: { id: string; name: string; provider: string; note: string; env: Env[] }[];
       adapters: {
@@ -431,6 +431,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
         els.map((e) => ({
           name: e.getAttribute('data-testid')!.slice(4),
           configured: e.getAttribute('data-configured') === 'true',
+          ...(e.getAttribute('data-optional') === 'true' ? { optional: true } : {}),
           text: e.querySelector('code')?.textContent,
         })),
       );
@@ -467,7 +468,7 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
         if (c.env.length === 0) expect(await card.innerText()).toContain(en['env.none']);
         for (const e of c.env) {
           expect(await card.getByTestId(`env-${e.name}`).innerText(), `${c.id} ${e.name}`).toContain(
-            e.configured ? en['env.configured'] : en['env.missing'],
+            e.configured ? en['env.configured'] : e.optional ? en['env.optional'] : en['env.missing'],
           );
         }
       }

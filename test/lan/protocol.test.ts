@@ -50,12 +50,17 @@ for (const kind of await drivers()) {
       expect(lanRoutes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
         'DELETE /api/v1/lan/devices/:id',
         'GET /api/v1/lan/devices',
+        'GET /api/v1/lan/printers',
         'GET /api/v1/lan/ws',
+        'PATCH /api/v1/lan/devices/:id',
         'POST /api/v1/lan/devices',
         'POST /api/v1/lan/devices/:id/token',
         'POST /api/v1/lan/notifications',
         'POST /api/v1/lan/pair',
         'POST /api/v1/lan/pairings',
+        'POST /api/v1/lan/printers/:id/held/:seq/:action',
+        'POST /api/v1/lan/prints/:outboxId/reprint',
+        'PUT /api/v1/lan/printers/settings',
       ]);
       for (const r of lanRoutes) expect(doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
     });

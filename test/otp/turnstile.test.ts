@@ -100,8 +100,8 @@ for (const kind of await drivers()) {
       const otp = ready.contracts.find((c) => c.id === 'otp_sms')!;
       expect(otp.env).toEqual(
         expect.arrayContaining([
-          { name: 'CLOUDFLARE_TURNSTILE_SITE_KEY', configured: true },
-          { name: 'CLOUDFLARE_TURNSTILE_SECRET_KEY', configured: true },
+          { name: 'CLOUDFLARE_TURNSTILE_SITE_KEY', configured: true, optional: true },
+          { name: 'CLOUDFLARE_TURNSTILE_SECRET_KEY', configured: true, optional: true },
         ]),
       );
       expect(JSON.stringify(ready)).not.toContain(SECRET);

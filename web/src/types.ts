@@ -64,6 +64,8 @@ export interface Me {
 export interface EnvName {
   name: string;
   configured: boolean;
+  /** Shown for the contract but not needed by it (Turnstile on OTP start). */
+  optional?: true;
 }
 
 export interface Contract {

@@ -8,10 +8,15 @@ export function EnvList(props: { env: EnvName[] }) {
   return (
     <ul className="env" aria-label={t('env.label')}>
       {props.env.map((e) => (
-        <li key={e.name} data-testid={`env-${e.name}`} data-configured={String(e.configured)}>
+        <li
+          key={e.name}
+          data-testid={`env-${e.name}`}
+          data-configured={String(e.configured)}
+          {...(e.optional ? { 'data-optional': 'true' } : {})}
+        >
           <code>{e.name}</code>
-          <span className={`badge badge--${e.configured ? 'ok' : 'wait'}`}>
-            {e.configured ? t('env.configured') : t('env.missing')}
+          <span className={`badge badge--${e.configured ? 'ok' : e.optional ? 'muted' : 'wait'}`}>
+            {e.configured ? t('env.configured') : e.optional ? t('env.optional') : t('env.missing')}
           </span>
         </li>
       ))}

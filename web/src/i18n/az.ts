@@ -97,6 +97,7 @@ export const az: Dictionary = {
 
   'env.configured': 'qurulub',
   'env.missing': 'yoxdur',
+  'env.optional': 'istəyə bağlı, qurulmayıb',
   'env.none': 'Xarici env tələb olunmur',
   'env.label': 'Mühit dəyişənləri',
 

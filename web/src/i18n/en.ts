@@ -99,6 +99,7 @@ export const en = {
 
   'env.configured': 'configured',
   'env.missing': 'missing',
+  'env.optional': 'optional, not set',
   'env.none': 'No external env required',
   'env.label': 'Environment variables',
 

@@ -98,6 +98,7 @@ export const ru: Dictionary = {
 
   'env.configured': 'настроено',
   'env.missing': 'отсутствует',
+  'env.optional': 'необязательно, не задано',
   'env.none': 'Внешний env не требуется',
   'env.label': 'Переменные окружения',
 
