@@ -21,6 +21,14 @@ const ID_SOURCES: Record<string, Maker | 'not_tenant_owned'> = {
   '/api/v1/lan/devices/:id': async (app) => ({ real: await deviceOfA(app), random: 'pos-nowhere-99' }),
   '/api/v1/lan/devices/:id/token': async (app) => ({ real: await deviceOfA(app), random: 'pos-nowhere-99' }),
   '/api/v1/inbound/:id': async (app) => ({ real: await inboundIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
+  '/api/v1/lan/prints/:outboxId/reprint': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
+  '/api/v1/lan/printers/:id/held/:seq/:action': async (app) => ({ real: await printerOfA(app), random: 'printer-nowhere-99' }),
+  // Operator routes: the operator token spans tenants, and a tenant's token is refused (401) on them.
+  '/api/v1/admin/tenants/:tenant/owner-phones': 'not_tenant_owned',
+  '/api/v1/admin/tenants/:tenant/owner-phones/:phone': 'not_tenant_owned',
+  '/api/v1/admin/whatsapp/numbers/:phoneNumberId': 'not_tenant_owned',
+  '/api/v1/admin/tenants/:tenant/devices': 'not_tenant_owned',
+  '/api/v1/admin/tenants/:tenant/devices/:device/token': 'not_tenant_owned',
   // Adapter ids are the same for every tenant: there is nothing of another tenant to reach.
   '/api/v1/providers/:id/verify': 'not_tenant_owned',
   // Authenticated by the path secret itself, not by a tenant token.
@@ -42,6 +50,14 @@ async function deviceOfA(app: TestApp): Promise<string> {
     expect(r.statusCode, r.body).toBe(201);
   }
   return 'kitchen-a-01';
+}
+async function printerOfA(app: TestApp): Promise<string> {
+  const list = await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' });
+  if (!(list.json() as { devices?: { id: string }[] }).devices?.some((d) => d.id === 'printer-a-01')) {
+    const r = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/lan/devices', payload: { id: 'printer-a-01', role: 'printer', name: 'Printer A' } });
+    expect(r.statusCode, r.body).toBe(201);
+  }
+  return 'printer-a-01';
 }
 async function inboundIdOfA(app: TestApp): Promise<string> {
   const have = await app.db.query<{ id: string }>(`SELECT id::text AS id FROM inbound_messages WHERE tenant_id = 'acme' LIMIT 1`);
@@ -84,7 +100,8 @@ for (const kind of await drivers()) {
         const call = (id: string) =>
           app.as(tokenB, {
             method: r.method as 'GET',
-            url: r.url.replace(':id', encodeURIComponent(id)),
+            // The route's own id is the one under test; other path parts get valid values.
+            url: r.url.replace(/:(id|outboxId)\b/, encodeURIComponent(id)).replace(':seq', '1').replace(':action', 'release'),
             ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }),
           });
         const a = await call(real);
@@ -95,7 +112,7 @@ for (const kind of await drivers()) {
         expect(strip(a.body), `${r.method} ${r.url}`).toEqual(strip(b.body));
         checked++;
       }
-      expect(checked).toBeGreaterThanOrEqual(7);
+      expect(checked).toBeGreaterThanOrEqual(9);
       // Tenant A's resources are untouched.
       const own = await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${await outboxIdOfA(app)}` });
       expect((own.json() as { status: string }).status).toBe('queued');
