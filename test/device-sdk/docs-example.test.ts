@@ -33,12 +33,13 @@ describe('the docs/lan.md device SDK example [pglite]', () => {
   it('runs as printed (package import included): prints the ticket and bumps it', async () => {
     const code = docsExample();
     expect(code.split('\n').length).toBeLessThanOrEqual(20);
-    // Inside the package, so `mupzaos-comms/device` resolves through package.json "exports".
+    // Inside the package, so `mupzaos-comms/device` resolves through package.json "exports" (the
+    // "mupzaos-source" condition: the sources, as the test suite runs without a build).
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     const file = join(ROOT, 'test-artifacts/sdk-example.ts');
     writeFileSync(file, code);
     const token = await registerDevice(app, app.ownerToken, 'pos-example', 'pos', 'POS example');
-    const child = spawn(process.execPath, ['bin/run-ts.mjs', file], {
+    const child = spawn(process.execPath, ['--conditions=mupzaos-source', 'bin/run-ts.mjs', file], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HUB_URL: http, DEVICE_TOKEN: token, LAST_SEQ: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
