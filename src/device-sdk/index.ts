@@ -7,6 +7,7 @@
  *
  * No Node built-ins here: the same file is bundled into the device app.
  */
+import { nextDelayMs } from '../core/backoff.ts';
 
 export type InternetState = 'up' | 'down' | 'unknown';
 
@@ -120,19 +121,16 @@ const FINAL: ReadonlyMap<number, ConnectionCause> = new Map([
 const OPEN = 1;
 
 /**
- * Exponential backoff with "equal jitter": attempt n waits between half and all of
- * min(maxMs, baseMs * 2^n). Always some wait (a hub that restarts is not hammered), never the same
- * wait on every device (they do not come back in lockstep).
+ * Exponential backoff with jitter, the service's one policy (src/core/backoff.ts): attempt n
+ * (from 0) waits between half and all of min(maxMs, baseMs * 2^n). Always some wait (a hub that
+ * restarts is not hammered), never the same wait on every device (they do not come back in lockstep).
  */
 export function backoffDelay(
   attempt: number,
   o: BackoffOptions = {},
   random: () => number = Math.random,
 ): number {
-  const base = o.baseMs ?? 500;
-  const max = o.maxMs ?? 15_000;
-  const cap = Math.min(max, base * 2 ** Math.min(Math.max(0, attempt), 30));
-  return Math.round(cap / 2 + random() * (cap / 2));
+  return nextDelayMs(attempt + 1, { baseMs: o.baseMs ?? 500, capMs: o.maxMs ?? 15_000 }, random);
 }
 
 export function lanSocketUrl(raw: string): string {
