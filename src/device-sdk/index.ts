@@ -8,35 +8,12 @@
  * No Node built-ins here: the same file is bundled into the device app.
  */
 import { nextDelayMs } from '../core/backoff.ts';
+import type { DoneInfo, HelloMessage, InternetState, NotificationMessage } from '../lan/protocol.ts';
 
-export type InternetState = 'up' | 'down' | 'unknown';
-
-export interface DoneInfo {
-  by: string;
-  byName: string;
-  at: string;
-}
-
-export interface Notification {
-  seq: number;
-  id: string;
-  title: string | null;
-  body: string | null;
-  source: string;
-  target: string;
-  createdAt: string;
-  /** Set when the entry was already marked done when it was (re)played. */
-  done?: DoneInfo;
-}
-
-export interface Hello {
-  device: string;
-  role: string;
-  tenant: string;
-  lastSeq: number;
-  ackedSeq: number;
-  internet: InternetState;
-}
+// The wire shapes are the hub's own (src/lan/protocol.ts), without their `type` tag.
+export type { DoneInfo, InternetState };
+export type Notification = Omit<NotificationMessage, 'type'>;
+export type Hello = Omit<HelloMessage, 'type'>;
 
 /** A row marked done (or undone) on some target device; `seq` is this device's entry of it. */
 export interface DoneEvent extends DoneInfo {
