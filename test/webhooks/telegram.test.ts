@@ -197,7 +197,10 @@ for (const kind of await drivers()) {
       await fake.postUpdate(buildStartUpdate({ updateId: ++updateId, chatId: owner, text: '/start NoSuchToken_0123456789abcdefghijk', languageCode: 'en' }));
       await waitFor(async () => sentTo(owner).length === 2);
       expect(sentTo(owner)[1]!.body.message.text).toBe('This link is invalid, expired or already used. Please create a new Telegram link in the MUPZAOS panel.');
-      const rows = (await app.db.query<{ tenant_id: string; source: string; status: string; template: string | null }>(`SELECT tenant_id, source, status, template FROM outbox WHERE channel = 'telegram' AND target = $1 ORDER BY created_at`, [String(owner)])).rows;
+      const rowsOf = async () => (await app.db.query<{ tenant_id: string; source: string; status: string; template: string | null }>(`SELECT tenant_id, source, status, template FROM outbox WHERE channel = 'telegram' AND target = $1 ORDER BY created_at`, [String(owner)])).rows;
+      // The fake has the message once the send is made; the row says so once its outcome is recorded.
+      await waitFor(async () => (await rowsOf()).every((r) => r.status !== 'sending'));
+      const rows = await rowsOf();
       expect(rows).toEqual([
         { tenant_id: 'acme', source: 'telegram_link', status: 'sent', template: 'telegram_link_confirmed' },
         { tenant_id: 'acme', source: 'telegram_link', status: 'sent', template: null },
