@@ -18,6 +18,10 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: two files at a time keeps PostgreSQL and PGlite suites from starving each other.
     maxWorkers: 2,
+    // Several suites start processes, kill them and wait on timers on a 2-core box: one retry
+    // absorbs a scheduling hiccup without hiding a real failure (a broken invariant fails both
+    // runs). Every retried test is listed in the CI output (test/setup/retried-reporter.ts).
+    retry: 1,
     projects: [
       {
         extends: true,
@@ -36,10 +40,6 @@ export default defineConfig({
           include: LATENCY,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
-          // These measure latency on a 2-core box: one retry absorbs a scheduling hiccup without
-          // hiding a real failure (a broken bound fails both runs). Retried tests are listed in the
-          // CI output (test/setup/retried-reporter.ts). Nothing else retries.
-          retry: 1,
         },
       },
     ],

@@ -2,7 +2,7 @@ import type { Reporter, TestCase } from 'vitest/node';
 
 /**
  * Lists every test that passed only on a retry, so a flaky test is seen in CI output instead of
- * hidden by its retry. Only the latency-bound project retries (vitest.config.ts).
+ * hidden by its retry (vitest.config.ts allows one retry).
  */
 export default class RetriedReporter implements Reporter {
   private readonly retried: string[] = [];
