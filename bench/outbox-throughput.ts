@@ -30,12 +30,28 @@ const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const TOKEN = 'mz_owner_bench-bootstrap-token-000000001';
 const PORT = 18_400 + Math.floor(Math.random() * 500);
 // BENCH_SERVICE_ENV="PGLITE_SHARED_BUFFERS=16MB …" adds settings to the service (BENCHMARKS.md prices them).
-const SERVICE_ENV = Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const SERVICE_ENV = Object.fromEntries(
+  (process.env.BENCH_SERVICE_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 function post(agent: Agent, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: PORT, path, method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port: PORT,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${TOKEN}`,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -49,9 +65,19 @@ function post(agent: Agent, path: string, body: string): Promise<number> {
 async function startServer(env: Record<string, string>, server: 'chained' | 'unchained') {
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const entry = server === 'chained' ? ['bin/mupza-comms.mjs', 'serve'] : ['bin/run-ts.mjs', 'bench/serve-unchained.ts'];
+  const entry =
+    server === 'chained' ? ['bin/mupza-comms.mjs', 'serve'] : ['bin/run-ts.mjs', 'bench/serve-unchained.ts'];
   const proc = spawn(process.execPath, [...nodeArgs, ...entry], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(PORT), HOST: '127.0.0.1', COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN, LOG_LEVEL: 'warn', MUPZA_RUNTIME: 'development', ...SERVICE_ENV, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      COMMS_BOOTSTRAP_OWNER_TOKEN: TOKEN,
+      LOG_LEVEL: 'warn',
+      MUPZA_RUNTIME: 'development',
+      ...SERVICE_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -99,7 +125,14 @@ async function run(store: 'postgres' | 'pglite', server: 'chained' | 'unchained'
     return m ? Number(m[1]) : 0;
   };
 
-  const body = (i: number) => JSON.stringify({ channel: 'email', target: `guest${i}@example.az`, subject: 'Rezervasiya', body: `Masanız hazırdır #${i}`, source: 'bench' });
+  const body = (i: number) =>
+    JSON.stringify({
+      channel: 'email',
+      target: `guest${i}@example.az`,
+      subject: 'Rezervasiya',
+      body: `Masanız hazırdır #${i}`,
+      source: 'bench',
+    });
   const t0 = performance.now();
   let next = 0;
   let failed = 0;
@@ -118,7 +151,11 @@ async function run(store: 'postgres' | 'pglite', server: 'chained' | 'unchained'
   // Pickup latency at a low rate: 300 messages at ~100/s, measured from the stored timestamps.
   const pickupStart = new Date();
   for (let i = 0; i < 300; i++) {
-    await post(agent, '/api/v1/outbox', JSON.stringify({ channel: 'email', target: `p${i}@example.az`, body: 'pickup', source: 'pickup' }));
+    await post(
+      agent,
+      '/api/v1/outbox',
+      JSON.stringify({ channel: 'email', target: `p${i}@example.az`, body: 'pickup', source: 'pickup' }),
+    );
     await new Promise((r) => setTimeout(r, 10));
   }
   while ((await dispatched()) < N - failed + 300) await new Promise((r) => setTimeout(r, 50));
@@ -151,8 +188,12 @@ async function run(store: 'postgres' | 'pglite', server: 'chained' | 'unchained'
   );
 }
 
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-console.log(`command: node bin/run-ts.mjs bench/outbox-throughput.ts --n ${N} --concurrency ${C} --store ${STORE} --server ${SERVER}`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+);
+console.log(
+  `command: node bin/run-ts.mjs bench/outbox-throughput.ts --n ${N} --concurrency ${C} --store ${STORE} --server ${SERVER}`,
+);
 const stores = (['postgres', 'pglite'] as const).filter((s) => STORE === 'both' || STORE === s);
 for (const store of stores) {
   if (SERVER === 'compare') {

@@ -39,7 +39,11 @@ export interface SeedResult {
  * COMMS_BOOTSTRAP_OWNER_TOKEN is set), with the seed page's four items enqueued through the real
  * pipeline so the readiness counts are real.
  */
-export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxService): Promise<SeedResult | null> {
+export async function ensureDemoTenant(
+  db: Db,
+  config: Config,
+  outbox: OutboxService,
+): Promise<SeedResult | null> {
   const production = config.runtime === 'production';
   const bootstrap = config.env.COMMS_BOOTSTRAP_OWNER_TOKEN;
   if (production && !bootstrap) return null;
@@ -47,7 +51,9 @@ export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxSer
   let tenant = await getTenant(db, DEMO_TENANT.id);
   let createdSampleData = false;
   if (!tenant) {
-    tenant = (await db.tx((q) => createTenant(q, { ...DEMO_TENANT, optIns: DEMO_OPT_INS }, 'system:demo-seed'))) ?? (await getTenant(db, DEMO_TENANT.id));
+    tenant =
+      (await db.tx((q) => createTenant(q, { ...DEMO_TENANT, optIns: DEMO_OPT_INS }, 'system:demo-seed'))) ??
+      (await getTenant(db, DEMO_TENANT.id));
     if (!tenant) throw new Error('demo tenant could not be created');
     if (!production) {
       // The device first: the sample kitchen ticket is delivered to its inbox, not blocked.
@@ -58,7 +64,13 @@ export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxSer
   }
   let loginToken: string | null = null;
   if (bootstrap) {
-    await storeToken(db, { token: bootstrap, tenantId: tenant.id, role: 'owner', subject: 'demo-owner', label: 'COMMS_BOOTSTRAP_OWNER_TOKEN' });
+    await storeToken(db, {
+      token: bootstrap,
+      tenantId: tenant.id,
+      role: 'owner',
+      subject: 'demo-owner',
+      label: 'COMMS_BOOTSTRAP_OWNER_TOKEN',
+    });
   } else {
     loginToken = newToken('owner');
     await storeToken(db, {
@@ -74,18 +86,31 @@ export async function ensureDemoTenant(db: Db, config: Config, outbox: OutboxSer
 }
 
 /** The sample items' words in each language the product speaks: written in the tenant's locale. */
-export const DEMO_SAMPLE_TEXT: Record<Locale, { kitchenTitle: string; kitchenBody: string; otpTitle: string; supportTitle: string; supportBody: string; reportTitle: string }> = {
+export const DEMO_SAMPLE_TEXT: Record<
+  Locale,
+  {
+    kitchenTitle: string;
+    kitchenBody: string;
+    otpTitle: string;
+    supportTitle: string;
+    supportBody: string;
+    reportTitle: string;
+  }
+> = {
   az: {
     kitchenTitle: 'Mətbəx sifarişi hazırdır',
-    kitchenBody: 'A-17 sifarişi 7-ci masa üçün hazırdır. Mətbəx bildirişi LAN-da qalır və xarici provayder tələb etmir.',
+    kitchenBody:
+      'A-17 sifarişi 7-ci masa üçün hazırdır. Mətbəx bildirişi LAN-da qalır və xarici provayder tələb etmir.',
     otpTitle: 'Sahibin giriş kodu (OTP)',
     supportTitle: 'Domen quraşdırılmasına dəstək',
-    supportBody: 'Salam! MUPZAOS domeninizin quraşdırılması davam edir; köməyə ehtiyacınız olsa, buraya yazın.',
+    supportBody:
+      'Salam! MUPZAOS domeninizin quraşdırılması davam edir; köməyə ehtiyacınız olsa, buraya yazın.',
     reportTitle: 'Gündəlik sahib hesabatı',
   },
   ru: {
     kitchenTitle: 'Заказ с кухни готов',
-    kitchenBody: 'Заказ A-17 готов для стола 7. Уведомление кухни остаётся в LAN и не требует внешнего провайдера.',
+    kitchenBody:
+      'Заказ A-17 готов для стола 7. Уведомление кухни остаётся в LAN и не требует внешнего провайдера.',
     otpTitle: 'Код входа владельца (OTP)',
     supportTitle: 'Поддержка по настройке домена',
     supportBody: 'Здравствуйте! Настройка вашего домена MUPZAOS идёт; если нужна помощь, ответьте здесь.',
@@ -93,7 +118,8 @@ export const DEMO_SAMPLE_TEXT: Record<Locale, { kitchenTitle: string; kitchenBod
   },
   en: {
     kitchenTitle: 'Kitchen ticket ready',
-    kitchenBody: 'Ticket A-17 is ready for table 7. Kitchen status notification stays on LAN and does not require external provider.',
+    kitchenBody:
+      'Ticket A-17 is ready for table 7. Kitchen status notification stays on LAN and does not require external provider.',
     otpTitle: 'Owner login OTP',
     supportTitle: 'Domain setup support',
     supportBody: 'Hello! Your MUPZAOS domain setup is in progress; reply here if you need help.',

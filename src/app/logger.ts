@@ -16,7 +16,11 @@ interface LoggedRequest {
  * (`?token=…`), redaction paths hide known secret fields, and a final scrub of every serialized
  * line hides any configured secret value (e.g. one echoed inside an error message).
  */
-export function createLogger(opts: { level: string; redactor: Redactor; destination?: pino.DestinationStream }): Logger {
+export function createLogger(opts: {
+  level: string;
+  redactor: Redactor;
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: opts.level,

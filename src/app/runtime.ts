@@ -69,7 +69,11 @@ export class Runtime {
     private readonly opts: RuntimeOptions = {},
   ) {
     this.redactor = createRedactor(config.secrets, config.identifiers);
-    this.logger = createLogger({ level: config.env.LOG_LEVEL, redactor: this.redactor, destination: opts.logDestination });
+    this.logger = createLogger({
+      level: config.env.LOG_LEVEL,
+      redactor: this.redactor,
+      destination: opts.logDestination,
+    });
     this.modules = opts.modules ?? [];
     this.lanHub = opts.lanHub ?? null;
   }
@@ -87,7 +91,10 @@ export class Runtime {
         dataDir: config.env.DATA_DIR,
         poolSize: config.env.DATABASE_POOL_SIZE,
         holder: this.mode,
-        pgliteSettings: { shared_buffers: config.env.PGLITE_SHARED_BUFFERS, work_mem: config.env.PGLITE_WORK_MEM },
+        pgliteSettings: {
+          shared_buffers: config.env.PGLITE_SHARED_BUFFERS,
+          work_mem: config.env.PGLITE_WORK_MEM,
+        },
       }));
     await migrate(this.db);
     this.registry = createRegistry(

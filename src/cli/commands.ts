@@ -18,7 +18,15 @@ import {
   newTenantDeviceToken,
   removeTenantOwnerPhone,
 } from '../admin/operations.ts';
-import { callService, defaultServiceUrl, flag, reach, readThroughService, runOperatorAction, ServiceUnreachableError } from './service-link.ts';
+import {
+  callService,
+  defaultServiceUrl,
+  flag,
+  reach,
+  readThroughService,
+  runOperatorAction,
+  ServiceUnreachableError,
+} from './service-link.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { printerCommand } from './printer-fake.ts';
 
@@ -38,10 +46,17 @@ export const cliCommands: Record<string, CliCommand> = {
   restore: restoreCommand,
   async tenant(args, config) {
     if (args[0] === 'list') {
-      return runOperatorAction(args, config(), { command: 'tenant list', method: 'GET', path: '/api/v1/admin/tenants', store: (db) => listTenants(db) });
+      return runOperatorAction(args, config(), {
+        command: 'tenant list',
+        method: 'GET',
+        path: '/api/v1/admin/tenants',
+        store: (db) => listTenants(db),
+      });
     }
     if (args[0] !== 'create') {
-      console.error('usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…] [--url URL]');
+      console.error(
+        'usage: mupza-comms tenant create --id ID --name NAME [--country AZ] [--currency AZN] [--timezone Asia/Baku] [--locale az] [--owner-phone +994…] [--otp-prefixes +994,…] [--url URL]',
+      );
       console.error('       mupza-comms tenant list [--url URL]');
       return 2;
     }
@@ -60,7 +75,14 @@ export const cliCommands: Record<string, CliCommand> = {
       timezone: flag(args, 'timezone') ?? 'Asia/Baku',
       locale: flag(args, 'locale') ?? 'az',
       ...(flag(args, 'owner-phone') === undefined ? {} : { ownerPhone: flag(args, 'owner-phone') }),
-      ...(prefixes === undefined ? {} : { otpAllowedPrefixes: prefixes.split(',').map((x) => x.trim()).filter(Boolean) }),
+      ...(prefixes === undefined
+        ? {}
+        : {
+            otpAllowedPrefixes: prefixes
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          }),
     };
     return runOperatorAction(args, config(), {
       command: 'tenant create',
@@ -76,7 +98,9 @@ export const cliCommands: Record<string, CliCommand> = {
     const phone = flag(args, 'phone');
     const op = args[0] === 'phone' ? args[1] : undefined;
     if ((op !== 'add' && op !== 'remove') || !tenant || !phone) {
-      console.error('usage: mupza-comms owner phone add --tenant ID --phone +994… [--owner-id ID] [--url URL]');
+      console.error(
+        'usage: mupza-comms owner phone add --tenant ID --phone +994… [--owner-id ID] [--url URL]',
+      );
       console.error('       mupza-comms owner phone remove --tenant ID --phone +994… [--url URL]');
       return 2;
     }
@@ -103,7 +127,9 @@ export const cliCommands: Record<string, CliCommand> = {
 
   async audit(args, config) {
     if (args[0] !== 'verify') {
-      console.error('usage: mupza-comms audit verify [--tenant ID] [--token OWNER_TOKEN --url URL while the service runs]');
+      console.error(
+        'usage: mupza-comms audit verify [--tenant ID] [--token OWNER_TOKEN --url URL while the service runs]',
+      );
       return 2;
     }
     const cfg = config();
@@ -111,15 +137,21 @@ export const cliCommands: Record<string, CliCommand> = {
     if (target.kind === 'service') {
       const token = readThroughService(args, cfg, target, 'audit verify');
       if (!token) return 2;
-      const me = (await callService(cfg, target.url, 'GET', '/api/v1/me', token)) as { tenant: { id: string } };
-      const r = (await callService(cfg, target.url, 'GET', '/api/v1/audit/verify', token)) as Awaited<ReturnType<typeof verifyTenant>>;
+      const me = (await callService(cfg, target.url, 'GET', '/api/v1/me', token)) as {
+        tenant: { id: string };
+      };
+      const r = (await callService(cfg, target.url, 'GET', '/api/v1/audit/verify', token)) as Awaited<
+        ReturnType<typeof verifyTenant>
+      >;
       console.log(auditLine(me.tenant.id, r));
       return r.ok ? 0 : 1;
     }
     const db = target.db;
     try {
       const only = flag(args, 'tenant');
-      const tenants = only ? [only] : (await db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id')).rows.map((r) => r.id);
+      const tenants = only
+        ? [only]
+        : (await db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id')).rows.map((r) => r.id);
       let ok = true;
       for (const t of tenants) {
         while ((await sealTenant(db, t)) > 0);
@@ -140,7 +172,9 @@ export const cliCommands: Record<string, CliCommand> = {
     const channel = flag(args, 'channel');
     const target = flag(args, 'target');
     if (!token || !channel || !target) {
-      console.error('usage: mupza-comms send --token T --channel email|whatsapp|telegram|in_app|otp_sms --target X [--body TEXT] [--subject S] [--title T] [--url http://HOST:PORT]');
+      console.error(
+        'usage: mupza-comms send --token T --channel email|whatsapp|telegram|in_app|otp_sms --target X [--body TEXT] [--subject S] [--title T] [--url http://HOST:PORT]',
+      );
       return 2;
     }
     const client = new CommsClient({ baseUrl: url, token });
@@ -162,7 +196,12 @@ export const cliCommands: Record<string, CliCommand> = {
       }
       // fetch failed: nothing listens there, or the name does not resolve; say where we tried.
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      console.error(new ServiceUnreachableError(url, cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))).message);
+      console.error(
+        new ServiceUnreachableError(
+          url,
+          cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)),
+        ).message,
+      );
       return 1;
     }
   },
@@ -174,21 +213,59 @@ export const cliCommands: Record<string, CliCommand> = {
     if (target.kind === 'service') {
       const token = readThroughService(args, cfg, target, 'outbox');
       if (!token) return 2;
-      const page = (await callService(cfg, target.url, 'GET', `/api/v1/outbox?limit=50${status ? `&status=${encodeURIComponent(status)}` : ''}`, token)) as {
-        items: { id: string; channel: string; target: string; status: string; reason: string | null; title: string | null; createdAt: string }[];
+      const page = (await callService(
+        cfg,
+        target.url,
+        'GET',
+        `/api/v1/outbox?limit=50${status ? `&status=${encodeURIComponent(status)}` : ''}`,
+        token,
+      )) as {
+        items: {
+          id: string;
+          channel: string;
+          target: string;
+          status: string;
+          reason: string | null;
+          title: string | null;
+          createdAt: string;
+        }[];
       };
-      console.table(page.items.map((x) => ({ id: x.id, channel: x.channel, target: x.target, status: x.status, reason: x.reason, title: x.title, created_at: x.createdAt })));
+      console.table(
+        page.items.map((x) => ({
+          id: x.id,
+          channel: x.channel,
+          target: x.target,
+          status: x.status,
+          reason: x.reason,
+          title: x.title,
+          created_at: x.createdAt,
+        })),
+      );
       return 0;
     }
     const db = target.db;
     try {
       const tenant = flag(args, 'tenant') ?? 'demo';
-      const r = await db.query<{ id: string; channel: string; target: string; status: string; reason: string | null; title: string | null; created_at: Date }>(
+      const r = await db.query<{
+        id: string;
+        channel: string;
+        target: string;
+        status: string;
+        reason: string | null;
+        title: string | null;
+        created_at: Date;
+      }>(
         `SELECT id, channel, target, status, reason, title, created_at FROM outbox WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
          ORDER BY created_at DESC LIMIT 50`,
         [tenant, status],
       );
-      console.table(r.rows.map((x) => ({ ...x, target: maskTarget(x.target, x.channel), created_at: new Date(x.created_at).toISOString() })));
+      console.table(
+        r.rows.map((x) => ({
+          ...x,
+          target: maskTarget(x.target, x.channel),
+          created_at: new Date(x.created_at).toISOString(),
+        })),
+      );
       return 0;
     } finally {
       await db.close();
@@ -199,7 +276,9 @@ export const cliCommands: Record<string, CliCommand> = {
   async providers(args, config) {
     const id = args[1];
     if (args[0] !== 'verify' || !id) {
-      console.error(`usage: mupza-comms providers verify <${ADAPTER_IDS.filter((a) => a !== 'lan_hub').join('|')}> [--json]`);
+      console.error(
+        `usage: mupza-comms providers verify <${ADAPTER_IDS.filter((a) => a !== 'lan_hub').join('|')}> [--json]`,
+      );
       return 2;
     }
     const adapterId = ADAPTER_IDS.find((a) => a === id);
@@ -211,8 +290,16 @@ export const cliCommands: Record<string, CliCommand> = {
     const redactor = createRedactor(cfg.secrets);
     const registry = createRegistry({ config: cfg, redactor }, { lanHub: () => null });
     try {
-      const r = await runVerification(registry.get(adapterId), cfg.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000, redactor);
-      console.log(args.includes('--json') ? JSON.stringify(r, null, 2) : `${adapterId}: ${r.ok ? 'verified' : 'NOT verified'} at ${r.at} — ${r.detail}`);
+      const r = await runVerification(
+        registry.get(adapterId),
+        cfg.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000,
+        redactor,
+      );
+      console.log(
+        args.includes('--json')
+          ? JSON.stringify(r, null, 2)
+          : `${adapterId}: ${r.ok ? 'verified' : 'NOT verified'} at ${r.at} — ${r.detail}`,
+      );
       return r.ok ? 0 : 1;
     } catch (err) {
       if (err instanceof VerifyUnsupportedError) {
@@ -236,7 +323,9 @@ export const cliCommands: Record<string, CliCommand> = {
     const redactor = createRedactor(cfg.secrets);
     const target = await reach(args, cfg, 'telegram set-webhook');
     if (target.kind === 'service') {
-      const held = target.holder ? ` (pid ${target.holder.pid}) holds ${cfg.env.DATA_DIR}` : ` at ${target.url} was named`;
+      const held = target.holder
+        ? ` (pid ${target.holder.pid}) holds ${cfg.env.DATA_DIR}`
+        : ` at ${target.url} was named`;
       console.error(`The service${held}: stop it, then run telegram set-webhook again.`);
       return 1;
     }
@@ -260,7 +349,9 @@ export const cliCommands: Record<string, CliCommand> = {
     const phone = flag(args, 'phone-number-id');
     const tenant = flag(args, 'tenant');
     if (args[0] !== 'map-number' || !phone || !tenant) {
-      console.error('usage: mupza-comms whatsapp map-number --phone-number-id DIGITS --tenant ID [--url URL]');
+      console.error(
+        'usage: mupza-comms whatsapp map-number --phone-number-id DIGITS --tenant ID [--url URL]',
+      );
       return 2;
     }
     const body = { tenant };
@@ -276,14 +367,18 @@ export const cliCommands: Record<string, CliCommand> = {
   // Reference LAN device: notifications as JSON lines on stdout (status on stderr), each acked.
   async device(args, config) {
     if (args[0] === 'add' || args[0] === 'token') return deviceAdmin(args, config);
-    const url = flag(args, 'url') ?? (args[0] === 'connect' ? `${defaultServiceUrl(config(), 'ws')}${WS_PATH}` : undefined);
+    const url =
+      flag(args, 'url') ??
+      (args[0] === 'connect' ? `${defaultServiceUrl(config(), 'ws')}${WS_PATH}` : undefined);
     const tokenFile = flag(args, 'token-file');
     const token = flag(args, 'token') ?? (tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : undefined);
     if (args[0] !== 'connect' || !url || !token) {
       console.error(
         'usage: mupza-comms device connect [--url ws://HOST:PORT/api/v1/lan/ws] (--token TOKEN | --token-file PATH) [--after SEQ] [--count N] [--no-ack] [--auth-message]',
       );
-      console.error('       mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]');
+      console.error(
+        '       mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]',
+      );
       console.error('       mupza-comms device token --tenant ID --id DEVICE [--url URL]');
       return 2;
     }
@@ -317,7 +412,14 @@ export const cliCommands: Record<string, CliCommand> = {
       client.on('internet', (state) => console.error(JSON.stringify({ type: 'status', internet: state })));
       client.on('connection', (c) => {
         if (c.state !== 'closed' || c.cause === 'stopped') return;
-        console.error(JSON.stringify({ type: 'closed', code: c.code ?? null, cause: c.cause, retryInMs: c.retryInMs ?? null }));
+        console.error(
+          JSON.stringify({
+            type: 'closed',
+            code: c.code ?? null,
+            cause: c.cause,
+            retryInMs: c.retryInMs ?? null,
+          }),
+        );
         if (c.retryInMs === undefined) done(1);
         else if (!namedUrl && c.cause === 'hub_unreachable') {
           // A hub may be restarting: the client keeps retrying; say once where it is trying.
@@ -346,7 +448,9 @@ async function deviceAdmin(args: string[], config: () => Config): Promise<number
   const tenant = flag(args, 'tenant');
   const id = flag(args, 'id');
   if (!tenant || !id) {
-    console.error('usage: mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]');
+    console.error(
+      'usage: mupza-comms device add --tenant ID --id DEVICE --role pos|waiter|kitchen|printer --name NAME [--url URL]',
+    );
     console.error('       mupza-comms device token --tenant ID --id DEVICE [--url URL]');
     return 2;
   }

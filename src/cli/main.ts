@@ -36,10 +36,14 @@ async function serve(mode: RuntimeMode): Promise<void> {
   }
   const url = await rt.start(mode === 'dispatch' ? undefined : { port: cfg.env.PORT, host: cfg.env.HOST });
   const shown = `http://localhost:${cfg.env.PORT}`;
-  console.log(`MUPZAOS comms ${mode} — runtime ${cfg.runtime}, store ${rt.db.kind}${rt.db.durable ? '' : ' (PGlite: not durable against power loss; use DATABASE_URL for PostgreSQL)'}`);
+  console.log(
+    `MUPZAOS comms ${mode} — runtime ${cfg.runtime}, store ${rt.db.kind}${rt.db.durable ? '' : ' (PGlite: not durable against power loss; use DATABASE_URL for PostgreSQL)'}`,
+  );
   if (url) console.log(`API and owner panel on ${shown}`);
   if (rt.seed?.loginToken) {
-    console.log(`Demo owner login link (valid ${Math.round(cfg.env.SESSION_TTL_S / 3600)} h): ${shown}/#token=${rt.seed.loginToken}`);
+    console.log(
+      `Demo owner login link (valid ${Math.round(cfg.env.SESSION_TTL_S / 3600)} h): ${shown}/#token=${rt.seed.loginToken}`,
+    );
   } else if (rt.seed) {
     console.log('Demo owner: sign in with the token in COMMS_BOOTSTRAP_OWNER_TOKEN.');
   }
@@ -52,7 +56,9 @@ async function serve(mode: RuntimeMode): Promise<void> {
       await rt.stop();
     } catch (err) {
       // E.g. the database went away mid-stop: rows still leased are reclaimed when the lease expires.
-      console.error(`stopping failed: ${rt.redactor.scrub(err instanceof Error ? err.message : String(err))}`);
+      console.error(
+        `stopping failed: ${rt.redactor.scrub(err instanceof Error ? err.message : String(err))}`,
+      );
       process.exit(1);
     }
     process.exit(0);
@@ -67,7 +73,12 @@ async function readiness(args: string[]): Promise<void> {
   if (target.kind === 'service') {
     const token = readThroughService(args, cfg, target, 'readiness');
     if (!token) process.exit(2);
-    printReadiness((await callService(cfg, target.url, 'GET', '/api/v1/readiness', token)) as Awaited<ReturnType<typeof computeReadiness>>, args);
+    printReadiness(
+      (await callService(cfg, target.url, 'GET', '/api/v1/readiness', token)) as Awaited<
+        ReturnType<typeof computeReadiness>
+      >,
+      args,
+    );
     return;
   }
   const db = target.db;
@@ -92,7 +103,9 @@ function printReadiness(doc: Awaited<ReturnType<typeof computeReadiness>>, args:
     console.log(JSON.stringify(doc, null, 2));
     return;
   }
-  console.log(`Tenant ${doc.tenant.id} (${doc.tenant.country} / ${doc.tenant.currency}) — runtime ${doc.runtime} — store ${doc.store.kind}${doc.store.durable ? ' (durable)' : ' (not durable)'}`);
+  console.log(
+    `Tenant ${doc.tenant.id} (${doc.tenant.country} / ${doc.tenant.currency}) — runtime ${doc.runtime} — store ${doc.store.kind}${doc.store.durable ? ' (durable)' : ' (not durable)'}`,
+  );
   console.table(doc.summary);
   console.table(Object.entries(doc.flags).map(([flag, value]) => ({ flag, value })));
   console.table(
@@ -116,7 +129,11 @@ try {
       break;
     case 'migrate': {
       const cfg = config();
-      const db = await openStore({ databaseUrl: cfg.env.DATABASE_URL, dataDir: cfg.env.DATA_DIR, holder: 'cli migrate' });
+      const db = await openStore({
+        databaseUrl: cfg.env.DATABASE_URL,
+        dataDir: cfg.env.DATA_DIR,
+        holder: 'cli migrate',
+      });
       const r = await migrate(db);
       await db.close();
       console.log(r.applied.length ? `Applied: ${r.applied.join(', ')}` : 'Up to date.');
@@ -128,7 +145,9 @@ try {
     default: {
       const handler = Object.hasOwn(cliCommands, cmd) ? cliCommands[cmd] : undefined;
       if (!handler) {
-        console.error(`Unknown command "${cmd}". Commands: serve, api, dispatch, migrate, readiness, ${Object.keys(cliCommands).join(', ')}`);
+        console.error(
+          `Unknown command "${cmd}". Commands: serve, api, dispatch, migrate, readiness, ${Object.keys(cliCommands).join(', ')}`,
+        );
         process.exit(2);
       }
       process.exitCode = await handler(rest, config);
@@ -145,7 +164,9 @@ try {
   const msg = err instanceof Error ? err.message : String(err);
   console.error(cfg ? createRedactor(cfg.secrets).scrub(msg) : 'failed');
   if (err instanceof DataDirLockedError) {
-    console.error('Stop that process first; while serve or api holds it, operator commands run through its API (README: Command line).');
+    console.error(
+      'Stop that process first; while serve or api holds it, operator commands run through its API (README: Command line).',
+    );
   }
   process.exit(1);
 }

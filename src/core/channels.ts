@@ -43,7 +43,14 @@ export const CONTRACTS: readonly ContractInfo[] = [
     provider: 'Twilio Verify or Firebase phone auth',
     note: 'OTP is online-only and must never block POS, waiter, kitchen or printer LAN workflows.',
     adapters: ['twilio_verify', 'firebase_auth'],
-    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID', 'CLOUDFLARE_TURNSTILE_SITE_KEY', 'CLOUDFLARE_TURNSTILE_SECRET_KEY'],
+    env: [
+      'OTP_PROVIDER',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_VERIFY_SERVICE_SID',
+      'CLOUDFLARE_TURNSTILE_SITE_KEY',
+      'CLOUDFLARE_TURNSTILE_SECRET_KEY',
+    ],
     lanSafe: false,
   },
   {
@@ -53,7 +60,13 @@ export const CONTRACTS: readonly ContractInfo[] = [
     note: 'Use outbox/audit first; real sends require provider env and explicit tenant policy.',
     adapters: ['whatsapp_cloud'],
     // The app secret verifies the signature of every webhook POST: without it no status arrives.
-    env: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_API_VERSION', 'WHATSAPP_APP_SECRET'],
+    env: [
+      'WHATSAPP_ACCESS_TOKEN',
+      'WHATSAPP_PHONE_NUMBER_ID',
+      'WHATSAPP_VERIFY_TOKEN',
+      'WHATSAPP_API_VERSION',
+      'WHATSAPP_APP_SECRET',
+    ],
     lanSafe: false,
   },
   {
@@ -108,7 +121,14 @@ export const ADAPTERS: readonly AdapterInfo[] = [
     endpoint: 'https://verify.twilio.com/v2/Services/{TWILIO_VERIFY_SERVICE_SID}/Verifications',
     webhook: 'none',
     note: 'OTP remains online-only and cannot block LAN cashier, waiter, kitchen or printer workflows.',
-    env: ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID', 'CLOUDFLARE_TURNSTILE_SITE_KEY', 'CLOUDFLARE_TURNSTILE_SECRET_KEY'],
+    env: [
+      'OTP_PROVIDER',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_VERIFY_SERVICE_SID',
+      'CLOUDFLARE_TURNSTILE_SITE_KEY',
+      'CLOUDFLARE_TURNSTILE_SECRET_KEY',
+    ],
   },
   {
     id: 'firebase_auth',
@@ -135,7 +155,12 @@ export const ADAPTERS: readonly AdapterInfo[] = [
     endpoint: 'https://graph.facebook.com/{WHATSAPP_API_VERSION}/{WHATSAPP_PHONE_NUMBER_ID}/messages',
     webhook: 'GET verify token + POST inbound message webhook',
     note: 'Real sends require outbox audit, tenant opt-in, provider env and explicit non-QA runtime.',
-    env: ['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_API_VERSION'],
+    env: [
+      'WHATSAPP_ACCESS_TOKEN',
+      'WHATSAPP_PHONE_NUMBER_ID',
+      'WHATSAPP_VERIFY_TOKEN',
+      'WHATSAPP_API_VERSION',
+    ],
   },
   {
     id: 'telegram_bot',

@@ -17,7 +17,7 @@ import type { OutboxRow } from '../../src/store/rows.ts';
 
 /** Env-sourced identifiers: not secrets, but never returned whole (issue 15, item 13). */
 const IDENTIFIERS = {
-  TWILIO_ACCOUNT_SID: 'AC5e1f0c3a9b7d4e2f8a6c1b3d5e7f9f3c',
+  TWILIO_ACCOUNT_SID: `AC${'0'.repeat(28)}9f3c`,
   TWILIO_VERIFY_SERVICE_SID: 'VA8d2c4e6f0a1b3c5d7e9f1a2b3c4d9f3c',
   WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
   SMTP_USER: 'mailer-account@mupza-mail.az',
