@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { commaList } from '../config/schema.ts';
 import fastifyStatic from '@fastify/static';
@@ -12,6 +11,7 @@ import { sendError, toAppError } from './errors.ts';
 import { installSecretContentGuard, installSecretGuard } from './secret-guard.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
 import { methodsForPath } from './method-not-allowed.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 
 export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
@@ -60,7 +60,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
 
   // Cloudflare Turnstile's widget (a script and an iframe) when the sign-in page shows it.
   const turnstile = ctx.config.env.CLOUDFLARE_TURNSTILE_SITE_KEY ? ['https://challenges.cloudflare.com'] : [];
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

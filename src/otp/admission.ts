@@ -35,6 +35,16 @@ export class StartAdmission {
     };
   }
 
+  /**
+   * True (and counted as a refusal) when a start arriving now would be refused: lets the route
+   * answer before its body is parsed or validated, the cheapest refusal there is in a flood.
+   */
+  refuseEarly(): boolean {
+    if (this.inFlight < this.max) return false;
+    this.refused++;
+    return true;
+  }
+
   get active(): number {
     return this.inFlight;
   }

@@ -166,6 +166,11 @@ export class OtpService {
     return this.answerInTime(t0, 'start', work);
   }
 
+  /** The otp_busy refusal when the cap is already reached (see StartAdmission.refuseEarly), else null. */
+  shedStart(): AppError | null {
+    return this.admission.refuseEarly() ? this.busyError() : null;
+  }
+
   private busyError(): AppError {
     return new AppError(
       'otp_unavailable',

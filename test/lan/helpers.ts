@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { DeviceClient, type DeviceClientOptions } from '../../src/lan/device-client.ts';
@@ -53,6 +56,38 @@ export async function connectDevice(ws: string, token: string, opts: Partial<Dev
   const d = new RecordingDevice({ url: ws, token, ...opts });
   await d.connect();
   return d;
+}
+
+/** A device in its own process (test/lan/device-process.ts); `received`: outbox id → epoch ms. */
+export interface DeviceProcess {
+  received: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export async function spawnDevice(ws: string, token: string): Promise<DeviceProcess> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const proc = spawn(process.execPath, ['bin/run-ts.mjs', 'test/lan/device-process.ts', ws, token], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const received = new Map<string, number>();
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`the device process exited (${code}) before it connected`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as { ready?: true; id?: string; at?: number };
+      if (m.ready) resolve();
+      else if (m.id !== undefined && m.at !== undefined) received.set(m.id, m.at);
+    });
+  });
+  await ready;
+  return {
+    received,
+    close: async () => {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** A raw ws client: the first server message and the close code, for protocol edge cases. */

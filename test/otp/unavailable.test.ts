@@ -4,7 +4,7 @@ import { lanModule } from '../../src/lan/module.ts';
 import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
 import { waitFor } from '../helpers/runtime.ts';
-import { connectDevice, listenLan, registerDevice, type RecordingDevice } from '../lan/helpers.ts';
+import { listenLan, registerDevice, spawnDevice, type DeviceProcess } from '../lan/helpers.ts';
 import { ACCOUNT_SID, addOwner, azPhone, closedPort, createOtpApp, FakeClock, liveOtpEnv, SERVICE_SID, startFake, type OtpApp } from './helpers.ts';
 
 /** Nearest-rank percentile of sorted values. */
@@ -97,6 +97,21 @@ for (const kind of await drivers()) {
         for (const { r } of starts) expect(r.statusCode).toBe(503);
         expect(reasons.filter((x) => x === 'otp_busy')).toHaveLength(3);
         expect(fake.requestCount).toBeLessThanOrEqual(2);
+
+        // At the cap a start is refused before its body is even read: a body that would fail
+        // validation gets the same otp_busy, so a flood costs the least work per request.
+        const more = Array.from({ length: 2 }, () => azPhone());
+        for (const p of more) await addOwner(h.app, p);
+        const calls = fake.requestCount;
+        const held = more.map((p, i) => timedStart(h, p, `10.78.0.${i + 1}`));
+        await waitFor(async () => fake.requestCount === calls + 2, 5_000, 5);
+        const bad = await h.post('/api/v1/auth/otp/start', { tenant: 'acme', phone: 12, extra: true }, { remoteAddress: '10.78.1.1' });
+        expect(bad.statusCode, bad.body).toBe(503);
+        expect((bad.json() as { details: { reason: string } }).details.reason).toBe('otp_busy');
+        for (const { r } of await Promise.all(held)) expect(r.statusCode).toBe(503);
+        // Once their work has settled the cap is free again and the same body is validated.
+        let n = 0;
+        await waitFor(async () => (await h.post('/api/v1/auth/otp/start', { tenant: 'acme', phone: 12 }, { remoteAddress: `10.78.2.${++n}` })).statusCode === 400, 5_000, 20);
       } finally {
         await h.app.close();
         await fake.close();
@@ -106,8 +121,11 @@ for (const kind of await drivers()) {
     describe('50 concurrent starts while Twilio hangs; a LAN device keeps getting in_app notifications', () => {
       let fake: TwilioVerifyFake;
       let h: OtpApp;
-      let device: RecordingDevice;
+      let device: DeviceProcess;
       const TIMEOUT_MS = 1_000;
+      // The POS screen runs in a process of its own, as a tablet on the LAN does, and notes when each
+      // notification reaches it: enqueue→device is then the hub's answer and push, not also the time
+      // this busy process takes to read a socket of its own (times are epoch ms from both processes).
       // How the p99 is measured, and why. The bound is the acceptance's, strict: p99 < 50 ms. A
       // 2-core box shared with another test file (vitest runs two at once) sometimes cannot keep
       // the LAN path alone under 50 ms (PGlite, no OTP: p99 up to 68 ms while other OTP files ran),
@@ -125,7 +143,7 @@ for (const kind of await drivers()) {
         fake = await startFake(clock);
         h = await createOtpApp(kind, clock, { env: liveOtpEnv(fake, { OTP_TIMEOUT_MS: String(TIMEOUT_MS) }), extraModules: [lanModule()] });
         const { ws } = await listenLan(h.app);
-        device = await connectDevice(ws, await registerDevice(h.app, h.app.ownerToken, 'pos-1', 'pos'));
+        device = await spawnDevice(ws, await registerDevice(h.app, h.app.ownerToken, 'pos-1', 'pos'));
       });
       afterAll(async () => {
         await device.close();
@@ -147,8 +165,8 @@ for (const kind of await drivers()) {
         expect((lone.r.json() as { details: { reason: string } }).details.reason).toBe('provider_uncertain');
         expect(lone.ms).toBeLessThan(TIMEOUT_MS);
 
-        const received = new Map<string, number>();
-        device.client.on('notification', (n: { id: string }) => received.set(n.id, performance.now()));
+        const received = device.received;
+        const now = () => performance.timeOrigin + performance.now();
         let seq = 0;
         /**
          * The kitchen screen posts in_app notifications to the POS, one every 10 ms, while `busy()`
@@ -157,7 +175,7 @@ for (const kind of await drivers()) {
         const lanTraffic = async (busy: () => boolean, min: number): Promise<number[]> => {
           const sentAt = new Map<string, number>();
           while (busy() || sentAt.size < min) {
-            const t0 = performance.now();
+            const t0 = now();
             const r = await h.app.as(h.app.ownerToken, {
               method: 'POST',
               url: '/api/v1/lan/notifications',

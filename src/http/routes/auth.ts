@@ -54,6 +54,12 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServi
           errors: ['validation_failed', 'bad_request', 'invalid_phone', 'not_found', 'turnstile_failed', 'destination_not_allowed', 'rate_limited', 'turnstile_unavailable', 'otp_unavailable', 'store_unavailable', 'internal_error'],
         },
       },
+      // Past OTP_MAX_STARTS_IN_FLIGHT the start is refused before its body is read and validated:
+      // in a flood most requests end here, and the less each costs, the less LAN work waits.
+      onRequest: async () => {
+        const busy = otp.shedStart();
+        if (busy) throw busy;
+      },
     },
     async (req, reply) => {
       const body = parseWith(OtpStartBody, req.body);
