@@ -210,7 +210,18 @@ function pricingOf(v: unknown): WaPricing | null {
 function identityChange(phoneNumberId: string, id: string, m: Record<string, unknown>, sender: WaIdentity): WaIdentityChange | null {
   const sys = obj(m.system);
   const kind = sys?.type;
-  if (!sys || (kind !== 'user_changed_number' && kind !== 'user_changed_user_id') || !hasIdentity(sender)) return null;
+  if (!sys || (kind !== 'user_changed_number' && kind !== 'user_changed_user_id')) return null;
+  // Since August 2026 both system types name the old BSUIDs in system.previous_user_id and
+  // system.previous_parent_user_id (Meta changelog, 2026-08-11); earlier payloads left the old
+  // BSUID on the message (from_user_id), which `sender` already holds.
+  const prevUser = bsuidOrNull(sys.previous_user_id);
+  const prevParent = parentBsuidOrNull(sys.previous_parent_user_id);
+  const from: WaIdentity = {
+    ...sender,
+    ...(prevUser ? { userId: prevUser } : {}),
+    ...(prevParent ? { parentUserId: prevParent } : {}),
+  };
+  if (!hasIdentity(from)) return null;
   const to: Partial<WaIdentity> = {};
   const waId = waIdOrNull(sys.wa_id);
   const userId = bsuidOrNull(sys.user_id);
@@ -220,5 +231,5 @@ function identityChange(phoneNumberId: string, id: string, m: Record<string, unk
   if (userId) to.userId = userId;
   if (parent) to.parentUserId = parent;
   if (Object.keys(to).length === 0) return null;
-  return { phoneNumberId, id, kind, from: sender, to, at: epochSeconds(m.timestamp) };
+  return { phoneNumberId, id, kind, from, to, at: epochSeconds(m.timestamp) };
 }

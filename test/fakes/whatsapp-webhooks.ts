@@ -148,6 +148,12 @@ export interface SystemChangeOptions extends WebhookMetadataOptions {
   /** The old phone (from) and/or old BSUID. */
   from?: string;
   fromUserId?: string;
+  /**
+   * Where the old BSUID goes: 'system' (system.previous_user_id, Meta's payload since August 2026,
+   * the default) or 'message' (messages[].from_user_id, as earlier BSP notes described it).
+   */
+  oldUserIdIn?: 'system' | 'message';
+  fromParentUserId?: string;
   /** user_changed_number: the new wa_id; either kind: the new BSUID. */
   newWaId?: string;
   newUserId?: string;
@@ -166,11 +172,14 @@ export function buildSystemChangePayload(o: SystemChangeOptions): Record<string,
   };
   if (o.newWaId !== undefined) system.wa_id = o.newWaId;
   if (o.newUserId !== undefined) system.user_id = o.newUserId;
+  const onMessage = o.oldUserIdIn === 'message';
+  if (!onMessage && o.fromUserId !== undefined) system.previous_user_id = o.fromUserId;
+  if (!onMessage && o.fromParentUserId !== undefined) system.previous_parent_user_id = o.fromParentUserId;
   return envelope(o, {
     messages: [
       {
         ...(o.from !== undefined ? { from: o.from } : {}),
-        ...(o.fromUserId !== undefined ? { from_user_id: o.fromUserId } : {}),
+        ...(onMessage && o.fromUserId !== undefined ? { from_user_id: o.fromUserId } : {}),
         id: o.id ?? newWamid(),
         timestamp: String(o.timestamp),
         type: 'system',

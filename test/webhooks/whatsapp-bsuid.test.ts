@@ -371,5 +371,21 @@ for (const kind of await drivers()) {
       expect((await windowState(app.db, 'acme', newId)).open).toBe(true);
       expect((await windowState(app.db, 'acme', oldId)).open).toBe(false);
     });
+
+    it('user_changed_user_id in the earlier shape (old BSUID on the message as from_user_id) moves the contact too', async () => {
+      const oldId = freshBsuid();
+      const newId = freshBsuid();
+      await fake.sendInbound({ userId: oldId, text: 'Salam' });
+      await settledReceipts(app);
+      await fake.sendSystemChange({
+        kind: 'user_changed_user_id',
+        fromUserId: oldId,
+        newUserId: newId,
+        oldUserIdIn: 'message',
+      });
+      await settledReceipts(app);
+      expect((await windowState(app.db, 'acme', newId)).open).toBe(true);
+      expect((await windowState(app.db, 'acme', oldId)).open).toBe(false);
+    });
   });
 }
