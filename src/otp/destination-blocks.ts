@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.ts';
 import type { Queryable } from '../store/driver.ts';
+import { firstBlockedCode, insertBlockEvent } from '../store/sql/otp-destination-blocks.ts';
 import type { OtpPhone } from './phone.ts';
 
 /**
@@ -34,27 +35,33 @@ export function isRangeBlock(providerCode: string | number | undefined): boolean
 }
 
 /** Remembers that Twilio refused `phone`'s range with `providerCode` (no-op for other codes). */
-export async function rememberBlock(q: Queryable, p: OtpPhone, providerCode: string | number, nowMs: number): Promise<void> {
+export async function rememberBlock(
+  q: Queryable,
+  p: OtpPhone,
+  providerCode: string | number,
+  nowMs: number,
+): Promise<void> {
   const rule = RULES.find((r) => r.code === Number(providerCode));
-  if (rule) await q.query('INSERT INTO otp_rate_events (key, created_at) VALUES ($1, $2)', [keyOf(rule, p), new Date(nowMs)]);
+  if (rule) await insertBlockEvent(q, keyOf(rule, p), new Date(nowMs));
 }
 
 /** The Twilio code of a remembered block covering `phone`, or null. */
 export async function findBlock(q: Queryable, p: OtpPhone, nowMs: number): Promise<number | null> {
-  const r = await q.query<{ code: number }>(
-    `SELECT r.code FROM jsonb_to_recordset($1::jsonb) AS r(code int, key text, window_s int)
-     WHERE EXISTS (SELECT 1 FROM otp_rate_events e
-                   WHERE e.key = r.key AND e.created_at > $2::timestamptz - make_interval(secs => r.window_s))
-     ORDER BY r.code LIMIT 1`,
-    [JSON.stringify(RULES.map((r) => ({ code: r.code, key: keyOf(r, p), window_s: r.windowS }))), new Date(nowMs)],
+  return firstBlockedCode(
+    q,
+    RULES.map((r) => ({ code: r.code, key: keyOf(r, p), windowS: r.windowS })),
+    new Date(nowMs),
   );
-  return r.rows[0] ? Number(r.rows[0].code) : null;
 }
 
 /** The answer to a start in a blocked range: the same whether the phone is an owner's or not. */
 export function blockedError(providerCode: string | number): AppError {
   const code = `twilio_${providerCode}`;
-  return new AppError('destination_not_allowed', `The OTP provider refuses to send to this number (${code}).`, {
-    details: { reason: code },
-  });
+  return new AppError(
+    'destination_not_allowed',
+    `The OTP provider refuses to send to this number (${code}).`,
+    {
+      details: { reason: code },
+    },
+  );
 }

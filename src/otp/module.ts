@@ -1,7 +1,7 @@
 import type { Runtime, ServiceModule } from '../app/runtime.ts';
-import { authRoutes } from '../http/routes/auth.ts';
 import { getTenant } from '../store/tenants.ts';
 import { addOwnerPhone } from './owners.ts';
+import { otpRoutes } from './routes.ts';
 import { DEFAULT_TENANT, OtpService, type OtpServiceOptions } from './service.ts';
 
 /** The owner of the demo tenant (the subject of its bootstrap and login-link tokens). */
@@ -17,8 +17,17 @@ export function otpModule(opts: OtpServiceOptions = {}): ServiceModule & { servi
   return {
     service: () => service,
     routes(app, ctx) {
-      service = new OtpService({ db: ctx.db, config: ctx.config, redactor: ctx.redactor, logger: ctx.logger.child({ component: 'otp' }), registry: ctx.registry }, opts);
-      authRoutes(app, ctx, service);
+      service = new OtpService(
+        {
+          db: ctx.db,
+          config: ctx.config,
+          redactor: ctx.redactor,
+          logger: ctx.logger.child({ component: 'otp' }),
+          registry: ctx.registry,
+        },
+        opts,
+      );
+      otpRoutes(app, ctx, service);
     },
     async start(rt: Runtime) {
       if (rt.config.runtime !== 'qa' || rt.config.otpTestNumbers.size === 0) return;
@@ -26,7 +35,12 @@ export function otpModule(opts: OtpServiceOptions = {}): ServiceModule & { servi
       await rt.db.tx(
         async (q) => {
           for (const phone of rt.config.otpTestNumbers.keys()) {
-            await addOwnerPhone(q, { tenantId: DEFAULT_TENANT, ownerId: DEMO_OWNER, phone, actor: 'system:otp-test-numbers' });
+            await addOwnerPhone(q, {
+              tenantId: DEFAULT_TENANT,
+              ownerId: DEMO_OWNER,
+              phone,
+              actor: 'system:otp-test-numbers',
+            });
           }
         },
         { tenantId: DEFAULT_TENANT },

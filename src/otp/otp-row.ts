@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/driver.ts';
 import { completeBatch, type Completion } from '../store/sql/complete.ts';
 import { insertOutboxRow } from '../store/sql/enqueue.ts';
+import { claimOwnOtpRow } from '../store/sql/otp-rows.ts';
 import type { OutboxRow } from '../store/rows.ts';
 
 /**
@@ -25,7 +26,9 @@ export interface OtpRowInput {
 export const OTP_SOURCE = 'owner_login';
 
 function requestHash(i: OtpRowInput): string {
-  return createHash('sha256').update(JSON.stringify(['otp_start', i.tenantId, i.phone, i.id])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(['otp_start', i.tenantId, i.phone, i.id]))
+    .digest('hex');
 }
 
 function base(i: OtpRowInput) {
@@ -59,28 +62,26 @@ export async function insertBlockedOtpRow(q: Queryable, i: OtpRowInput): Promise
 }
 
 /** A row the request sends itself: inserted `ready`, claimed by `worker` at once (attempt 1). */
-export async function insertClaimedOtpRow(q: Queryable, i: OtpRowInput & { mode: 'live' | 'dry_run'; worker: string; leaseMs: number }): Promise<OutboxRow> {
+export async function insertClaimedOtpRow(
+  q: Queryable,
+  i: OtpRowInput & { mode: 'live' | 'dry_run'; worker: string; leaseMs: number },
+): Promise<OutboxRow> {
   // Claimed below in this same transaction: a woken dispatcher lane would only run a claim that
   // finds nothing, one wasted statement per sign-in on the database the LAN shares.
-  const row = await insertOutboxRow(q, { ...base(i), status: 'ready', reason: i.reason, mode: i.mode }, () => true);
-  if (!row) throw new Error('otp row id collision');
-  const claimed = await q.query<{ attempts: number }>(
-    `WITH upd AS (
-       UPDATE outbox SET status = 'sending', lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4::float8 / 1000),
-         attempts = attempts + 1, updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 AND status = 'ready'
-       RETURNING id, tenant_id, attempts
-     ), aud AS (
-       INSERT INTO audit_events (tenant_id, entity, entity_id, actor, action, from_status, to_status, reason, detail)
-       SELECT tenant_id, 'outbox', id::text, $3, 'claimed', 'ready', 'sending', 'OTP is sent by the request itself (online only)',
-         jsonb_build_object('attempt', attempts)
-       FROM upd
-     )
-     SELECT attempts FROM upd`,
-    [i.tenantId, i.id, i.worker, i.leaseMs],
+  const row = await insertOutboxRow(
+    q,
+    { ...base(i), status: 'ready', reason: i.reason, mode: i.mode },
+    () => true,
   );
-  if (claimed.rows.length !== 1) throw new Error('otp row could not be claimed by its own request');
-  return { ...row, status: 'sending', attempts: Number(claimed.rows[0]!.attempts) };
+  if (!row) throw new Error('otp row id collision');
+  const attempts = await claimOwnOtpRow(q, {
+    tenantId: i.tenantId,
+    id: i.id,
+    worker: i.worker,
+    leaseMs: i.leaseMs,
+  });
+  if (attempts === null) throw new Error('otp row could not be claimed by its own request');
+  return { ...row, status: 'sending', attempts };
 }
 
 /** Records the attempt and the final status of a claimed OTP row (sent / mock_sent / blocked / dead). */

@@ -6,7 +6,7 @@ import type { Queryable } from '../../src/store/driver.ts';
 import { EVENTS_CHANNEL } from '../../src/store/sql/notify.ts';
 import { ProviderMimic } from '../../src/otp/mimic.ts';
 import { allowedDestination, dialCodeOf, parseOtpPhone } from '../../src/otp/phone.ts';
-import { answerBudgetMs, providerBudgetMs } from '../../src/otp/service.ts';
+import { answerBudgetMs, providerBudgetMs } from '../../src/otp/deadline.ts';
 import { startRules } from '../../src/otp/limits.ts';
 import { testConfig } from '../helpers/runtime.ts';
 
@@ -20,7 +20,10 @@ describe('OTP building blocks', () => {
   });
 
   it('normalises phones, finds the dial code, applies the allow-list', () => {
-    expect(parseOtpPhone('+994 50 123 45 67', new Map())).toEqual({ e164: '+994501234567', dialCode: '+994' });
+    expect(parseOtpPhone('+994 50 123 45 67', new Map())).toEqual({
+      e164: '+994501234567',
+      dialCode: '+994',
+    });
     expect(dialCodeOf('+905321234567')).toBe('+90');
     expect(dialCodeOf('+16505551234')).toBe('+1');
     // A fictional QA number is taken as configured, even when it is not a valid number.
@@ -33,7 +36,12 @@ describe('OTP building blocks', () => {
   });
 
   it('builds the six limit rules from config, with the issue defaults', () => {
-    const rules = startRules(testConfig().env, { phone: '+994501234567', ip: '1.2.3.4', tenant: 'acme', dialCode: '+994' });
+    const rules = startRules(testConfig().env, {
+      phone: '+994501234567',
+      ip: '1.2.3.4',
+      tenant: 'acme',
+      dialCode: '+994',
+    });
     expect(rules.map((r) => [r.name, r.key, r.windowS, r.limit])).toEqual([
       ['resend_interval', 'phone:+994501234567', 30, 1],
       ['phone_10m', 'phone:+994501234567', 600, 3],
@@ -42,7 +50,14 @@ describe('OTP building blocks', () => {
       ['tenant_day', 'tenant:acme', 86_400, 200],
       ['dial_code_day', 'dial:+994', 86_400, 1_000],
     ]);
-    expect(startRules(testConfig({ OTP_RESEND_INTERVAL_S: '0' }).env, { phone: 'p', ip: 'i', tenant: 't', dialCode: 'd' }).map((r) => r.name)).not.toContain('resend_interval');
+    expect(
+      startRules(testConfig({ OTP_RESEND_INTERVAL_S: '0' }).env, {
+        phone: 'p',
+        ip: 'i',
+        tenant: 't',
+        dialCode: 'd',
+      }).map((r) => r.name),
+    ).not.toContain('resend_interval');
   });
 
   it('keeps the answer inside OTP_TIMEOUT_MS with room to record the provider outcome first', () => {
@@ -89,7 +104,11 @@ describe('OTP building blocks', () => {
     expect(ok.outcome.ok).toBe(true);
     expect(ok.ms).toBeGreaterThanOrEqual(99);
     expect(ok.ms).toBeLessThanOrEqual(121);
-    m.record(4_000, { ok: false, code: 'provider_uncertain', message: 'the OTP provider did not answer in time' });
+    m.record(4_000, {
+      ok: false,
+      code: 'provider_uncertain',
+      message: 'the OTP provider did not answer in time',
+    });
     const failing = m.next();
     expect(failing.outcome).toMatchObject({ ok: false, code: 'provider_uncertain' });
     expect(failing.ms).toBeGreaterThanOrEqual(3_600);
@@ -100,13 +119,34 @@ describe('OTP building blocks', () => {
 
   it('an OTP row claimed in its own insert transaction wakes no dispatcher lane (the panel still hears of it, lazily)', async () => {
     const published: { channel: string; payload: string; lazy: boolean }[] = [];
-    const answers = [{ rows: [{ id: 'r1', tenant_id: 'acme', status: 'ready', adapter: 'twilio_verify', attempts: 0, _due: true }], rowCount: 1 }, { rows: [{ attempts: 1 }], rowCount: 1 }];
+    const answers = [
+      {
+        rows: [
+          { id: 'r1', tenant_id: 'acme', status: 'ready', adapter: 'twilio_verify', attempts: 0, _due: true },
+        ],
+        rowCount: 1,
+      },
+      { rows: [{ attempts: 1 }], rowCount: 1 },
+    ];
     const q: Queryable = {
-      query: async <T,>() => answers.shift() as unknown as { rows: T[]; rowCount: number },
+      query: async <T>() => answers.shift() as unknown as { rows: T[]; rowCount: number },
       exec: async () => undefined,
       publish: (channel, payload, opts) => published.push({ channel, payload, lazy: opts?.lazy === true }),
     };
-    const row = await insertClaimedOtpRow(q, { id: 'r1', tenantId: 'acme', adapter: 'twilio_verify', phone: '+994501234567', locale: null, nowMs: 0, ttlS: 600, reason: 'r', actor: 'a', mode: 'live', worker: 'w', leaseMs: 1_000 });
+    const row = await insertClaimedOtpRow(q, {
+      id: 'r1',
+      tenantId: 'acme',
+      adapter: 'twilio_verify',
+      phone: '+994501234567',
+      locale: null,
+      nowMs: 0,
+      ttlS: 600,
+      reason: 'r',
+      actor: 'a',
+      mode: 'live',
+      worker: 'w',
+      leaseMs: 1_000,
+    });
     expect(row.status).toBe('sending');
     expect(published).toHaveLength(1);
     expect(published[0]!.channel).toBe(EVENTS_CHANNEL);
