@@ -5,7 +5,7 @@
  * (`error.<code>`), never by their English message.
  *
  * Outbox and audit reasons carry no code: the API returns the dispatcher's English sentence
- * (src/core/gate.ts, src/dispatch/lane.ts, src/otp/service.ts…). The known sentence shapes are
+ * (src/core/gate.ts, src/dispatch/lane.ts, src/otp/…). The known sentence shapes are
  * recognised here and rebuilt from the dictionaries; anything unrecognised stays as the server
  * wrote it. Either way the page keeps the server wording next to the translation.
  */
