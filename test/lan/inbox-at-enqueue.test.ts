@@ -17,12 +17,13 @@ for (const kind of await drivers()) {
     let tdb: TestDb;
     let api: TestApp;
     let screen: RecordingDevice;
+    let ws: string;
 
     beforeAll(async () => {
       tdb = await createTestDb(kind);
       // API only: this process has the hub and the sockets but no dispatcher at all.
       api = await createTestApp(kind, { testDb: tdb, mode: 'api', modules: [lanModule()] });
-      const { ws } = await listenLan(api);
+      ({ ws } = await listenLan(api));
       screen = await connectDevice(ws, await registerDevice(api, api.ownerToken, 'kds-01', 'kitchen'));
     });
     afterAll(async () => {
@@ -143,7 +144,25 @@ for (const kind of await drivers()) {
       await appendToInboxes(api.db, hub.id, [
         { ord: 0, outboxId: id, tenantId: 'acme', target: 'role:kitchen', createdAt: new Date() },
       ]);
-      await new Promise((r) => setTimeout(r, 300));
+      // Watermark: an entry written afterwards for another screen by another hub process, which
+      // announces it with a NOTIFY (lan_inbox notices arrive in commit order). Once that screen has
+      // it, this hub has handled every notice the write above could have caused.
+      const other = await connectDevice(ws, await registerDevice(api, api.ownerToken, 'pos-marker', 'pos'));
+      try {
+        const markerId = randomUUID();
+        await api.db.query(
+          `INSERT INTO outbox (id, tenant_id, channel, adapter, target, title, body, source, status, request_hash, max_attempts)
+           VALUES ($1, 'acme', 'in_app', 'lan_hub', 'pos-marker', 'Marker', 'x', 'test', 'sent', 'h', 3)`,
+          [markerId],
+        );
+        await appendToInboxes(api.db, 'another-hub', [
+          { ord: 0, outboxId: markerId, tenantId: 'acme', target: 'pos-marker', createdAt: new Date() },
+        ]);
+        await other.waitForCount(1, 5_000);
+        expect(other.got[0]).toMatchObject({ id: markerId, title: 'Marker' });
+      } finally {
+        await other.close();
+      }
       expect(screen.got).toHaveLength(before);
       const row = (await api.db.query<OutboxRow>('SELECT * FROM outbox WHERE id = $1', [id])).rows[0]!;
       hub.pushWritten(row, null);

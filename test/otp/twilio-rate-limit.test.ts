@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TwilioErrorCode, TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
+import { laneClaimedSince } from '../helpers/lane-cycle.ts';
 import { addOwner, azPhone, createOtpApp, FakeClock, liveOtpEnv, startFake, type OtpApp } from './helpers.ts';
 
 /**
@@ -35,10 +36,18 @@ for (const kind of await drivers()) {
       it(`${c.code}${c.retryAfterSeconds ? ` with Retry-After ${c.retryAfterSeconds}` : ' without Retry-After'} → 503 otp_unavailable, retry-after ${c.expectWaitS}, row blocked after 1 call`, async () => {
         const phone = azPhone();
         await addOwner(h.app, phone);
-        fake.forceError(c.code, 1, c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {});
+        fake.forceError(
+          c.code,
+          1,
+          c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {},
+        );
         const calls = fake.requestCount;
 
-        const r = await h.post('/api/v1/auth/otp/start', { tenant: 'acme', phone }, { remoteAddress: `198.51.100.${++ipN}` });
+        const r = await h.post(
+          '/api/v1/auth/otp/start',
+          { tenant: 'acme', phone },
+          { remoteAddress: `198.51.100.${++ipN}` },
+        );
         expect(r.statusCode, r.body).toBe(503);
         expect(r.json()).toMatchObject({ error: 'otp_unavailable', details: { reason: `twilio_${c.code}` } });
         expect((r.json() as { message: string }).message).toMatch(/rate-limiting requests/);
@@ -46,16 +55,34 @@ for (const kind of await drivers()) {
         // The fake really answered the forced error (not some other refusal).
         expect(fake.rejections.at(-1)).toMatchObject({ reason: 'forced error', code: c.code });
 
-        const rows = await h.app.db.query<{ status: string; attempts: number; last_error_code: string; reason: string }>(
+        const rows = await h.app.db.query<{
+          status: string;
+          attempts: number;
+          last_error_code: string;
+          reason: string;
+        }>(
           `SELECT status, attempts, last_error_code, reason FROM outbox WHERE channel = 'otp_sms' AND target = $1`,
           [phone],
         );
         expect(rows.rows).toHaveLength(1);
-        expect(rows.rows[0]).toMatchObject({ status: 'blocked', attempts: 1, last_error_code: `twilio_${c.code}` });
+        expect(rows.rows[0]).toMatchObject({
+          status: 'blocked',
+          attempts: 1,
+          last_error_code: `twilio_${c.code}`,
+        });
         expect(rows.rows[0]!.reason).toMatch(/never queued/);
 
-        // Nothing retries it later: Twilio hears exactly the one call, even after the wait.
-        await new Promise((res) => setTimeout(res, 600));
+        // Nothing retries it later: the dispatcher's Twilio lane has claimed a later row since (it
+        // would have taken this one first, had it been claimable), and Twilio heard the one call.
+        await laneClaimedSince(h.app.db, { tenant: 'acme', channel: 'otp_sms', adapter: 'twilio_verify' });
+        expect(
+          (
+            await h.app.db.query(
+              `SELECT status, attempts FROM outbox WHERE channel = 'otp_sms' AND target = $1`,
+              [phone],
+            )
+          ).rows,
+        ).toEqual([{ status: 'blocked', attempts: 1 }]);
         expect(fake.requestCount - calls).toBe(1);
       });
     }

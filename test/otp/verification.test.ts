@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../../src/store/tenants.ts';
 import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { drivers } from '../helpers/db.ts';
-import { addOwner, azPhone, CodeSweep, createOtpApp, FakeClock, liveOtpEnv, startFake, type OtpApp } from './helpers.ts';
+import { laneClaimedSince } from '../helpers/lane-cycle.ts';
+import {
+  addOwner,
+  azPhone,
+  CodeSweep,
+  createOtpApp,
+  FakeClock,
+  liveOtpEnv,
+  startFake,
+  type OtpApp,
+} from './helpers.ts';
 
 const MIN = 60_000;
 
@@ -19,7 +29,21 @@ for (const kind of await drivers()) {
     beforeAll(async () => {
       fake = await startFake(clock);
       h = await createOtpApp(kind, clock, { env: liveOtpEnv(fake), sweep });
-      await h.app.db.tx((q) => createTenant(q, { id: 'other', name: 'Other', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: { otp_sms: true } }, 'test'));
+      await h.app.db.tx((q) =>
+        createTenant(
+          q,
+          {
+            id: 'other',
+            name: 'Other',
+            country: 'AZ',
+            currency: 'AZN',
+            timezone: 'Asia/Baku',
+            locale: 'az',
+            optIns: { otp_sms: true },
+          },
+          'test',
+        ),
+      );
     });
     afterAll(async () => {
       await sweep.assertClean(h.app);
@@ -42,7 +66,12 @@ for (const kind of await drivers()) {
       return sweep.use(c!);
     };
     const verification = async (id: string) =>
-      (await h.app.db.query<{ status: string; checks: number; method: string }>('SELECT status, checks, method FROM otp_verifications WHERE id = $1', [id])).rows[0]!;
+      (
+        await h.app.db.query<{ status: string; checks: number; method: string }>(
+          'SELECT status, checks, method FROM otp_verifications WHERE id = $1',
+          [id],
+        )
+      ).rows[0]!;
 
     it('signs an owner in: one provider call to start, one to check; the session works; the otp_sms row is sent with its audit trail', async () => {
       const phone = azPhone();
@@ -66,12 +95,26 @@ for (const kind of await drivers()) {
       expect(me.statusCode).toBe(200);
       expect(me.json()).toMatchObject({ role: 'owner', subject: 'acme-owner', tenant: { id: 'acme' } });
 
-      const row = (await h.app.db.query<{ id: string; status: string; mode: string; channel: string; adapter: string; provider_message_id: string }>(
-        `SELECT id, status, mode, channel, adapter, provider_message_id FROM outbox WHERE source = 'owner_login' AND target = $1`,
-        [phone],
-      )).rows;
+      const row = (
+        await h.app.db.query<{
+          id: string;
+          status: string;
+          mode: string;
+          channel: string;
+          adapter: string;
+          provider_message_id: string;
+        }>(
+          `SELECT id, status, mode, channel, adapter, provider_message_id FROM outbox WHERE source = 'owner_login' AND target = $1`,
+          [phone],
+        )
+      ).rows;
       expect(row).toHaveLength(1);
-      expect(row[0]).toMatchObject({ status: 'sent', mode: 'live', channel: 'otp_sms', adapter: 'twilio_verify' });
+      expect(row[0]).toMatchObject({
+        status: 'sent',
+        mode: 'live',
+        channel: 'otp_sms',
+        adapter: 'twilio_verify',
+      });
       expect(row[0]!.provider_message_id).toBe(fake.verification(phone)!.sid);
       const audit = await h.app.db.query<{ from_status: string | null; to_status: string; action: string }>(
         `SELECT from_status, to_status, action FROM audit_events WHERE entity = 'outbox' AND entity_id = $1 ORDER BY id`,
@@ -82,7 +125,10 @@ for (const kind of await drivers()) {
         ['claimed', 'ready', 'sending'],
         ['attempt', 'sending', 'sent'],
       ]);
-      const attempts = await h.app.db.query<{ outcome: string; mode: string }>('SELECT outcome, mode FROM outbox_attempts WHERE outbox_id = $1', [row[0]!.id]);
+      const attempts = await h.app.db.query<{ outcome: string; mode: string }>(
+        'SELECT outcome, mode FROM outbox_attempts WHERE outbox_id = $1',
+        [row[0]!.id],
+      );
       expect(attempts.rows).toEqual([{ outcome: 'sent', mode: 'live' }]);
       // The verification id is the caller's handle only; the listed outbox row has another id.
       expect(row[0]!.id).not.toBe(verificationId);
@@ -160,7 +206,14 @@ for (const kind of await drivers()) {
       const okB = await check(idB, codeB);
       expect(okB.statusCode).toBe(200);
       const subjects = await Promise.all(
-        [okA, okB].map(async (r) => ((await h.app.as((r.json() as { token: string }).token, { method: 'GET', url: '/api/v1/me' })).json() as { subject: string }).subject),
+        [okA, okB].map(
+          async (r) =>
+            (
+              (
+                await h.app.as((r.json() as { token: string }).token, { method: 'GET', url: '/api/v1/me' })
+              ).json() as { subject: string }
+            ).subject,
+        ),
       );
       expect(subjects).toEqual(['acme-owner', 'acme-manager']);
     });
@@ -213,7 +266,10 @@ for (const kind of await drivers()) {
       const early = await start(phone);
       expect(early.statusCode).toBe(429);
       expect(early.headers['retry-after']).toBe('20');
-      expect(early.json()).toMatchObject({ error: 'rate_limited', details: { limit: 'resend_interval', retryAfterS: 20 } });
+      expect(early.json()).toMatchObject({
+        error: 'rate_limited',
+        details: { limit: 'resend_interval', retryAfterS: 20 },
+      });
       expect(fake.requestCount).toBe(calls);
 
       expect((await check(first, sweep.wrong(code))).statusCode).toBe(400);
@@ -301,14 +357,27 @@ for (const kind of await drivers()) {
         const calls = fake.requestCount;
         const r = await start(phone);
         expect(r.statusCode, r.body).toBe(403);
-        expect(r.json()).toMatchObject({ error: 'destination_not_allowed', details: { reason: `twilio_${code}` } });
-        const row = (await h.app.db.query<{ status: string; last_error_code: string; attempts: number }>(
-          `SELECT status, last_error_code, attempts FROM outbox WHERE source = 'owner_login' AND target = $1`,
-          [phone],
-        )).rows;
+        expect(r.json()).toMatchObject({
+          error: 'destination_not_allowed',
+          details: { reason: `twilio_${code}` },
+        });
+        const row = (
+          await h.app.db.query<{ status: string; last_error_code: string; attempts: number }>(
+            `SELECT status, last_error_code, attempts FROM outbox WHERE source = 'owner_login' AND target = $1`,
+            [phone],
+          )
+        ).rows;
         expect(row).toEqual([{ status: rowStatus, last_error_code: `twilio_${code}`, attempts: 1 }]);
-        // The dispatcher's Twilio lane polls every 200 ms in tests: give it time to (not) pick the row up.
-        await new Promise((r) => setTimeout(r, 600));
+        // The dispatcher's Twilio lane has claimed a later row since: had this one been claimable,
+        // that claim (or an earlier one) would have taken it and called Twilio again.
+        await laneClaimedSince(h.app.db, { tenant: 'acme', channel: 'otp_sms', adapter: 'twilio_verify' });
+        const after = (
+          await h.app.db.query<{ status: string; attempts: number }>(
+            `SELECT status, attempts FROM outbox WHERE source = 'owner_login' AND target = $1`,
+            [phone],
+          )
+        ).rows;
+        expect(after).toEqual([{ status: rowStatus, attempts: 1 }]);
         expect(fake.requestCount - calls).toBe(1);
       }
       // The ranges these refusals cover are remembered (next test); let those memories run out.
@@ -320,7 +389,8 @@ for (const kind of await drivers()) {
         const { requestId: _r, ...rest } = r.json() as Record<string, unknown>;
         return rest;
       };
-      const rowsFor = async (phone: string) => (await h.app.db.query(`SELECT id FROM outbox WHERE target = $1`, [phone])).rows.length;
+      const rowsFor = async (phone: string) =>
+        (await h.app.db.query(`SELECT id FROM outbox WHERE target = $1`, [phone])).rows.length;
       const owner = azPhone();
       await addOwner(h.app, owner);
       const range = owner.slice(0, -4);
@@ -338,7 +408,10 @@ for (const kind of await drivers()) {
         expect(r.statusCode).toBe(403);
         expect(body(r)).toEqual(body(first));
       }
-      expect(body(first)).toMatchObject({ error: 'destination_not_allowed', details: { reason: 'twilio_60410' } });
+      expect(body(first)).toMatchObject({
+        error: 'destination_not_allowed',
+        details: { reason: 'twilio_60410' },
+      });
       expect(fake.requestCount).toBe(calls);
       // Refused before the owner lookup: nothing written for either (the owner's one row is the real attempt).
       expect(await rowsFor(stranger)).toBe(0);
@@ -376,7 +449,11 @@ for (const kind of await drivers()) {
       const a = await start(owner);
       const b = await start(stranger);
       expect(b.statusCode).toBe(a.statusCode);
-      const shape = (r: typeof a) => Object.entries(r.json() as Record<string, string>).map(([k, v]) => [k, k === 'verificationId' ? v.replace(/[0-9a-f]/g, 'x') : v]);
+      const shape = (r: typeof a) =>
+        Object.entries(r.json() as Record<string, string>).map(([k, v]) => [
+          k,
+          k === 'verificationId' ? v.replace(/[0-9a-f]/g, 'x') : v,
+        ]);
       expect(shape(b)).toEqual(shape(a));
       expect(fake.requestCount - calls).toBe(1);
       expect(fake.verification(stranger)).toBeUndefined();
@@ -396,9 +473,16 @@ for (const kind of await drivers()) {
       expect((await check(idStranger, code)).statusCode).toBe(410);
       // The owner's start and one check went to Twilio; nothing for the stranger.
       expect(fake.requestCount - calls).toBe(2);
-      const tokens = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:otp' AND subject NOT LIKE 'acme-%'`);
+      const tokens = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:otp' AND subject NOT LIKE 'acme-%'`,
+      );
       expect(Number(tokens.rows[0]!.n)).toBe(0);
-      const row = (await h.app.db.query<{ status: string; reason: string }>(`SELECT status, reason FROM outbox WHERE target = $1`, [stranger])).rows;
+      const row = (
+        await h.app.db.query<{ status: string; reason: string }>(
+          `SELECT status, reason FROM outbox WHERE target = $1`,
+          [stranger],
+        )
+      ).rows;
       expect(row).toHaveLength(1);
       expect(row[0]!.status).toBe('blocked');
       expect(row[0]!.reason).toMatch(/not an owner/);

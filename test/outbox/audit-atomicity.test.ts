@@ -27,7 +27,12 @@ for (const kind of await drivers()) {
       const res = await app.as(app.ownerToken, {
         method: 'POST',
         url: '/api/v1/outbox',
-        payload: { channel: 'telegram', target: '123456789', body: 'Sifariş hazırdır', source: 'kitchen_desktop' },
+        payload: {
+          channel: 'telegram',
+          target: '123456789',
+          body: 'Sifariş hazırdır',
+          source: 'kitchen_desktop',
+        },
       });
       expect(res.statusCode).toBe(202);
       const { id } = res.json() as { id: string };
@@ -37,7 +42,22 @@ for (const kind of await drivers()) {
         const r = await app.db.query<{ status: string }>('SELECT status FROM outbox WHERE id = $1', [id]);
         return r.rows[0]?.status === 'sending';
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // The lane's attempt to record the completion has run and failed (it logs that after the
+      // statement came back with the injected error): whatever it wrote outside its own
+      // transaction would be visible now.
+      await waitFor(
+        async () =>
+          app.logs
+            .parsed()
+            .some(
+              (l) =>
+                typeof l.msg === 'string' &&
+                l.msg.startsWith('recording a batch failed') &&
+                String(l.err).includes('injected audit failure'),
+            ),
+        10_000,
+        20,
+      );
       const during = await app.db.query<{ status: string; n: number; a: number }>(
         `SELECT o.status, (SELECT count(*)::int FROM outbox_attempts WHERE outbox_id = o.id) AS n,
                 (SELECT count(*)::int FROM audit_events WHERE entity_id = o.id::text AND to_status = 'mock_sent') AS a
@@ -65,9 +85,13 @@ for (const kind of await drivers()) {
       const trail = audit.rows.map((r) => `${r.from_status}->${r.to_status}`);
       expect(trail.slice(0, 2)).toEqual(['null->ready', 'ready->sending']);
       expect(trail.at(-1)).toBe('sending->mock_sent');
-      for (let i = 1; i < audit.rows.length; i++) expect(audit.rows[i]!.from_status).toBe(audit.rows[i - 1]!.to_status);
+      for (let i = 1; i < audit.rows.length; i++)
+        expect(audit.rows[i]!.from_status).toBe(audit.rows[i - 1]!.to_status);
       // Exactly one attempt was recorded, for the completion that committed.
-      const attempts = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_attempts WHERE outbox_id = $1', [id]);
+      const attempts = await app.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox_attempts WHERE outbox_id = $1',
+        [id],
+      );
       expect(attempts.rows[0]!.n).toBe(1);
     });
 

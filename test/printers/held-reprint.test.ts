@@ -53,10 +53,16 @@ for (const kind of await drivers()) {
       await printer.start();
       // Ages 60..16 min are held (23 tickets); 14..2 min print (7 tickets), in order.
       await waitFor(async () => printer.tickets.length === 7, 15_000);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(printer.tickets.map((t) => t.lines.find((l) => l.startsWith('Order')))).toEqual(
-        Array.from({ length: 7 }, (_, i) => `Order ${24 + i}`),
+      // A new ticket after them prints in its turn: a held one printed by mistake would come first.
+      const marker1 = await notify(app, { device: 'kitchen-printer' }, 'Marker after recovery', 'x');
+      await waitFor(
+        async () => printer.tickets.some((t) => t.lines.includes('Marker after recovery')),
+        15_000,
       );
+      await waitFor(async () => (await rowStatus(app, app.ownerToken, marker1)) === 'delivered');
+      expect(
+        printer.tickets.map((t) => t.lines.find((l) => l.startsWith('Order') || l.startsWith('Marker'))),
+      ).toEqual([...Array.from({ length: 7 }, (_, i) => `Order ${24 + i}`), 'Marker after recovery']);
       const list = (
         await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/printers' })
       ).json() as PrinterList;
@@ -103,7 +109,13 @@ for (const kind of await drivers()) {
         actor: expect.stringMatching(/owner/),
       });
       expect((await auditOf(app, h1.outboxId)).some((e) => e.action === 'print_released')).toBe(true);
-      await new Promise((r) => setTimeout(r, 800));
+      // A new ticket after the discard prints in its turn: the discarded one would have come first.
+      const marker2 = await notify(app, { device: 'kitchen-printer' }, 'Marker after discard', 'x');
+      await waitFor(
+        async () => printer.tickets.some((t) => t.lines.includes('Marker after discard')),
+        15_000,
+      );
+      await waitFor(async () => (await rowStatus(app, app.ownerToken, marker2)) === 'delivered');
       expect(printer.tickets.some((t) => t.lines.includes('Order 1'))).toBe(false);
       const after = (
         await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/printers' })

@@ -166,13 +166,19 @@ for (const kind of await drivers()) {
         width: 2,
         height: 2,
       });
-      // printer-02 is out of paper: the row waits for it.
-      await new Promise((r) => setTimeout(r, 800));
+      // printer-02 is out of paper: the row waits for it. Once its worker has found that (the
+      // printer list shows it offline for paper_end, with the ticket waiting), nothing was printed.
+      const printerList = async () =>
+        (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/printers' })).json() as {
+          printers: { id: string; state: string; reason: string | null; waiting: number }[];
+        };
+      const list = await waitFor(async () => {
+        const l = await printerList();
+        const p2 = l.printers.find((p) => p.id === 'printer-02');
+        return p2?.state === 'offline' && p2.waiting === 1 && /paper_end/.test(p2.reason ?? '') && l;
+      }, 10_000);
       expect(await rowStatus(app, app.ownerToken, id)).toBe('sent');
       expect(b.tickets).toHaveLength(0);
-      const list = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/printers' })).json() as {
-        printers: { id: string; state: string; reason: string | null; waiting: number }[];
-      };
       expect(list.printers.find((p) => p.id === 'printer-02')).toMatchObject({
         state: 'offline',
         waiting: 1,
@@ -184,7 +190,10 @@ for (const kind of await drivers()) {
       };
       expect(ready.printers.find((p) => p.id === 'printer-02')).toMatchObject({ state: 'offline' });
       expect(ready.printers.find((p) => p.id === 'printer-02')!.reason).toMatch(/paper_end/);
-      expect(ready.printers.find((p) => p.id === 'printer-01')).toMatchObject({ state: 'online', reason: null });
+      expect(ready.printers.find((p) => p.id === 'printer-01')).toMatchObject({
+        state: 'online',
+        reason: null,
+      });
       b.setPaperEnd(false);
       const t2 = await waitFor(async () => b.tickets.at(0), 10_000);
       expect(t2.lines).toContain('Masa 7: plov');
