@@ -89,7 +89,8 @@ export async function attemptRow(
     if (result.outcome === 'retryable') breaker.onFailure();
     else breaker.onSuccess();
     if (result.outcome === 'rate_limited') {
-      c.rateLimits.onRateLimited(
+      // Awaited: the recipient's hold is stored before this row's slot frees.
+      await c.rateLimits.onRateLimited(
         row.target,
         result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS,
         result.rateLimitScope,

@@ -19,8 +19,8 @@ export const WHATSAPP_RULES: Readonly<Record<number, Rule>> = {
   // Throughput per business phone number (default 80 msg/s): the whole account waits a moment, and
   // the shared pace (dispatch_pace) holds every dispatcher of this adapter, not only this row.
   130429: { class: 'rate_limited', meaning: 'Cloud API throughput rate limit', defaultWaitMs: 2_000, scope: 'account' },
-  // Pair rate limit: about one message per 6 s to the same recipient (docs/providers.md). Only that
-  // recipient's row waits; other customers are not held back.
+  // Pair rate limit: about one message per 6 s to the same recipient (docs/providers.md). That
+  // recipient is held for every dispatcher (recipient_holds); other customers are not held back.
   131056: { class: 'rate_limited', meaning: '(business, consumer) pair rate limit', defaultWaitMs: 6_000, scope: 'recipient' },
   131047: { class: 'permanent', meaning: OUTSIDE_WINDOW_REASON },
   // Per-user marketing template limit: Meta asks to wait at least 24 h before resending
