@@ -1,27 +1,17 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../app/metrics.ts';
 import type { Config } from '../config/config.ts';
-import {
-  verdictAfterSend,
-  verdictBeforeSend,
-  verdictReleased,
-  verdictTenantGone,
-  type AttemptAnswer,
-  type Verdict,
-} from '../core/outcome.ts';
 import type { Redactor } from '../core/redact.ts';
-import { gateFor, modeOf } from '../outbox/gate-inputs.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { CompletionRecorder, STOP_RECORD_MS, type Finished } from '../store/completion-recorder.ts';
 import { yieldIfEmbedded, type Db } from '../store/driver.ts';
-import type { OutboxRow, TenantRow } from '../store/rows.ts';
+import type { OutboxRow } from '../store/rows.ts';
 import { anyDue, claimByIds, claimDue, type ClaimedRow } from '../store/sql/claim.ts';
-import type { Completion } from '../store/sql/complete.ts';
-import type { Metrics } from '../app/metrics.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
-import type { Pace } from './pace.ts';
-import type { RateLimitScope } from '../providers/types.ts';
-import { RateLimitTracker } from './rate-limits.ts';
-import { callAdapter } from './send-call.ts';
-import type { Logger } from 'pino';
+import { claimPaced, type Pace } from './pace.ts';
+import { RateLimitPause } from './rate-limit-pause.ts';
+import { attemptBatch, observeRecorded, type AttemptContext } from './row-attempt.ts';
+import { Wakeup } from './wakeup.ts';
 
 export interface LaneOptions {
   db: Db;
@@ -84,11 +74,10 @@ export class Lane {
   private readonly busyByTenant = new Map<string, number>();
   private inFlight = 0;
   private readonly recorder: CompletionRecorder;
-  /** Provider-requested pause of this lane (rate limited), epoch ms. */
-  private pausedUntil = 0;
-  private readonly rateLimits = new RateLimitTracker();
-  private wakeFlag = false;
-  private wakeResolve: (() => void) | null = null;
+  private readonly rateLimits: RateLimitPause;
+  private readonly attempt: AttemptContext;
+  /** Rung by wake(), by a freed slot and by stop(): the loop looks again. */
+  private readonly wakeup = new Wakeup();
   private loop: Promise<void> | null = null;
   private readonly active = new Set<Promise<void>>();
   private readonly stopController = new AbortController();
@@ -105,8 +94,15 @@ export class Lane {
       logger: o.logger,
       redactor: o.redactor,
       lane: o.adapter.id,
-      onRecorded: (recorded) => this.observe(recorded),
+      onRecorded: (recorded) => observeRecorded(o.metrics, o.adapter.id, recorded),
     });
+    this.rateLimits = new RateLimitPause(o);
+    this.attempt = {
+      ...o,
+      breaker: this.breaker,
+      rateLimits: this.rateLimits,
+      stop: this.stopController.signal,
+    };
   }
 
   get lanSafe(): boolean {
@@ -131,7 +127,7 @@ export class Lane {
   /** New due work may exist (a NOTIFY named this lane): run a claim, the reserved slot included. */
   wake(): void {
     this.newWork = true;
-    this.signal();
+    this.wakeup.ring();
   }
 
   /**
@@ -173,10 +169,7 @@ export class Lane {
               leaseMs: this.o.config.env.COMMS_LEASE_MS,
             });
           } catch (err) {
-            this.o.logger.warn(
-              { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
-              'claim failed',
-            );
+            this.claimFailed(err);
           }
         }
         this.inFlight -= offered.length - rows.length;
@@ -192,12 +185,6 @@ export class Lane {
     }
   }
 
-  /** Something changed inside the lane (a slot freed, stopping): look again. */
-  private signal(): void {
-    this.wakeFlag = true;
-    this.wakeResolve?.();
-  }
-
   /**
    * Graceful stop: no new claims; sends in flight get `graceMs` to finish and be recorded. Sends
    * still running then are aborted and their rows released at once (back to `failed`, due now, with
@@ -208,7 +195,7 @@ export class Lane {
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.signal();
+    this.wakeup.ring();
     await this.loop;
     const settled = () => Promise.all([...this.active]).then(() => undefined);
     await Promise.race([settled(), sleep(graceMs)]);
@@ -221,21 +208,8 @@ export class Lane {
   }
 
   private async waitForWake(ms: number): Promise<void> {
-    if (this.wakeFlag) {
-      this.wakeFlag = false;
-      return;
-    }
-    const timedOut = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(true), ms);
-      this.wakeResolve = () => {
-        clearTimeout(t);
-        resolve(false);
-      };
-    });
-    this.wakeResolve = null;
-    this.wakeFlag = false;
     // A poll stands in for a lost or late NOTIFY (and finds rows scheduled for later).
-    if (timedOut && !this.o.sharedPoll) this.newWork = true;
+    if ((await this.wakeup.wait(ms)) && !this.o.sharedPoll) this.newWork = true;
   }
 
   private async run(): Promise<void> {
@@ -248,9 +222,17 @@ export class Lane {
     // flooding the lane gets the rest, and another tenant's message never waits for a flood's send
     // to finish before it can start (noisy neighbour). A lone flood runs one slot short.
     const reserve = this.o.capacity >= 4 ? 1 : 0;
+    // On PGlite, where every statement shares one connection, the linger is what keeps enqueue
+    // fast. The LAN lane claims at once: a screen waits for every millisecond, and a burst then
+    // costs a second claim (kitchen tickets come one by one, not in thousands).
+    const base = this.o.adapter.info.lanSafe
+      ? 0
+      : db.kind === 'pglite'
+        ? PGLITE_CLAIM_LINGER_MS
+        : CLAIM_LINGER_MS;
     while (this.running) {
       await yieldIfEmbedded(db);
-      const pause = this.pausedUntil - Date.now();
+      const pause = this.rateLimits.remainingMs();
       if (pause > 0) {
         await this.waitForWake(Math.min(pause, config.env.COMMS_POLL_MS));
         continue;
@@ -274,15 +256,7 @@ export class Lane {
       }
       if (claimNow) {
         // An idle lane woken by an enqueue lingers a moment so the enqueues arriving together are
-        // claimed (and recorded) together: one claim per burst instead of one per row. On PGlite,
-        // where every statement shares one connection, this is what keeps enqueue fast.
-        // The LAN lane claims at once: a screen waits for every millisecond, and a burst then costs a
-        // second claim (kitchen tickets come one by one, not in thousands).
-        const base = this.o.adapter.info.lanSafe
-          ? 0
-          : db.kind === 'pglite'
-            ? PGLITE_CLAIM_LINGER_MS
-            : CLAIM_LINGER_MS;
+        // claimed (and recorded) together: one claim per burst instead of one per row.
         const woken = this.newWork && exclude.length === 0;
         if (base > 0 && woken && this.inFlight + this.recorder.pending === 0) {
           // Jittered once contended, so the dispatchers that lost do not wake in step again.
@@ -290,7 +264,6 @@ export class Lane {
           await sleep(base * 2 ** this.contention * jitter);
         }
         this.newWork = false;
-        let granted = free;
         let rows: ClaimedRow[] = [];
         try {
           // After an empty claim, probe before claiming again: idle lanes poll cheaply.
@@ -304,23 +277,22 @@ export class Lane {
             await this.waitForWake(config.env.COMMS_POLL_MS);
             continue;
           }
-          if (this.o.pace) {
-            const g = await this.o.pace.take(free);
-            if (g.granted === 0) {
-              await this.waitForWake(Math.min(Math.max(g.waitMs, 1), config.env.COMMS_POLL_MS));
-              // The rows are due; only the pace held them back.
-              this.newWork = true;
-              continue;
-            }
-            granted = free = g.granted;
+          const claimed = await claimPaced(this.o.pace, free, (limit) =>
+            claimDue(db, {
+              adapter: this.o.adapter.id,
+              limit,
+              worker: this.o.worker,
+              leaseMs: config.env.COMMS_LEASE_MS,
+              excludeTenants: exclude,
+            }),
+          );
+          if (claimed.waitMs > 0) {
+            await this.waitForWake(Math.min(claimed.waitMs, config.env.COMMS_POLL_MS));
+            // The rows are due; only the pace held them back.
+            this.newWork = true;
+            continue;
           }
-          rows = await claimDue(db, {
-            adapter: this.o.adapter.id,
-            limit: free,
-            worker: this.o.worker,
-            leaseMs: config.env.COMMS_LEASE_MS,
-            excludeTenants: exclude,
-          });
+          rows = claimed.rows;
           if (exclude.length === 0) this.idle = rows.length === 0;
           if (rows.length > 0) {
             this.lastClaimedAt = performance.now();
@@ -328,12 +300,8 @@ export class Lane {
           } else if (woken) {
             this.lostRace();
           }
-          if (this.o.pace && rows.length < granted) await this.o.pace.giveBack(granted - rows.length);
         } catch (err) {
-          this.o.logger.warn(
-            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
-            'claim failed',
-          );
+          this.claimFailed(err);
           await this.waitForWake(config.env.COMMS_POLL_MS);
           continue;
         }
@@ -347,6 +315,10 @@ export class Lane {
     }
   }
 
+  private claimFailed(err: unknown): void {
+    this.o.logger.warn({ err: this.o.redactor.scrub(String(err)), lane: this.adapterId }, 'claim failed');
+  }
+
   /** A wake found its rows already claimed, by another dispatcher unless this lane just claimed. */
   private lostRace(): void {
     if (performance.now() - this.lastClaimedAt < OWN_CLAIM_MS) return;
@@ -356,35 +328,16 @@ export class Lane {
   /** Starts the sends of claimed rows whose slots are already counted in inFlight. */
   private begin(rows: ClaimedRow[]): void {
     for (const r of rows) this.busyByTenant.set(r.tenant_id, (this.busyByTenant.get(r.tenant_id) ?? 0) + 1);
-    this.track(this.processBatch(rows));
+    const finished = (f: Finished) => {
+      this.recorder.add(f, this.inFlight > 0);
+      this.wakeup.ring();
+    };
+    this.track(attemptBatch(this.attempt, rows, (row) => this.settled(row), finished));
   }
 
   private track(p: Promise<void>): void {
     const t = p.finally(() => this.active.delete(t));
     this.active.add(t);
-  }
-
-  private async processBatch(rows: ClaimedRow[]): Promise<void> {
-    await Promise.all(
-      rows.map(async (row) => {
-        let completion: Completion;
-        try {
-          completion = await this.processRow(row, row.tenant);
-        } catch (err) {
-          // A bug, not a provider answer (those come back classified): the lease expires and the
-          // row is tried again elsewhere.
-          this.o.logger.error(
-            { err: this.o.redactor.scrub(String(err)), lane: this.adapterId },
-            'processing a row failed',
-          );
-          return;
-        } finally {
-          this.settled(row);
-        }
-        this.recorder.add({ row, completion }, this.inFlight > 0);
-        this.signal();
-      }),
-    );
   }
 
   /** A row's send is over (whatever its outcome): its slot is free. */
@@ -393,115 +346,5 @@ export class Lane {
     const n = (this.busyByTenant.get(row.tenant_id) ?? 1) - 1;
     if (n > 0) this.busyByTenant.set(row.tenant_id, n);
     else this.busyByTenant.delete(row.tenant_id);
-  }
-
-  private observe(recorded: Finished[]): void {
-    for (const { row, completion: c } of recorded) {
-      const since = Math.max(new Date(row.send_at).getTime(), new Date(row.created_at).getTime());
-      this.o.metrics.dispatchLatency.observe(
-        { adapter: this.adapterId, outcome: c.outcome },
-        (c.finishedAt.getTime() - since) / 1000,
-      );
-      this.o.metrics.attempts.inc({ adapter: this.adapterId, outcome: c.outcome });
-    }
-  }
-
-  /**
-   * An account-wide rate limit pauses the lane (and, with a shared pace, every dispatcher). A limit
-   * the provider says is about one recipient (WhatsApp 131056) only delays that row; one it says is
-   * about the account (WhatsApp 130429) pauses at once; otherwise limits on two recipients within
-   * their waits mean the account.
-   */
-  private onRateLimited(target: string, waitMs: number, scope: RateLimitScope | undefined): void {
-    if (scope === 'recipient') return;
-    const resumeAt =
-      scope === 'account' ? Date.now() + waitMs : this.rateLimits.note(target, waitMs, Date.now());
-    if (resumeAt === null) return;
-    this.pausedUntil = Math.max(this.pausedUntil, resumeAt);
-    this.o.logger.warn({ lane: this.adapterId, waitMs }, 'provider rate limit: lane paused');
-    if (this.o.pace) {
-      this.o.pace
-        .holdOff(waitMs)
-        .catch((err: unknown) =>
-          this.o.logger.warn(
-            { err: this.o.redactor.scrub(String(err)) },
-            'could not share the rate-limit pause',
-          ),
-        );
-    }
-  }
-
-  /** One row's attempt: the gate, the adapter call, and what the outcome policy makes of it. */
-  private async processRow(row: ClaimedRow, tenant: TenantRow | undefined): Promise<Completion> {
-    const { adapter, config, redactor } = this.o;
-    const startedAt = new Date();
-    const completion = (
-      v: Verdict,
-      mode: Completion['mode'],
-      request: unknown,
-      response: unknown = null,
-    ): Completion => ({
-      ...v,
-      id: row.id,
-      attempt: row.attempts,
-      adapter: adapter.id,
-      mode,
-      request,
-      response,
-      startedAt,
-      finishedAt: new Date(),
-    });
-
-    if (!tenant) return completion(verdictTenantGone(), 'dry_run', null);
-    const decision = gateFor(config, adapter, tenant.opt_ins, row.channel);
-    const mode = modeOf(decision, row.channel) ?? 'dry_run';
-    const early = verdictBeforeSend(row, decision, startedAt);
-    if (early?.status === 'expired') return completion(early, row.mode ?? 'dry_run', null);
-    if (early) return completion(early, mode, early.status === 'mock_sent' ? adapter.render(row) : null);
-    if (this.stopController.signal.aborted) {
-      const reason = 'released at shutdown before the send started';
-      return completion(verdictReleased(row, reason, new Date()), mode, adapter.render(row));
-    }
-
-    this.breaker.onStart();
-    const result = await callAdapter(
-      adapter,
-      row,
-      tenant,
-      this.o.timeoutMs,
-      this.stopController.signal,
-      redactor,
-    );
-    if (result.outcome === 'stopped') {
-      this.breaker.onSuccess();
-      const reason =
-        'released at shutdown while the provider call was in flight; it may have been delivered (at-least-once)';
-      return completion(verdictReleased(row, reason, new Date()), mode, adapter.render(row));
-    }
-    const request = redactor.scrubValue(result.request);
-    const response = redactor.scrubValue(result.response ?? null);
-    let answer: AttemptAnswer = result;
-    if (result.outcome === 'sent' || result.outcome === 'delivered') {
-      this.breaker.onSuccess();
-    } else {
-      answer = { ...result, errorMessage: redactor.scrub(result.errorMessage) };
-      if (result.outcome === 'retryable') this.breaker.onFailure();
-      else this.breaker.onSuccess();
-      if (result.outcome === 'rate_limited') {
-        this.onRateLimited(
-          row.target,
-          result.retryAfterMs ?? config.env.COMMS_RETRY_BASE_MS,
-          result.rateLimitScope,
-        );
-      }
-      if (result.outcome !== 'permanent') {
-        this.o.metrics.circuitOpen.set({ adapter: adapter.id }, this.breaker.isOpen ? 1 : 0);
-      }
-    }
-    const policy = {
-      backoff: { baseMs: config.env.COMMS_RETRY_BASE_MS, capMs: config.env.COMMS_RETRY_CAP_MS },
-      random: this.o.random,
-    };
-    return completion(verdictAfterSend(row, answer, mode, policy, new Date()), mode, request, response);
   }
 }

@@ -2,6 +2,7 @@ import type { AdapterId } from '../core/channels.ts';
 import { ADAPTER_IDS } from '../core/channels.ts';
 import { commaList } from '../config/schema.ts';
 import type { Db } from '../store/driver.ts';
+import type { ClaimedRow } from '../store/sql/claim.ts';
 import { holdOff, returnTokens, takeTokens, type PaceGrant } from '../store/sql/pace.ts';
 
 /** Parses COMMS_PACE ("telegram_bot=30,whatsapp_cloud=80") into sends per second per adapter. */
@@ -46,4 +47,22 @@ export class Pace {
   holdOff(waitMs: number): Promise<void> {
     return holdOff(this.db, this.adapter, waitMs, this.rate);
   }
+}
+
+/**
+ * Claims up to `want` rows through `claim`, no more than the pace grants now (all of them when the
+ * lane is unpaced); tokens for rows that were not there go back. A `waitMs` above 0 means the pace
+ * had no token: the rows are due, only the pace holds them back that long.
+ */
+export async function claimPaced(
+  pace: Pace | null | undefined,
+  want: number,
+  claim: (limit: number) => Promise<ClaimedRow[]>,
+): Promise<{ rows: ClaimedRow[]; waitMs: number }> {
+  if (!pace) return { rows: await claim(want), waitMs: 0 };
+  const g = await pace.take(want);
+  if (g.granted === 0) return { rows: [], waitMs: Math.max(g.waitMs, 1) };
+  const rows = await claim(g.granted);
+  if (rows.length < g.granted) await pace.giveBack(g.granted - rows.length);
+  return { rows, waitMs: 0 };
 }

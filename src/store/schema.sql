@@ -449,6 +449,12 @@ CREATE TABLE public.owners (
 
 ALTER TABLE ONLY public.owners FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.recipient_holds (
+    adapter text NOT NULL,
+    target text NOT NULL,
+    hold_until timestamp with time zone NOT NULL
+);
+
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
     name text NOT NULL,
@@ -663,6 +669,9 @@ ALTER TABLE ONLY public.outbox
 
 ALTER TABLE ONLY public.owners
     ADD CONSTRAINT owners_pkey PRIMARY KEY (tenant_id, phone);
+
+ALTER TABLE ONLY public.recipient_holds
+    ADD CONSTRAINT recipient_holds_pkey PRIMARY KEY (adapter, target);
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);

@@ -26,6 +26,15 @@ const TAKE_DUE = `upd AS (
      )
      SELECT upd.*, row_to_json(t.*) AS tenant FROM upd JOIN tenants t ON t.id = upd.tenant_id`;
 
+/**
+ * The row `o` is not held back by a provider's limit on its recipient (recipient_holds, written when
+ * a provider answers "rate limited" about that recipient, e.g. WhatsApp 131056). Every claim path and
+ * due probe tests it, so no dispatcher process sends to a held recipient; the rows keep their place
+ * and are claimed once the hold ends.
+ */
+const NOT_HELD = `NOT EXISTS (SELECT 1 FROM recipient_holds rh
+         WHERE rh.adapter = o.adapter AND rh.target = o.target AND rh.hold_until > now())`;
+
 function withTenants(rows: ClaimedRow[]): ClaimedRow[] {
   for (const r of rows) r.tenant = tenantFromJson(r.tenant);
   return rows;
@@ -81,6 +90,7 @@ export async function claimDue(
        CROSS JOIN LATERAL (
          SELECT o.id, o.next_attempt_at FROM outbox o
          WHERE o.adapter = $1 AND o.tenant_id = t.tenant_id AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+           AND ${NOT_HELD}
          ORDER BY o.next_attempt_at
          LIMIT (SELECT n FROM win)
        ) c
@@ -116,6 +126,7 @@ export async function claimByIds(
     `WITH due AS (
        SELECT o.id, o.status AS from_status FROM outbox o
        WHERE o.id = ANY($1::uuid[]) AND o.adapter = $2 AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now()
+         AND ${NOT_HELD}
        ORDER BY o.created_at
        FOR UPDATE SKIP LOCKED
      ), ${TAKE_DUE}`,
@@ -125,24 +136,26 @@ export async function claimByIds(
   return withTenants(res.rows);
 }
 
-/**
- * Whether the lane has any due row: a cheap probe (one index lookup, no writes) so idle lanes can
- * poll often without paying for the claim statement, which is mostly planning cost when empty.
- */
 /** Of the given adapters, those with rows due now: one statement polls every lane of a dispatcher. */
 export async function dueAdapters(q: Queryable, adapters: readonly string[]): Promise<string[]> {
   const r = await q.query<{ adapter: string }>(
     `SELECT a AS adapter FROM unnest($1::text[]) AS a
-     WHERE EXISTS (SELECT 1 FROM outbox WHERE adapter = a AND status IN ('ready', 'failed') AND next_attempt_at <= now())`,
+     WHERE EXISTS (SELECT 1 FROM outbox o
+                   WHERE o.adapter = a AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now() AND ${NOT_HELD})`,
     [adapters],
     { name: 'due_adapters' },
   );
   return r.rows.map((x) => x.adapter);
 }
 
+/**
+ * Whether the lane has any due row: a cheap probe (one index lookup, no writes) so idle lanes can
+ * poll often without paying for the claim statement, which is mostly planning cost when empty.
+ */
 export async function anyDue(q: Queryable, adapter: string): Promise<boolean> {
   const r = await q.query<{ due: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM outbox WHERE adapter = $1 AND status IN ('ready', 'failed') AND next_attempt_at <= now()) AS due`,
+    `SELECT EXISTS (SELECT 1 FROM outbox o
+       WHERE o.adapter = $1 AND o.status IN ('ready', 'failed') AND o.next_attempt_at <= now() AND ${NOT_HELD}) AS due`,
     [adapter],
     { name: 'any_due' },
   );

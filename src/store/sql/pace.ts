@@ -66,3 +66,27 @@ export async function holdOff(q: Queryable, adapter: string, waitMs: number, rat
     [adapter, rate, waitMs],
   );
 }
+
+/**
+ * A provider answered "rate limited" about one recipient: every dispatcher's claim leaves that
+ * recipient's rows of the adapter alone for `waitMs` (a longer hold already set stands). Expired
+ * holds are cleared on the way, so the table keeps only live ones.
+ */
+export async function holdRecipient(
+  q: Queryable,
+  adapter: string,
+  target: string,
+  waitMs: number,
+): Promise<void> {
+  await q.query(
+    `WITH expired AS (
+       DELETE FROM recipient_holds
+       WHERE hold_until <= clock_timestamp() AND NOT (adapter = $1 AND target = $2)
+     )
+     INSERT INTO recipient_holds (adapter, target, hold_until)
+     VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3::float8 / 1000))
+     ON CONFLICT (adapter, target) DO UPDATE
+       SET hold_until = greatest(recipient_holds.hold_until, EXCLUDED.hold_until)`,
+    [adapter, target, waitMs],
+  );
+}
