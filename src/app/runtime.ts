@@ -20,7 +20,7 @@ import { ensureDemoTenant, type SeedResult } from './demo-seed.ts';
 import { EventBus } from './event-bus.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import type { TenantRow } from '../store/rows.ts';
+import { tenantsWithQueued } from '../store/sql/startup.ts';
 
 export type RuntimeMode = 'serve' | 'api' | 'dispatch';
 
@@ -139,10 +139,7 @@ export class Runtime {
 
   /** Queued rows whose conditions hold under the current config move on (e.g. after new env). */
   private async reevaluateAll(): Promise<void> {
-    const tenants = await this.db.query<TenantRow>(
-      `SELECT t.* FROM tenants t WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.tenant_id = t.id AND o.status = 'queued')`,
-    );
-    for (const t of tenants.rows) await this.outbox.reevaluateQueued(t, 'system:startup');
+    for (const t of await tenantsWithQueued(this.db)) await this.outbox.reevaluateQueued(t, 'system:startup');
   }
 
   async start(listen?: { port: number; host: string }): Promise<string | null> {

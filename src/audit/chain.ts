@@ -1,8 +1,14 @@
-import { GENESIS, linkHash, type HashableAudit } from '../core/audit-hash.ts';
+import { GENESIS, linkHash } from '../core/audit-hash.ts';
 import type { Db } from '../store/driver.ts';
-
-const AUDIT_COLS =
-  'a.id, a.tenant_id, a.entity, a.entity_id, a.actor, a.action, a.from_status, a.to_status, a.reason, a.detail, a.created_at';
+import {
+  insertSeals,
+  sealedTopId,
+  sealHead,
+  tenantAuditEvents,
+  tenantSeals,
+  trySealLock,
+  unsealedEvents,
+} from '../store/sql/audit-chain.ts';
 // Late commits: a transaction can commit an audit row with a lower id after higher ids were sealed.
 // The sealer looks back this many ids below the newest seal for such stragglers.
 const LOOKBACK_IDS = 50_000;
@@ -25,11 +31,7 @@ export interface SealOptions {
 
 /** The newest audit id sealed for a tenant (one index probe). */
 export async function sealedTop(db: Db, tenantId: string): Promise<number> {
-  const r = await db.query<{ top: number | null }>(
-    'SELECT max(audit_id) AS top FROM audit_seals WHERE tenant_id = $1',
-    [tenantId],
-  );
-  return Number(r.rows[0]?.top ?? 0);
+  return sealedTopId(db, tenantId);
 }
 
 /**
@@ -40,54 +42,23 @@ export async function sealTenant(db: Db, tenantId: string, opts: SealOptions = {
   const limit = opts.limit ?? 2_000;
   const stragglers = opts.stragglers ?? true;
   return db.tx(async (q) => {
-    const lock = await q.query<{ ok: boolean }>(
-      `SELECT pg_try_advisory_xact_lock(hashtext('audit_seal:' || $1)) AS ok`,
-      [tenantId],
-    );
-    if (!lock.rows[0]?.ok) return 0;
-    const head = await q.query<{ seq: number | null; hash: string | null; top: number | null }>(
-      `SELECT h.seq, h.hash, (SELECT max(audit_id) FROM audit_seals WHERE tenant_id = $1) AS top
-       FROM (SELECT 1) one LEFT JOIN LATERAL (
-         SELECT seq, hash FROM audit_seals WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) h ON true`,
-      [tenantId],
-    );
-    let seq = Number(head.rows[0]?.seq ?? 0);
-    let prev = head.rows[0]?.hash ?? GENESIS;
-    const top = Number(head.rows[0]?.top ?? 0);
+    if (!(await trySealLock(q, tenantId))) return 0;
+    const head = await sealHead(q, tenantId);
+    let seq = Number(head?.seq ?? 0);
+    let prev = head?.hash ?? GENESIS;
+    const top = Number(head?.top ?? 0);
     const floor = Math.max(0, Math.min(top, opts.lookBackFrom ?? top) - LOOKBACK_IDS);
-    // The look-back is a set difference over two index ranges: a merge anti-join reads each once.
-    // Left to itself, the planner of a young database (no statistics yet) picked a nested loop
-    // that re-read the whole seal range per event: minutes instead of milliseconds.
-    if (stragglers) {
-      await q.query('SET LOCAL enable_nestloop = off');
-      await q.query('SET LOCAL enable_hashjoin = off');
-    }
     // Stragglers below the newest sealed id first (lower ids), then the new tail after it.
-    const todo = await q.query<HashableAudit>(
-      `(SELECT ${AUDIT_COLS} FROM audit_events a
-        WHERE $4 AND a.tenant_id = $1 AND a.id > $2 AND a.id < $3
-          AND NOT EXISTS (SELECT 1 FROM audit_seals s
-                      WHERE s.tenant_id = $1 AND s.audit_id = a.id AND s.audit_id > $2 AND s.audit_id < $3)
-        ORDER BY a.id LIMIT $5)
-       UNION ALL
-       (SELECT ${AUDIT_COLS} FROM audit_events a WHERE a.tenant_id = $1 AND a.id > $3 ORDER BY a.id LIMIT $5)
-       LIMIT $5`,
-      [tenantId, floor, top, stragglers, limit],
-    );
-    if (todo.rows.length === 0) return 0;
-    const seals = todo.rows.map((e) => {
+    const todo = await unsealedEvents(q, tenantId, { floor, top, stragglers, limit });
+    if (todo.length === 0) return 0;
+    const seals = todo.map((e) => {
       seq += 1;
       const hash = linkHash(prev, seq, e);
       const s = { tenant_id: tenantId, seq, audit_id: Number(e.id), prev_hash: prev, hash };
       prev = hash;
       return s;
     });
-    await q.query(
-      `INSERT INTO audit_seals (tenant_id, seq, audit_id, prev_hash, hash)
-       SELECT tenant_id, seq, audit_id, prev_hash, hash FROM jsonb_to_recordset($1::jsonb)
-         AS x(tenant_id text, seq bigint, audit_id bigint, prev_hash text, hash text)`,
-      [JSON.stringify(seals)],
-    );
+    await insertSeals(q, seals);
     return seals.length;
   });
 }
@@ -106,27 +77,21 @@ export interface VerifyReport {
  * reports the first one that does not hold (edited, deleted or reordered rows).
  */
 export async function verifyTenant(db: Db, tenantId: string): Promise<VerifyReport> {
-  const seals = await db.query<{ seq: number; audit_id: number; prev_hash: string; hash: string }>(
-    'SELECT seq, audit_id, prev_hash, hash FROM audit_seals WHERE tenant_id = $1 ORDER BY seq',
-    [tenantId],
-  );
-  const events = await db.query<HashableAudit>(
-    `SELECT ${AUDIT_COLS} FROM audit_events a WHERE a.tenant_id = $1`,
-    [tenantId],
-  );
-  const byId = new Map(events.rows.map((e) => [Number(e.id), e]));
+  const seals = await tenantSeals(db, tenantId);
+  const events = await tenantAuditEvents(db, tenantId);
+  const byId = new Map(events.map((e) => [Number(e.id), e]));
   let prev = GENESIS;
   let expectSeq = 1;
   const sealed = new Set<number>();
   let lastSealedId = 0;
-  for (const s of seals.rows) {
+  for (const s of seals) {
     const seq = Number(s.seq);
     const auditId = Number(s.audit_id);
     const broken = (reason: string): VerifyReport => ({
       ok: false,
       tenant: tenantId,
       checked: expectSeq - 1,
-      unsealed: events.rows.length - sealed.size,
+      unsealed: events.length - sealed.size,
       firstBroken: { seq, auditId, reason },
     });
     if (seq !== expectSeq) return broken(`seal ${expectSeq} is missing`);
@@ -141,7 +106,7 @@ export async function verifyTenant(db: Db, tenantId: string): Promise<VerifyRepo
     expectSeq++;
   }
   // Rows below the sealed range that carry no seal were inserted behind the chain's back.
-  const behind = events.rows.filter(
+  const behind = events.filter(
     (e) => !sealed.has(Number(e.id)) && Number(e.id) < lastSealedId - LOOKBACK_IDS,
   );
   if (behind.length) {
@@ -149,7 +114,7 @@ export async function verifyTenant(db: Db, tenantId: string): Promise<VerifyRepo
       ok: false,
       tenant: tenantId,
       checked: expectSeq - 1,
-      unsealed: events.rows.length - sealed.size,
+      unsealed: events.length - sealed.size,
       firstBroken: {
         seq: expectSeq,
         auditId: Number(behind[0]!.id),
@@ -161,7 +126,7 @@ export async function verifyTenant(db: Db, tenantId: string): Promise<VerifyRepo
     ok: true,
     tenant: tenantId,
     checked: expectSeq - 1,
-    unsealed: events.rows.length - sealed.size,
+    unsealed: events.length - sealed.size,
     firstBroken: null,
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/driver.ts';
+import { tenantIds } from '../store/sql/audit-chain.ts';
 import { sealedTop, sealTenant } from './chain.ts';
 
 // Half a second keeps the unsealed tail short; a round that finds nothing new costs one index probe.
@@ -36,16 +37,15 @@ export class AuditSealer {
     let n = 0;
     try {
       const stragglers = Date.now() - this.lastStragglerScan >= STRAGGLERS_EVERY_MS;
-      const tenants = await this.db.query<{ id: string }>('SELECT id FROM tenants ORDER BY id');
-      for (const t of tenants.rows) {
-        const top = stragglers ? await sealedTop(this.db, t.id) : 0;
-        const lookBackFrom = this.lookedBackAt.get(t.id);
+      for (const id of await tenantIds(this.db)) {
+        const top = stragglers ? await sealedTop(this.db, id) : 0;
+        const lookBackFrom = this.lookedBackAt.get(id);
         let k: number;
         do {
-          k = await sealTenant(this.db, t.id, { limit: ROUND_LIMIT, stragglers, lookBackFrom });
+          k = await sealTenant(this.db, id, { limit: ROUND_LIMIT, stragglers, lookBackFrom });
           n += k;
         } while (k === ROUND_LIMIT);
-        if (stragglers) this.lookedBackAt.set(t.id, top);
+        if (stragglers) this.lookedBackAt.set(id, top);
       }
       if (stragglers) this.lastStragglerScan = Date.now();
     } catch (err) {

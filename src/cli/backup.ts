@@ -6,13 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import { BackupError, restoreEmbeddedStore } from '../store/backup.ts';
-import type { CliCommand } from './commands.ts';
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
+import { flag, type CliCommand } from './command.ts';
 
 /** GET with the operator token; resolves with the response once its headers arrive. */
 function get(url: string, token: string): Promise<IncomingMessage> {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { flag } from './command.ts';
 import { AppError } from '../core/errors.ts';
 import { createRedactor } from '../core/redact.ts';
 import { httpCall, TransportError, type HttpRequest } from '../providers/http.ts';
@@ -16,11 +17,7 @@ import { openStore } from '../store/open.ts';
 /** Commands that can run through the service's HTTP API when the service holds the store. */
 const SERVING = new Set(['serve', 'api']);
 
-export function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
+export { flag };
 
 /** The service's own address from HOST/PORT (a wildcard listen address is reached on loopback). */
 export function defaultServiceUrl(cfg: Config, scheme: 'http' | 'ws' = 'http'): string {

@@ -3,22 +3,22 @@ import type { Db, Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import { AUTH_CHANGED, findPrincipal, newToken, storeToken } from '../store/tokens.ts';
 import type { TenantRow } from '../store/rows.ts';
+import {
+  activeDevice,
+  activeDevices,
+  dropUnackedEntries,
+  insertDevice,
+  lockActiveDevice,
+  markDeviceRevoked,
+  revokeDeviceTokenRows,
+  type DeviceRow,
+} from '../store/sql/lan-devices.ts';
 
 export const DEVICE_ROLES = ['pos', 'waiter', 'kitchen', 'printer'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
 export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-export interface DeviceRow {
-  tenant_id: string;
-  id: string;
-  role: DeviceRole;
-  name: string;
-  last_seq: number;
-  created_at: Date;
-  revoked_at: Date | null;
-  last_seen_at: Date | null;
-  connected_hub: string | null;
-}
+export type { DeviceRow };
 
 export interface NewDevice {
   tenantId: string;
@@ -29,13 +29,9 @@ export interface NewDevice {
 }
 
 async function revokeDeviceTokens(q: Queryable, tenantId: string, deviceId: string): Promise<number> {
-  const r = await q.query(
-    `UPDATE api_tokens SET revoked_at = now()
-     WHERE tenant_id = $1 AND role = 'device' AND subject = $2 AND revoked_at IS NULL`,
-    [tenantId, deviceId],
-  );
+  const n = await revokeDeviceTokenRows(q, tenantId, deviceId);
   q.publish(AUTH_CHANGED, 'api_tokens');
-  return r.rowCount;
+  return n;
 }
 
 async function mintToken(q: Queryable, tenantId: string, deviceId: string): Promise<string> {
@@ -49,18 +45,12 @@ async function mintToken(q: Queryable, tenantId: string, deviceId: string): Prom
  * keeps its seq counter, so a device that remembers an old seq never mistakes new entries for old.
  * Call inside a transaction.
  */
-export async function registerDevice(q: Queryable, d: NewDevice): Promise<{ device: DeviceRow; token: string }> {
-  const r = await q.query<DeviceRow>(
-    `INSERT INTO lan_devices (tenant_id, id, role, name) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (tenant_id, id) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name, revoked_at = NULL,
-       connected_hub = NULL, updated_at = now()
-       WHERE lan_devices.revoked_at IS NOT NULL
-     RETURNING *`,
-    [d.tenantId, d.id, d.role, d.name],
-  );
-  const device = r.rows[0];
+export async function registerDevice(
+  q: Queryable,
+  d: NewDevice,
+): Promise<{ device: DeviceRow; token: string }> {
+  const device = await insertDevice(q, d);
   if (!device) throw new AppError('device_exists', `A device with id "${d.id}" is already registered.`);
-  await q.query(`INSERT INTO lan_device_acks (tenant_id, device_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [d.tenantId, d.id]);
   const token = await mintToken(q, d.tenantId, d.id);
   await appendAudit(q, [
     {
@@ -78,16 +68,24 @@ export async function registerDevice(q: Queryable, d: NewDevice): Promise<{ devi
 }
 
 /** Replaces a device's token (the old one stops working at once); its inbox is kept. In a transaction. */
-export async function rotateDeviceToken(q: Queryable, tenantId: string, deviceId: string, actor: string): Promise<string> {
-  const r = await q.query('SELECT 1 FROM lan_devices WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL FOR UPDATE', [
-    tenantId,
-    deviceId,
-  ]);
-  if (r.rows.length === 0) throw new AppError('not_found', 'No such device.');
+export async function rotateDeviceToken(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+  actor: string,
+): Promise<string> {
+  if (!(await lockActiveDevice(q, tenantId, deviceId))) throw new AppError('not_found', 'No such device.');
   const revoked = await revokeDeviceTokens(q, tenantId, deviceId);
   const token = await mintToken(q, tenantId, deviceId);
   await appendAudit(q, [
-    { tenantId, entity: 'device', entityId: deviceId, actor, action: 'token_rotated', reason: `${revoked} old token(s) revoked` },
+    {
+      tenantId,
+      entity: 'device',
+      entityId: deviceId,
+      actor,
+      action: 'token_rotated',
+      reason: `${revoked} old token(s) revoked`,
+    },
   ]);
   return token;
 }
@@ -96,20 +94,15 @@ export async function rotateDeviceToken(q: Queryable, tenantId: string, deviceId
  * Revokes a device: its token stops working, and entries it never acked are dropped (its rows stay
  * `sent`: not every target acknowledged them). In a transaction.
  */
-export async function revokeDevice(q: Queryable, tenantId: string, deviceId: string, actor: string): Promise<boolean> {
-  const r = await q.query(
-    `UPDATE lan_devices SET revoked_at = now(), connected_hub = NULL, updated_at = now()
-     WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`,
-    [tenantId, deviceId],
-  );
-  if (r.rowCount === 0) return false;
+export async function revokeDevice(
+  q: Queryable,
+  tenantId: string,
+  deviceId: string,
+  actor: string,
+): Promise<boolean> {
+  if (!(await markDeviceRevoked(q, tenantId, deviceId))) return false;
   await revokeDeviceTokens(q, tenantId, deviceId);
-  const dropped = await q.query(
-    `UPDATE lan_inbox i SET dropped_at = now()
-     WHERE i.tenant_id = $1 AND i.device_id = $2 AND i.dropped_at IS NULL
-       AND i.seq > coalesce((SELECT a.acked_seq FROM lan_device_acks a WHERE a.tenant_id = $1 AND a.device_id = $2), 0)`,
-    [tenantId, deviceId],
-  );
+  const dropped = await dropUnackedEntries(q, tenantId, deviceId);
   await appendAudit(q, [
     {
       tenantId,
@@ -120,26 +113,18 @@ export async function revokeDevice(q: Queryable, tenantId: string, deviceId: str
       from: 'active',
       to: 'revoked',
       reason: `revoked by ${actor}`,
-      detail: { droppedEntries: dropped.rowCount },
+      detail: { droppedEntries: dropped },
     },
   ]);
   return true;
 }
 
 export async function listDevices(q: Queryable, tenantId: string): Promise<DeviceRow[]> {
-  const r = await q.query<DeviceRow>(
-    `SELECT * FROM lan_devices WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id`,
-    [tenantId],
-  );
-  return r.rows;
+  return activeDevices(q, tenantId);
 }
 
 export async function getDevice(q: Queryable, tenantId: string, deviceId: string): Promise<DeviceRow | null> {
-  const r = await q.query<DeviceRow>('SELECT * FROM lan_devices WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL', [
-    tenantId,
-    deviceId,
-  ]);
-  return r.rows[0] ?? null;
+  return activeDevice(q, tenantId, deviceId);
 }
 
 export interface DeviceIdentity {
@@ -166,7 +151,9 @@ export const DEMO_DEVICE = { id: 'pos-desktop-01', role: 'pos', name: 'POS deskt
  */
 export async function ensureDemoDevice(db: Db, tenantId: string): Promise<void> {
   try {
-    await db.tx((q) => registerDevice(q, { tenantId, ...DEMO_DEVICE, actor: 'system:demo-seed' }), { tenantId });
+    await db.tx((q) => registerDevice(q, { tenantId, ...DEMO_DEVICE, actor: 'system:demo-seed' }), {
+      tenantId,
+    });
   } catch (err) {
     if (!(err instanceof AppError && err.code === 'device_exists')) throw err;
   }

@@ -2,6 +2,12 @@ import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import type { Db, Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
+import {
+  chargeOpenPairings,
+  insertPairing,
+  lockOpenPairing,
+  markPairingUsed,
+} from '../store/sql/lan-pairings.ts';
 import { getDevice, registerDevice, rotateDeviceToken, type DeviceRole } from './devices.ts';
 
 /** No 0/O, 1/I/L: a code read off a screen and typed on a tablet must not be ambiguous. */
@@ -47,11 +53,16 @@ export async function createPairing(q: Queryable, p: NewPairing): Promise<{ code
   const code = newPairingCode();
   const expiresAt = new Date(Date.now() + PAIRING_TTL_MS);
   const id = randomUUID();
-  await q.query(
-    `INSERT INTO lan_pairings (id, tenant_id, code_hash, role, name, device_id, created_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id, p.tenantId, hashPairingCode(code), p.role, p.name, p.deviceId ?? null, p.actor, expiresAt],
-  );
+  await insertPairing(q, {
+    id,
+    tenantId: p.tenantId,
+    codeHash: hashPairingCode(code),
+    role: p.role,
+    name: p.name,
+    deviceId: p.deviceId ?? null,
+    createdBy: p.actor,
+    expiresAt,
+  });
   await appendAudit(q, [
     {
       tenantId: p.tenantId,
@@ -75,14 +86,6 @@ export interface Paired {
   tenantId: string;
 }
 
-interface OpenPairing {
-  id: string;
-  tenant_id: string;
-  role: DeviceRole;
-  name: string;
-  device_id: string | null;
-}
-
 /** A fresh device id from the role: `kitchen-7k3m9q`. */
 function newDeviceId(role: string): string {
   return `${role}-${randomBytes(4).toString('hex')}`;
@@ -100,14 +103,7 @@ export async function redeemPairing(db: Db, rawCode: string, client: string): Pr
   const code = normalizePairingCode(rawCode);
   const hash = code === null ? null : hashPairingCode(code);
   const found = await db.tx(async (q) => {
-    const r = await q.query<OpenPairing>(
-      `SELECT id::text AS id, tenant_id, role, name, device_id FROM lan_pairings
-       WHERE code_hash = $1 AND used_at IS NULL AND killed_at IS NULL AND expires_at > now()
-         AND failures < $2
-       FOR UPDATE`,
-      [hash ?? '', PAIRING_MAX_FAILURES],
-    );
-    const p = r.rows[0];
+    const p = await lockOpenPairing(q, hash ?? '', PAIRING_MAX_FAILURES);
     if (!p) return null;
     const actorless = { tenantId: p.tenant_id, role: p.role, name: p.name };
     let deviceId = p.device_id;
@@ -118,10 +114,7 @@ export async function redeemPairing(db: Db, rawCode: string, client: string): Pr
       deviceId ??= newDeviceId(p.role);
       ({ token } = await registerDevice(q, { ...actorless, id: deviceId, actor: `pairing:${p.id}` }));
     }
-    await q.query(`UPDATE lan_pairings SET used_at = now(), used_by_device = $2 WHERE id = $1`, [
-      p.id,
-      deviceId,
-    ]);
+    await markPairingUsed(q, p.id, deviceId);
     await appendAudit(q, [
       {
         tenantId: p.tenant_id,
@@ -148,16 +141,10 @@ export async function redeemPairing(db: Db, rawCode: string, client: string): Pr
 /** Counts a wrong try against every open code; codes reaching the limit are killed (audited). */
 async function chargeWrongTry(db: Db, client: string): Promise<void> {
   await db.tx(async (q) => {
-    const r = await q.query<{ id: string; tenant_id: string; failures: number }>(
-      `UPDATE lan_pairings SET failures = failures + 1,
-         killed_at = CASE WHEN failures + 1 >= $1 THEN now() ELSE NULL END
-       WHERE used_at IS NULL AND killed_at IS NULL AND expires_at > now()
-       RETURNING id::text AS id, tenant_id, failures`,
-      [PAIRING_MAX_FAILURES],
-    );
+    const charged = await chargeOpenPairings(q, PAIRING_MAX_FAILURES);
     await appendAudit(
       q,
-      r.rows
+      charged
         .filter((x) => Number(x.failures) >= PAIRING_MAX_FAILURES)
         .map((x) => ({
           tenantId: x.tenant_id,

@@ -29,7 +29,9 @@ export function gateFor(
  */
 export function adapterIsLive(config: Config, adapter: ProviderAdapter): boolean {
   const channel = adapter.info.channel;
-  return !adapter.info.lanSafe && gateFor(config, adapter, { [channel]: true }, channel).kind === 'allow_live';
+  return (
+    !adapter.info.lanSafe && gateFor(config, adapter, { [channel]: true }, channel).kind === 'allow_live'
+  );
 }
 
 export function modeOf(decision: GateDecision, channel: Channel): 'dry_run' | 'live' | 'lan' | null {

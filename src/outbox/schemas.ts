@@ -47,7 +47,13 @@ export const PolicyBody = z
   .strict();
 
 /** Per-channel body limits (characters after template rendering). */
-export const BODY_LIMITS = { otp_sms: 160, whatsapp: 4096, telegram: 4096, email: 100_000, in_app: 2_000 } as const;
+export const BODY_LIMITS = {
+  otp_sms: 160,
+  whatsapp: 4096,
+  telegram: 4096,
+  email: 100_000,
+  in_app: 2_000,
+} as const;
 
 /**
  * Bytes one enqueue body may take, so the longest documented message of any channel fits: its

@@ -12,6 +12,7 @@ import {
   releasePrinters,
   type PrinterRow,
 } from '../store/sql/printers.ts';
+import { printedOn, reprintSource } from '../store/sql/printers-reprint.ts';
 import { getTenant } from '../store/tenants.ts';
 import { describeFault, printJob } from './job.ts';
 import { encodeTicket } from './ticket.ts';
@@ -148,29 +149,11 @@ export class PrinterManager {
     actor: string,
   ): Promise<{ printer: string; confirmed: boolean }> {
     const db = this.d.db;
-    const row = await db.query<{
-      outbox_id: string;
-      title: string | null;
-      body: string | null;
-      source: string;
-      created_at: Date;
-      channel: string;
-    }>(
-      `SELECT id::text AS outbox_id, title, body, source, created_at, channel FROM outbox WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, outboxId],
-    );
-    const r = row.rows[0];
+    const r = await reprintSource(db, tenantId, outboxId);
     if (!r || r.channel !== 'in_app') throw new AppError('not_found', 'No such LAN notification.');
     let target = printerId;
     if (!target) {
-      const had = await db.query<{ printer: string }>(
-        `SELECT coalesce(p.printed_on, i.device_id) AS printer FROM lan_inbox i
-         JOIN lan_printers lp ON lp.tenant_id = i.tenant_id AND lp.device_id = i.device_id
-         LEFT JOIN lan_prints p ON p.tenant_id = i.tenant_id AND p.device_id = i.device_id AND p.seq = i.seq
-         WHERE i.tenant_id = $1 AND i.outbox_id = $2 ORDER BY (p.status IN ('printed', 'backup')) DESC NULLS LAST, i.device_id LIMIT 1`,
-        [tenantId, outboxId],
-      );
-      target = had.rows[0]?.printer;
+      target = (await printedOn(db, tenantId, outboxId)) ?? undefined;
       if (!target)
         throw new AppError(
           'validation_failed',

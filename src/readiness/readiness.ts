@@ -6,7 +6,8 @@ import type { Redactor } from '../core/redact.ts';
 import { listPrinters } from '../store/sql/printers.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { Db } from '../store/driver.ts';
+import type { Db, Queryable } from '../store/driver.ts';
+import { appendOnlyTriggers, outboxCounts, webhookBusinessChanges } from '../store/sql/readiness.ts';
 import type { TenantRow } from '../store/rows.ts';
 import { tenantView } from '../store/tenants.ts';
 import { webhookReadiness } from '../webhooks/registration.ts';
@@ -51,39 +52,26 @@ const envList = (config: Config, names: readonly string[]) =>
 export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow) {
   const { config, db } = ctx;
   // Tenant-scoped reads run under row-level security like every request path.
-  const scoped = <T>(sql: string, params: unknown[]) =>
-    db.tx((q) => q.query<T>(sql, params), { tenantId: tenant.id, readOnly: true });
-  const counts = await scoped<{ total: number; lan: number; otp_waiting: number; unaudited: number }>(
-    `SELECT count(*)::int AS total,
-            count(*) FILTER (WHERE channel = 'in_app')::int AS lan,
-            count(*) FILTER (WHERE channel = 'otp_sms' AND status IN ('queued', 'failed'))::int AS otp_waiting,
-            count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM audit_events a
-                WHERE a.tenant_id = o.tenant_id AND a.entity = 'outbox' AND a.entity_id = o.id::text))::int AS unaudited
-     FROM outbox o WHERE o.tenant_id = $1`,
-    [tenant.id],
-  );
-  const triggers = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname IN ('audit_events_append_only', 'outbox_attempts_append_only') AND tgenabled <> 'D'`,
-  );
+  const scoped = <T>(fn: (q: Queryable) => Promise<T>) => db.tx(fn, { tenantId: tenant.id, readOnly: true });
+  const c = (await scoped((q) => outboxCounts(q, tenant.id))) ?? {
+    total: 0,
+    lan: 0,
+    otp_waiting: 0,
+    unaudited: 0,
+  };
+  const triggers = await appendOnlyTriggers(db);
   // Inbound traffic may only ever record itself or report delivery status: anything else done by a
   // webhook actor would mean an inbound message changed business state.
-  const inbound = await scoped<{ n: number }>(
-    `SELECT count(*)::int AS n FROM audit_events
-     WHERE tenant_id = $1 AND actor LIKE 'webhook:%' AND entity NOT IN ('inbound', 'outbox', 'telegram_link')`,
-    [tenant.id],
-  );
-  const c = counts.rows[0] ?? { total: 0, lan: 0, otp_waiting: 0, unaudited: 0 };
+  const inbound = await scoped((q) => webhookBusinessChanges(q, tenant.id));
   // Kitchen printers as the hub's print workers last found them (online, offline with the reason).
-  const printers = (await db.tx((q) => listPrinters(q, tenant.id), { tenantId: tenant.id, readOnly: true })).map(
-    (p) => ({
-      id: p.device_id,
-      name: p.name,
-      state: p.state,
-      reason: p.reason,
-      since: new Date(p.state_since).toISOString(),
-      unconfirmed: p.confirm === 'write',
-    }),
-  );
+  const printers = (await scoped((q) => listPrinters(q, tenant.id))).map((p) => ({
+    id: p.device_id,
+    name: p.name,
+    state: p.state,
+    reason: p.reason,
+    since: new Date(p.state_since).toISOString(),
+    unconfirmed: p.confirm === 'write',
+  }));
 
   const adapters = ADAPTERS.map((a) => {
     const mode = adapterMode(ctx, a.id);
@@ -116,11 +104,11 @@ export async function computeReadiness(ctx: ReadinessContext, tenant: TenantRow)
   const onlineAdapters = adapters.filter((a) => !a.lanSafe);
   const flags = {
     externalSendsDisabled: !(config.runtime === 'production' && config.externalSends === 'enabled'),
-    outboxAuditRequired: c.unaudited === 0 && (triggers.rows[0]?.n ?? 0) === 2,
+    outboxAuditRequired: c.unaudited === 0 && triggers === 2,
     otpOnlineOnly: c.otp_waiting === 0 && config.env.OTP_TIMEOUT_MS > 0,
     posLanProtected:
       ctx.lanLaneSeparate && adapters.filter((a) => a.lanSafe).every((a) => a.env.length === 0),
-    cashierApprovalUntouched: (inbound.rows[0]?.n ?? 0) === 0,
+    cashierApprovalUntouched: inbound === 0,
     secretsNeverReturned: ctx.secretGuardInstalled,
     providerAdaptersDryRun: onlineAdapters.every((a) => a.mode === 'dry_run'),
     envValuesRedacted: true,

@@ -3,7 +3,7 @@ import { encodeCursor, type Cursor } from '../core/cursor.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
-import { exactUtcText } from '../store/sql/cursor.ts';
+import { inboundById, inboundPage, insertInbound, type InboundRow } from '../store/sql/inbound.ts';
 import type { WebhookProvider } from './receipts.ts';
 
 /** NOTIFY channel on which every stored inbound message is announced ({t, id, p, type}). */
@@ -23,7 +23,9 @@ export function cleanJson(value: unknown, redactor: Redactor, depth = 0): unknow
   if (typeof value === 'string') return cleanText(value, redactor);
   if (Array.isArray(value)) return value.map((v) => cleanJson(v, redactor, depth + 1));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k, redactor), cleanJson(v, redactor, depth + 1)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [cleanText(k, redactor), cleanJson(v, redactor, depth + 1)]),
+    );
   }
   return value;
 }
@@ -48,36 +50,30 @@ export interface InboundInput {
  * entity inbound) and a NOTIFY. This is all an inbound message ever does: it is a record, it never
  * approves, voids or changes an order or a payment. Returns the new id, or null for a duplicate.
  */
-export async function storeInbound(q: Queryable, m: InboundInput, redactor: Redactor): Promise<string | null> {
+export async function storeInbound(
+  q: Queryable,
+  m: InboundInput,
+  redactor: Redactor,
+): Promise<string | null> {
   const id = randomUUID();
   const actor = `webhook:${m.provider}`;
-  const r = await q.query<{ id: string }>(
-    `WITH ins AS (
-       INSERT INTO inbound_messages (id, tenant_id, provider, external_id, sender, sender_name, type, text, raw, sent_at, received_at,
-                                     sender_user_id, sender_parent_user_id, sender_username)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
-       ON CONFLICT (provider, external_id) DO NOTHING RETURNING id, tenant_id, provider, type
-     )
-     SELECT id::text, pg_notify('${INBOUND_CHANNEL}', json_build_object('t', tenant_id, 'id', id, 'p', provider, 'type', type)::text)
-     FROM ins`,
-    [
-      id,
-      m.tenantId,
-      m.provider,
-      m.externalId,
-      cleanText(m.sender, redactor),
-      m.senderName === null ? null : cleanText(m.senderName, redactor),
-      m.type,
-      m.text === null ? null : cleanText(m.text, redactor),
-      JSON.stringify(cleanJson(m.raw, redactor)),
-      m.sentAt?.toISOString() ?? null,
-      m.receivedAt.toISOString(),
-      m.senderIds?.userId ?? null,
-      m.senderIds?.parentUserId ?? null,
-      m.senderIds?.username ?? null,
-    ],
-  );
-  if (!r.rows[0]) return null;
+  const stored = await insertInbound(q, INBOUND_CHANNEL, {
+    id,
+    tenantId: m.tenantId,
+    provider: m.provider,
+    externalId: m.externalId,
+    sender: cleanText(m.sender, redactor),
+    senderName: m.senderName === null ? null : cleanText(m.senderName, redactor),
+    type: m.type,
+    text: m.text === null ? null : cleanText(m.text, redactor),
+    rawJson: JSON.stringify(cleanJson(m.raw, redactor)),
+    sentAt: m.sentAt?.toISOString() ?? null,
+    receivedAt: m.receivedAt.toISOString(),
+    senderUserId: m.senderIds?.userId ?? null,
+    senderParentUserId: m.senderIds?.parentUserId ?? null,
+    senderUsername: m.senderIds?.username ?? null,
+  });
+  if (!stored) return null;
   if (m.tenantId) {
     await appendAudit(q, [
       {
@@ -95,21 +91,7 @@ export async function storeInbound(q: Queryable, m: InboundInput, redactor: Reda
   return id;
 }
 
-export interface InboundRow {
-  id: string;
-  provider: WebhookProvider;
-  external_id: string;
-  sender: string;
-  sender_name: string | null;
-  type: string;
-  text: string | null;
-  raw?: unknown;
-  sent_at: Date | null;
-  received_at: Date;
-  processed_at: Date;
-}
-
-const LIST_COLUMNS = 'id::text, provider, external_id, sender, sender_name, type, text, sent_at, received_at, processed_at';
+export type { InboundRow };
 
 /** One page of a tenant's inbound messages, newest first (run inside a tenant-scoped transaction). */
 export async function listInbound(
@@ -117,19 +99,20 @@ export async function listInbound(
   tenantId: string,
   f: { provider?: WebhookProvider; limit: number; after: Cursor | null },
 ): Promise<{ items: InboundRow[]; nextCursor: string | null }> {
-  const r = await q.query<InboundRow & { cursor_at: string }>(
-    `SELECT ${LIST_COLUMNS}, ${exactUtcText('received_at')} AS cursor_at FROM inbound_messages
-     WHERE tenant_id = $1 AND ($2::text IS NULL OR provider = $2)
-       AND ($3::timestamptz IS NULL OR (received_at, id) < ($3::timestamptz, $4::uuid))
-     ORDER BY received_at DESC, id DESC LIMIT $5`,
-    [tenantId, f.provider ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit + 1],
-  );
-  const page = r.rows.slice(0, f.limit);
+  const rows = await inboundPage(q, tenantId, {
+    provider: f.provider ?? null,
+    afterAt: f.after?.at ?? null,
+    afterId: f.after?.id ?? null,
+    limit: f.limit + 1,
+  });
+  const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { items: page.map(({ cursor_at: _c, ...row }) => row), nextCursor: r.rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+  return {
+    items: page.map(({ cursor_at: _c, ...row }) => row),
+    nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
+  };
 }
 
 export async function getInbound(q: Queryable, tenantId: string, id: string): Promise<InboundRow | null> {
-  const r = await q.query<InboundRow>(`SELECT ${LIST_COLUMNS}, raw FROM inbound_messages WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-  return r.rows[0] ?? null;
+  return inboundById(q, tenantId, id);
 }

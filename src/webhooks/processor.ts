@@ -5,7 +5,16 @@ import { nextDelayMs } from '../core/backoff.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { OutboxService } from '../outbox/service.ts';
 import { yieldIfEmbedded, type Db } from '../store/driver.ts';
-import { claimReceipts, failReceipt, finishReceipt, pruneReceipts, RECEIPTS_CHANNEL, type ReceiptRow, type WebhookProvider } from './receipts.ts';
+import {
+  claimReceipts,
+  failReceipt,
+  finishReceipt,
+  pruneReceipts,
+  RECEIPTS_CHANNEL,
+  type ReceiptRow,
+  type WebhookProvider,
+} from './receipts.ts';
+import { releaseReceipts } from '../store/sql/webhook-receipts.ts';
 import { processTelegram } from './telegram-process.ts';
 import { processWhatsApp, retryUnmatched } from './whatsapp-process.ts';
 
@@ -141,28 +150,40 @@ export class WebhookProcessor {
     const left = claimed.slice(done).map((r) => r.id);
     if (left.length) {
       // Claimed but not started (stopping): make them due again now rather than after the lease.
-      await this.o.db
-        .query('UPDATE webhook_receipts SET next_attempt_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL', [left])
-        .catch(() => undefined);
+      await releaseReceipts(this.o.db, left).catch(() => undefined);
     }
     return claimed.length;
   }
 
   private async processOne(r: ReceiptRow): Promise<void> {
-    const deps = { config: this.o.config, redactor: this.o.redactor, metrics: this.o.metrics, logger: this.log, outbox: this.o.outbox };
+    const deps = {
+      config: this.o.config,
+      redactor: this.o.redactor,
+      metrics: this.o.metrics,
+      logger: this.log,
+      outbox: this.o.outbox,
+    };
     const receivedAt = new Date(r.received_at);
     try {
       const summary = await this.o.db.tx(async (q) => {
         if (!(await finishReceipt(q, r.id))) return null;
         const body: unknown = JSON.parse(r.body);
-        return r.provider === 'whatsapp' ? processWhatsApp(q, deps, body, receivedAt) : processTelegram(q, deps, body, receivedAt);
+        return r.provider === 'whatsapp'
+          ? processWhatsApp(q, deps, body, receivedAt)
+          : processTelegram(q, deps, body, receivedAt);
       });
-      if (summary) this.log.debug({ receipt: r.id, provider: r.provider, summary }, 'webhook delivery processed');
+      if (summary)
+        this.log.debug({ receipt: r.id, provider: r.provider, summary }, 'webhook delivery processed');
     } catch (err) {
       const final = r.attempts >= MAX_ATTEMPTS;
       const message = this.o.redactor.scrub(err instanceof Error ? err.message : String(err));
-      this.log.error({ receipt: r.id, provider: r.provider, attempt: r.attempts, final, err: message }, 'webhook delivery could not be processed');
-      await failReceipt(this.o.db, r.id, message, nextDelayMs(r.attempts, BACKOFF), final).catch(() => undefined);
+      this.log.error(
+        { receipt: r.id, provider: r.provider, attempt: r.attempts, final, err: message },
+        'webhook delivery could not be processed',
+      );
+      await failReceipt(this.o.db, r.id, message, nextDelayMs(r.attempts, BACKOFF), final).catch(
+        () => undefined,
+      );
     }
   }
 

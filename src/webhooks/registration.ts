@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { adapterDeadlineMs, httpCall, TransportError } from '../providers/http.ts';
 import type { Queryable } from '../store/driver.ts';
+import { saveWebhookRegistration, webhookRegistration } from '../store/sql/webhook-routing.ts';
 
 /** Update kinds the webhook processor records (Telegram sends only these once registered). */
 export const TELEGRAM_ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
@@ -27,9 +28,17 @@ export function telegramWebhookUrlShown(config: Config): string | null {
  * registered (URL without the secret) for readiness. Throws WebhookRegistrationError with a
  * scrubbed message on any refusal.
  */
-export async function setTelegramWebhook(q: Queryable, config: Config, redactor: Redactor): Promise<{ url: string; at: Date }> {
+export async function setTelegramWebhook(
+  q: Queryable,
+  config: Config,
+  redactor: Redactor,
+): Promise<{ url: string; at: Date }> {
   const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_SECRET: secret, BACKEND_PUBLIC_URL: base } = config.env;
-  const missing = [!token && 'TELEGRAM_BOT_TOKEN', !secret && 'TELEGRAM_WEBHOOK_SECRET', !base && 'BACKEND_PUBLIC_URL'].filter(Boolean);
+  const missing = [
+    !token && 'TELEGRAM_BOT_TOKEN',
+    !secret && 'TELEGRAM_WEBHOOK_SECRET',
+    !base && 'BACKEND_PUBLIC_URL',
+  ].filter(Boolean);
   if (!token || !secret || !base) throw new WebhookRegistrationError(`not configured: ${missing.join(', ')}`);
   const url = `${base.replace(/\/+$/, '')}/telegram/webhook/${secret}`;
   let res;
@@ -45,21 +54,20 @@ export async function setTelegramWebhook(q: Queryable, config: Config, redactor:
       redactor,
     );
   } catch (err) {
-    if (err instanceof TransportError) throw new WebhookRegistrationError(`Telegram not reachable (${err.message})`);
+    if (err instanceof TransportError)
+      throw new WebhookRegistrationError(`Telegram not reachable (${err.message})`);
     throw err;
   }
   const j = res.json as { ok?: unknown; description?: unknown } | undefined;
   if (res.status !== 200 || j?.ok !== true) {
     const description = typeof j?.description === 'string' ? j.description : `HTTP ${res.status}`;
-    throw new WebhookRegistrationError(redactor.scrub(`Telegram refused setWebhook: ${description}`).slice(0, 300));
+    throw new WebhookRegistrationError(
+      redactor.scrub(`Telegram refused setWebhook: ${description}`).slice(0, 300),
+    );
   }
   const shown = telegramWebhookUrlShown(config)!;
-  const r = await q.query<{ registered_at: Date }>(
-    `INSERT INTO webhook_registrations (provider, url, registered_at) VALUES ('telegram', $1, now())
-     ON CONFLICT (provider) DO UPDATE SET url = EXCLUDED.url, registered_at = now() RETURNING registered_at`,
-    [shown],
-  );
-  return { url: shown, at: new Date(r.rows[0]!.registered_at) };
+  const at = await saveWebhookRegistration(q, 'telegram', shown);
+  return { url: shown, at };
 }
 
 /**
@@ -67,8 +75,7 @@ export async function setTelegramWebhook(q: Queryable, config: Config, redactor:
  * this configuration would register (a changed BACKEND_PUBLIC_URL needs set-webhook again).
  */
 export async function webhookReadiness(q: Queryable, config: Config) {
-  const r = await q.query<{ url: string; registered_at: Date }>("SELECT url, registered_at FROM webhook_registrations WHERE provider = 'telegram'");
-  const row = r.rows[0];
+  const row = await webhookRegistration(q, 'telegram');
   const expected = telegramWebhookUrlShown(config);
   return {
     telegram: {

@@ -2,17 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/driver.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import { hashToken } from '../store/tokens.ts';
+import {
+  insertLink,
+  lockLink,
+  markLinkUsed,
+  upsertTelegramContact,
+  type LinkRow,
+} from '../store/sql/telegram-links.ts';
 
 /** A link token is good for 15 minutes: long enough to open Telegram, short enough to be stale if leaked. */
 export const LINK_TTL_MS = 15 * 60_000;
 
-export interface LinkRow {
-  id: string;
-  tenant_id: string;
-  owner_subject: string;
-  expires_at: Date;
-  used_at: Date | null;
-}
+export type { LinkRow };
 
 /** The t.me deep link that opens the bot with /start <token>; null without a bot username. */
 export function deepLink(botUsername: string | undefined, token: string): string | null {
@@ -34,10 +35,13 @@ export async function createLink(
   const expiresAt = new Date((o.now ?? new Date()).getTime() + LINK_TTL_MS);
   await db.tx(
     async (q) => {
-      await q.query(
-        'INSERT INTO telegram_links (id, token_hash, tenant_id, owner_subject, expires_at) VALUES ($1, $2, $3, $4, $5)',
-        [id, hashToken(token), o.tenantId, o.ownerSubject, expiresAt.toISOString()],
-      );
+      await insertLink(q, {
+        id,
+        tokenHash: hashToken(token),
+        tenantId: o.tenantId,
+        ownerSubject: o.ownerSubject,
+        expiresAt,
+      });
       await appendAudit(q, [
         {
           tenantId: o.tenantId,
@@ -56,9 +60,7 @@ export async function createLink(
 }
 
 export type ConsumeResult =
-  | { kind: 'linked'; link: LinkRow }
-  | { kind: 'used' | 'expired'; link: LinkRow }
-  | { kind: 'unknown' };
+  { kind: 'linked'; link: LinkRow } | { kind: 'used' | 'expired'; link: LinkRow } | { kind: 'unknown' };
 
 /**
  * Uses a token for a chat: the row is locked, so two /start deliveries of one token race to a
@@ -66,17 +68,12 @@ export type ConsumeResult =
  * comparison of the secret itself).
  */
 export async function consumeLink(q: Queryable, token: string, chatId: string): Promise<ConsumeResult> {
-  const r = await q.query<LinkRow & { expired: boolean }>(
-    `SELECT id::text, tenant_id, owner_subject, expires_at, used_at, expires_at <= now() AS expired
-     FROM telegram_links WHERE token_hash = $1 FOR UPDATE`,
-    [hashToken(token)],
-  );
-  const row = r.rows[0];
+  const row = await lockLink(q, hashToken(token));
   if (!row) return { kind: 'unknown' };
   const { expired, ...link } = row;
   if (link.used_at) return { kind: 'used', link };
   if (expired) return { kind: 'expired', link };
-  await q.query('UPDATE telegram_links SET used_at = now(), used_chat_id = $2 WHERE id = $1', [link.id, chatId]);
+  await markLinkUsed(q, link.id, chatId);
   return { kind: 'linked', link };
 }
 
@@ -85,10 +82,5 @@ export async function upsertContact(
   q: Queryable,
   c: { tenantId: string; chatId: string; ownerSubject: string; linkId: string; firstName: string | null },
 ): Promise<void> {
-  await q.query(
-    `INSERT INTO telegram_contacts (tenant_id, chat_id, owner_subject, link_id, first_name) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (tenant_id, chat_id) DO UPDATE
-       SET owner_subject = EXCLUDED.owner_subject, link_id = EXCLUDED.link_id, first_name = EXCLUDED.first_name, linked_at = now()`,
-    [c.tenantId, c.chatId, c.ownerSubject, c.linkId, c.firstName],
-  );
+  await upsertTelegramContact(q, c);
 }

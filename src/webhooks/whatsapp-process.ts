@@ -7,6 +7,13 @@ import { canTransition, isForwardProgress, type Status } from '../core/status.ts
 import { moveContact, recordInbound } from '../providers/whatsapp-window.ts';
 import type { Queryable } from '../store/driver.ts';
 import { transitionRow } from '../store/sql/transition.ts';
+import {
+  insertStatusEvent,
+  insertSystemInbound,
+  lockRowByWamid,
+  matchableStatusEvents,
+  settleStatusEvent,
+} from '../store/sql/wa-status.ts';
 import { storeInbound } from './inbound.ts';
 import { tenantForPhoneNumber } from './routing.ts';
 import { parseWhatsAppPayload, type WaStatusReport } from './whatsapp-payload.ts';
@@ -35,18 +42,33 @@ type StatusOutcome = 'applied' | 'stale' | 'ignored' | 'unmatched';
  * recorded (and open the sender's 24-hour window), delivery statuses move the matching outbox row
  * forward. Nothing else is touched.
  */
-export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unknown, receivedAt: Date): Promise<WhatsAppSummary> {
+export async function processWhatsApp(
+  q: Queryable,
+  deps: ProcessDeps,
+  body: unknown,
+  receivedAt: Date,
+): Promise<WhatsAppSummary> {
   const payload = parseWhatsAppPayload(body);
-  const summary: WhatsAppSummary = { inbound: 0, identityChanges: 0, duplicates: 0, unroutable: 0, statuses: { applied: 0, stale: 0, ignored: 0, unmatched: 0, duplicate: 0 } };
+  const summary: WhatsAppSummary = {
+    inbound: 0,
+    identityChanges: 0,
+    duplicates: 0,
+    unroutable: 0,
+    statuses: { applied: 0, stale: 0, ignored: 0, unmatched: 0, duplicate: 0 },
+  };
   const tenants = new Map<string, string | null>();
   const tenantOf = async (phoneNumberId: string) => {
-    if (!tenants.has(phoneNumberId)) tenants.set(phoneNumberId, await tenantForPhoneNumber(q, deps.config, phoneNumberId));
+    if (!tenants.has(phoneNumberId))
+      tenants.set(phoneNumberId, await tenantForPhoneNumber(q, deps.config, phoneNumberId));
     return tenants.get(phoneNumberId) ?? null;
   };
   const unroutable = (phoneNumberId: string, what: string) => {
     summary.unroutable++;
     deps.metrics.webhookUnroutable.inc({ provider: 'whatsapp' });
-    deps.logger.warn({ phoneNumberId: phoneNumberId.slice(0, 32), what }, 'WhatsApp webhook for a phone_number_id that no tenant owns');
+    deps.logger.warn(
+      { phoneNumberId: phoneNumberId.slice(0, 32), what },
+      'WhatsApp webhook for a phone_number_id that no tenant owns',
+    );
   };
 
   for (const m of payload.messages) {
@@ -65,7 +87,11 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
         raw: m.raw,
         sentAt: m.sentAt,
         receivedAt,
-        senderIds: { userId: m.sender.userId, parentUserId: m.sender.parentUserId, username: m.sender.username },
+        senderIds: {
+          userId: m.sender.userId,
+          parentUserId: m.sender.parentUserId,
+          username: m.sender.username,
+        },
       },
       deps.redactor,
     );
@@ -90,12 +116,17 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
       continue;
     }
     // Meta re-posts a delivery it did not see acknowledged: the change is applied once per message id.
-    const seen = await q.query(
-      `INSERT INTO inbound_messages (id, tenant_id, provider, external_id, sender, type, text, raw, sent_at, received_at, sender_user_id)
-       VALUES ($9, $1, 'whatsapp', $2, $3, 'system', $4, $5::jsonb, $6, $7, $8) ON CONFLICT (provider, external_id) DO NOTHING RETURNING id`,
-      [tenantId, c.id, c.from.waId ?? c.from.userId ?? c.from.parentUserId, c.kind, JSON.stringify({ kind: c.kind }), c.at?.toISOString() ?? null, receivedAt.toISOString(), c.from.userId, randomUUID()],
-    );
-    if (seen.rowCount === 0) {
+    const fresh = await insertSystemInbound(q, {
+      id: randomUUID(),
+      tenantId,
+      externalId: c.id,
+      sender: c.from.waId ?? c.from.userId ?? c.from.parentUserId,
+      kind: c.kind,
+      sentAt: c.at?.toISOString() ?? null,
+      receivedAt: receivedAt.toISOString(),
+      senderUserId: c.from.userId,
+    });
+    if (!fresh) {
       summary.duplicates++;
       continue;
     }
@@ -106,7 +137,9 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
   for (const s of payload.statuses) {
     // Statuses are matched by wamid (Meta-issued, unique): every tenant sends through the
     // configured number, so the number's tenant does not narrow the match; an unknown number does.
-    const ours = s.phoneNumberId === deps.config.env.WHATSAPP_PHONE_NUMBER_ID || (await tenantOf(s.phoneNumberId)) !== null;
+    const ours =
+      s.phoneNumberId === deps.config.env.WHATSAPP_PHONE_NUMBER_ID ||
+      (await tenantOf(s.phoneNumberId)) !== null;
     if (!ours) {
       unroutable(s.phoneNumberId, 'status');
       continue;
@@ -119,12 +152,16 @@ export async function processWhatsApp(q: Queryable, deps: ProcessDeps, body: unk
 
 /** Stores a status once per (wamid, status) and applies it; 'duplicate' when it was seen before. */
 async function recordStatus(q: Queryable, s: WaStatusReport): Promise<StatusOutcome | 'duplicate'> {
-  const ins = await q.query(
-    `INSERT INTO whatsapp_status_events (wamid, status, recipient_id, occurred_at, errors, outcome, recipient_user_id, pricing)
-     VALUES ($1, $2, $3, $4, $5::jsonb, 'unmatched', $6, $7::jsonb) ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid`,
-    [s.wamid, s.status, s.recipientId, s.occurredAt?.toISOString() ?? null, s.errors.length ? JSON.stringify(s.errors) : null, s.recipientUserId, s.pricing ? JSON.stringify(s.pricing) : null],
-  );
-  if (ins.rowCount === 0) return 'duplicate';
+  const fresh = await insertStatusEvent(q, {
+    wamid: s.wamid,
+    status: s.status,
+    recipientId: s.recipientId,
+    occurredAt: s.occurredAt?.toISOString() ?? null,
+    errorsJson: s.errors.length ? JSON.stringify(s.errors) : null,
+    recipientUserId: s.recipientUserId,
+    pricingJson: s.pricing ? JSON.stringify(s.pricing) : null,
+  });
+  if (!fresh) return 'duplicate';
   return settleStatus(q, { wamid: s.wamid, status: s.status, occurredAt: s.occurredAt, errors: s.errors });
 }
 
@@ -145,11 +182,7 @@ export async function settleStatus(
   q: Queryable,
   s: Pick<WaStatusReport, 'wamid' | 'status' | 'occurredAt' | 'errors'>,
 ): Promise<StatusOutcome> {
-  const r = await q.query<{ id: string; tenant_id: string; status: Status }>(
-    `SELECT id::text, tenant_id, status FROM outbox WHERE provider_message_id = $1 AND channel = 'whatsapp' LIMIT 1 FOR UPDATE`,
-    [s.wamid],
-  );
-  const row = r.rows[0];
+  const row = await lockRowByWamid(q, s.wamid);
   let outcome: StatusOutcome;
   if (!row) {
     outcome = 'unmatched';
@@ -157,7 +190,10 @@ export async function settleStatus(
     outcome = 'ignored';
   } else {
     const to: Status = s.status;
-    const allowed = to === 'failed' ? row.status === 'sent' : isForwardProgress(row.status, to) && canTransition(row.status, to);
+    const allowed =
+      to === 'failed'
+        ? row.status === 'sent'
+        : isForwardProgress(row.status, to) && canTransition(row.status, to);
     if (!allowed) {
       outcome = 'stale';
     } else {
@@ -170,19 +206,32 @@ export async function settleStatus(
         actor: WEBHOOK_ACTOR_WHATSAPP,
         action: 'provider_status',
         reason: statusReason(s),
-        detail: { wamid: s.wamid, status: s.status, occurredAt: s.occurredAt?.toISOString() ?? null, ...(s.errors.length ? { errors: s.errors } : {}) },
+        detail: {
+          wamid: s.wamid,
+          status: s.status,
+          occurredAt: s.occurredAt?.toISOString() ?? null,
+          ...(s.errors.length ? { errors: s.errors } : {}),
+        },
         // A failure Meta reports after accepting the message is not retried on its own: the owner
         // sees Meta's code and decides (retry from the panel).
-        set: to === 'failed' ? { lastErrorCode: code === null || code === undefined ? 'whatsapp_failed' : String(code), nextAttemptAt: null } : {},
+        set:
+          to === 'failed'
+            ? {
+                lastErrorCode: code === null || code === undefined ? 'whatsapp_failed' : String(code),
+                nextAttemptAt: null,
+              }
+            : {},
       });
       outcome = moved ? 'applied' : 'stale';
     }
   }
-  await q.query(
-    `UPDATE whatsapp_status_events SET outcome = $3, tenant_id = $4, outbox_id = $5, settled_at = CASE WHEN $3 = 'unmatched' THEN NULL ELSE now() END
-     WHERE wamid = $1 AND status = $2`,
-    [s.wamid, s.status, outcome, row?.tenant_id ?? null, row?.id ?? null],
-  );
+  await settleStatusEvent(q, {
+    wamid: s.wamid,
+    status: s.status,
+    outcome,
+    tenantId: row?.tenant_id ?? null,
+    outboxId: row?.id ?? null,
+  });
   return outcome;
 }
 
@@ -199,17 +248,21 @@ const RANK: ReadonlyMap<string, number> = new Map([
  * order. After `windowMs` they are left as they are.
  */
 export async function retryUnmatched(q: Queryable, windowMs: number): Promise<number> {
-  const r = await q.query<{ wamid: string; status: WaStatusReport['status']; occurred_at: Date | null; errors: WaStatusReport['errors'] | null }>(
-    `SELECT e.wamid, e.status, e.occurred_at, e.errors FROM whatsapp_status_events e
-     WHERE e.outcome = 'unmatched' AND e.received_at > now() - ($1::bigint * interval '1 millisecond')
-       AND EXISTS (SELECT 1 FROM outbox o WHERE o.provider_message_id = e.wamid AND o.channel = 'whatsapp')
-     LIMIT 500`,
-    [windowMs],
+  const found = await matchableStatusEvents<WaStatusReport['status'], WaStatusReport['errors'][number]>(
+    q,
+    windowMs,
   );
-  const rows = r.rows.sort((a, b) => (a.wamid === b.wamid ? (RANK.get(a.status) ?? 0) - (RANK.get(b.status) ?? 0) : a.wamid < b.wamid ? -1 : 1));
+  const rows = found.sort((a, b) =>
+    a.wamid === b.wamid ? (RANK.get(a.status) ?? 0) - (RANK.get(b.status) ?? 0) : a.wamid < b.wamid ? -1 : 1,
+  );
   let applied = 0;
   for (const e of rows) {
-    const outcome = await settleStatus(q, { wamid: e.wamid, status: e.status, occurredAt: e.occurred_at ? new Date(e.occurred_at) : null, errors: e.errors ?? [] });
+    const outcome = await settleStatus(q, {
+      wamid: e.wamid,
+      status: e.status,
+      occurredAt: e.occurred_at ? new Date(e.occurred_at) : null,
+      errors: e.errors ?? [],
+    });
     if (outcome === 'applied') applied++;
   }
   return applied;
