@@ -1,3 +1,4 @@
+import { isDeviceRole } from './device-roles.ts';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { Channel } from './channels.ts';
 import { AppError } from './errors.ts';
@@ -51,7 +52,7 @@ export function normalizeTarget(channel: Channel, raw: string): string {
     case 'in_app': {
       if (t.startsWith('role:')) {
         const role = t.slice(5);
-        if (!['pos', 'waiter', 'kitchen', 'printer'].includes(role)) {
+        if (!isDeviceRole(role)) {
           throw new AppError('invalid_target', 'An in_app role target is role:pos|waiter|kitchen|printer.');
         }
         return t;

@@ -14,8 +14,8 @@ import {
   type DeviceRow,
 } from '../store/sql/lan-devices.ts';
 
-export const DEVICE_ROLES = ['pos', 'waiter', 'kitchen', 'printer'] as const;
-export type DeviceRole = (typeof DEVICE_ROLES)[number];
+import type { DeviceRole } from '../core/device-roles.ts';
+export { DEVICE_ROLES, type DeviceRole } from '../core/device-roles.ts';
 export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export type { DeviceRow };

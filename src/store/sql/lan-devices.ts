@@ -1,7 +1,9 @@
 import type { Queryable } from '../driver.ts';
 
 /** The roles lan_devices allows (the LAN module lists them for validation). */
-export type DeviceRole = 'pos' | 'waiter' | 'kitchen' | 'printer';
+import type { DeviceRole } from '../../core/device-roles.ts';
+
+export type { DeviceRole };
 
 export interface DeviceRow {
   tenant_id: string;
