@@ -1,19 +1,11 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/driver.ts';
-import { markLanDelivered } from '../store/sql/lan-delivered.ts';
-import {
-  ackDonePrefix,
-  auditPrint,
-  getPrinter,
-  holdAfterMin,
-  pendingEntries,
-  recordPrint,
-  setPrinterState,
-  type PrintEntry,
-  type PrinterRow,
-} from '../store/sql/printers.ts';
+import { holdAfterMin } from '../store/sql/held-tickets.ts';
+import { auditPrint, pendingEntries, recordPrint, type PrintEntry } from '../store/sql/print-queue.ts';
+import { getPrinter, setPrinterState, type PrinterRow } from '../store/sql/printers.ts';
 import { getTenant } from '../store/tenants.ts';
 import { clearPrinter, describeFault, printJob, probePrinter } from './job.ts';
+import { recordFailure, recordHeld, recordOutcome, type PrintOutcome } from './print-records.ts';
 import { encodeTicket } from './ticket.ts';
 import { backupMark, RESTART_MARK, ticketContent } from './ticket-content.ts';
 import { PRINTER_TIMEOUTS } from './transport.ts';
@@ -193,28 +185,7 @@ export class PrinterWorker {
         await this.online();
       } catch (err) {
         const f = describeFault(err);
-        await db.tx(
-          async (q) => {
-            await recordPrint(q, {
-              tenantId: p.tenant_id,
-              deviceId: p.device_id,
-              seq: e.seq,
-              outboxId: e.outbox_id,
-              status: 'pending',
-              reason: `${f.problem}: ${f.message}`,
-            });
-            await auditPrint(q, {
-              tenantId: p.tenant_id,
-              outboxId: e.outbox_id,
-              printer: p.device_id,
-              action: 'print_failed',
-              outcome: f.problem,
-              reason: f.message,
-              detail: { seq: e.seq, bytesMayBeHeld: f.written },
-            });
-          },
-          { tenantId: p.tenant_id },
-        );
+        await recordFailure(db, p, e, f);
         this.ctx.onPrinted(p, f.problem);
         await this.offline(f.problem, f.message);
         return RETRY_MS;
@@ -229,71 +200,14 @@ export class PrinterWorker {
     const age = Date.now() - new Date(e.entry_at).getTime();
     if (age <= holdMs) return false;
     const p = this.printer;
-    await this.ctx.db.tx(
-      async (q) => {
-        await recordPrint(q, {
-          tenantId: p.tenant_id,
-          deviceId: p.device_id,
-          seq: e.seq,
-          outboxId: e.outbox_id,
-          status: 'held',
-          reason: `older than ${Math.round(holdMs / 60_000)} min when the printer could print it`,
-        });
-        await auditPrint(q, {
-          tenantId: p.tenant_id,
-          outboxId: e.outbox_id,
-          printer: p.device_id,
-          action: 'print_held',
-          outcome: 'held',
-          reason: `held for staff: ${Math.round(age / 60_000)} min old`,
-          detail: { seq: e.seq },
-        });
-      },
-      { tenantId: p.tenant_id },
-    );
+    await recordHeld(this.ctx.db, p, e, holdMs, age);
     this.ctx.onPrinted(p, 'held');
     return true;
   }
 
-  private async finish(
-    e: PrintEntry,
-    r: {
-      status: 'printed' | 'backup';
-      confirmed: boolean;
-      action: string;
-      outcome: string;
-      reason: string;
-      printedOn?: string;
-    },
-  ): Promise<void> {
-    const p = this.printer;
-    await this.ctx.db.tx(
-      async (q) => {
-        await recordPrint(q, {
-          tenantId: p.tenant_id,
-          deviceId: p.device_id,
-          seq: e.seq,
-          outboxId: e.outbox_id,
-          status: r.status,
-          confirmed: r.confirmed,
-          printedOn: r.printedOn ?? p.device_id,
-          reason: r.reason,
-        });
-        await auditPrint(q, {
-          tenantId: p.tenant_id,
-          outboxId: e.outbox_id,
-          printer: r.printedOn ?? p.device_id,
-          action: r.action,
-          outcome: r.outcome,
-          reason: r.reason,
-          detail: { seq: e.seq, inboxOf: p.device_id },
-        });
-        await ackDonePrefix(q, p.tenant_id, p.device_id);
-        await markLanDelivered(q, [e.outbox_id]);
-      },
-      { tenantId: p.tenant_id },
-    );
-    this.ctx.onPrinted(p, r.outcome);
+  private async finish(e: PrintEntry, r: PrintOutcome): Promise<void> {
+    await recordOutcome(this.ctx.db, this.printer, e, r);
+    this.ctx.onPrinted(this.printer, r.outcome);
   }
 
   /**

@@ -10,69 +10,20 @@ import {
   type QueryResult,
   type TxOptions,
 } from './driver.ts';
-import { Backoff } from '../core/backoff.ts';
 import { AppError } from '../core/errors.ts';
+import { checkout, queryConfig } from './pg-client.ts';
+import { isUnavailable, wrapUnavailable as wrap } from './pg-errors.ts';
+import { PgListener } from './pg-listener.ts';
+import { LostAnswer } from './pg-lost-answer.ts';
+
+export { isUnavailable } from './pg-errors.ts';
 
 // int8 (counts, audit ids) as JS numbers: they stay far below 2^53 here, and PGlite does the same.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-// How long a transaction whose COMMIT answer was lost waits for the server to come back and say
-// whether it committed (a PostgreSQL restart takes about a second; the request waits meanwhile).
-const COMMIT_RESOLVE_MS = 10_000;
-
-/** Connection-level failures map to store_unavailable so the API answers 503, never a raw error. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08006',
-  '08001',
-  '08003',
-  '08004',
-]);
-
-export function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  if (!e) return false;
-  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
-    e.message ?? '',
-  );
-}
-
-/** A query for node-postgres, prepared under `name` on each connection when one is given. */
-function queryConfig(text: string, values: readonly unknown[], name?: string): pg.QueryConfig {
-  return { text, values: values as unknown[], ...(name ? { name } : {}) };
-}
-
-/** A pooled client held for one unit of work; `broken` sends it away instead of back to the pool. */
-interface HeldClient {
-  client: pg.PoolClient;
-  broken: boolean;
-  /** Idempotent. */
-  release(): void;
-}
-
-function wrap(err: unknown): never {
-  if (isUnavailable(err)) {
-    throw new AppError('store_unavailable', 'The database is not reachable; nothing was accepted.', {
-      cause: err,
-    });
-  }
-  throw err;
-}
-
 export class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   readonly durable = true;
-  private listener: pg.Client | null = null;
-  /** Waits between attempts to get the LISTEN connection back (wake-ups poll meanwhile). */
-  private readonly listenBackoff = new Backoff({ baseMs: 500, capMs: 10_000 });
-  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
   private readonly publisher = new Publisher(
     (channel, payload) => this.deliver(channel, payload),
     async (notices) => {
@@ -83,7 +34,7 @@ export class PostgresDb implements Db {
   );
 
   private deliver(channel: string, payload: string): void {
-    const hs = this.handlers.get(channel);
+    const hs = this.listener.handlersOf(channel);
     if (hs) for (const h of [...hs]) queueMicrotask(() => h(payload));
   }
 
@@ -91,10 +42,12 @@ export class PostgresDb implements Db {
     this.publisher.publish(channel, payload, opts?.lazy === true);
   }
   private closed = false;
+  private readonly listener: PgListener;
+  private readonly lost: LostAnswer;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly connectionString: string,
+    connectionString: string,
   ) {
     // An idle client that loses its server emits here; without a handler the process would crash.
     pool.on('error', () => undefined);
@@ -103,6 +56,8 @@ export class PostgresDb implements Db {
     // (57P01), the client emits 'error' in between and the process crashes. The error still
     // reaches whoever uses the client (its queries fail); this only keeps it from being fatal.
     pool.on('connect', (client) => client.on('error', () => undefined));
+    this.listener = new PgListener(connectionString, (p) => this.publisher.unwrap(p));
+    this.lost = new LostAnswer(pool, () => this.closed);
   }
 
   static async open(connectionString: string, poolSize = 10): Promise<PostgresDb> {
@@ -129,7 +84,7 @@ export class PostgresDb implements Db {
   }
 
   async atomic<T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>): Promise<QueryResult<T>> {
-    const held = await this.checkout();
+    const held = await checkout(this.pool);
     // The server process running the statement: once it is gone, the statement's outcome is final.
     const backend = (held.client as unknown as { processID: number | null }).processID;
     try {
@@ -138,7 +93,7 @@ export class PostgresDb implements Db {
     } catch (err) {
       if (!isUnavailable(err)) throw err;
       held.broken = true;
-      if (backend === null || !(await this.backendGone(backend))) {
+      if (backend === null || !(await this.lost.backendGone(backend))) {
         throw new AppError(
           'store_unavailable',
           'The database went away while storing; whether it was stored is unknown. Retry with the same Idempotency-Key.',
@@ -158,62 +113,6 @@ export class PostgresDb implements Db {
     }
   }
 
-  /** Waits (up to COMMIT_RESOLVE_MS) until a server process has exited: its transaction is then over. */
-  private async backendGone(pid: number): Promise<boolean> {
-    const gone = await this.askUntilResolved(async () => {
-      const r = await this.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
-      return r.rowCount === 0 ? true : undefined;
-    });
-    return gone ?? false;
-  }
-
-  /**
-   * Asks `probe` every 250 ms, for up to COMMIT_RESOLVE_MS, until it answers (not undefined). A
-   * failing probe means the server is still away. Undefined if no answer came in time.
-   */
-  private async askUntilResolved<T>(probe: () => Promise<T | undefined>): Promise<T | undefined> {
-    const end = Date.now() + COMMIT_RESOLVE_MS;
-    while (!this.closed) {
-      try {
-        const answer = await probe();
-        if (answer !== undefined) return answer;
-      } catch {
-        // Still away; ask again.
-      }
-      if (Date.now() + 250 > end) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return undefined;
-  }
-
-  /** Checks out a client whose 'error' (server gone while it is held) marks it broken, not fatal. */
-  private async checkout(): Promise<HeldClient> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      return wrap(err);
-    }
-    // A checked-out client whose server goes away emits 'error' with no listener from the pool:
-    // without this one, a restart of PostgreSQL mid-transaction would crash the process.
-    const onError = () => {
-      held.broken = true;
-    };
-    let released = false;
-    const held: HeldClient = {
-      client,
-      broken: false,
-      release: () => {
-        if (released) return;
-        released = true;
-        client.removeListener('error', onError);
-        client.release(held.broken);
-      },
-    };
-    client.on('error', onError);
-    return held;
-  }
-
   async exec(sql: string): Promise<void> {
     try {
       await this.pool.query(sql);
@@ -223,7 +122,7 @@ export class PostgresDb implements Db {
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    const held = await this.checkout();
+    const held = await checkout(this.pool);
     const { client } = held;
     let xid: string | null = null;
     let committing = false;
@@ -266,7 +165,7 @@ export class PostgresDb implements Db {
         // The connection broke during COMMIT: it may have committed. Ask the server once it is back
         // (txid_status) instead of answering "nothing was accepted" when that may be false.
         held.release();
-        const outcome = await this.commitOutcome(xid);
+        const outcome = await this.lost.commitOutcome(xid);
         if (outcome === 'committed') {
           for (const [c, p, po] of published) this.publish(c, p, po);
           return out!;
@@ -289,59 +188,8 @@ export class PostgresDb implements Db {
     }
   }
 
-  /** Outcome of a transaction whose COMMIT lost its answer, asked for up to COMMIT_RESOLVE_MS. */
-  private async commitOutcome(xid: string): Promise<'committed' | 'aborted' | 'unknown'> {
-    const outcome = await this.askUntilResolved(async () => {
-      const r = await this.pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
-      const s = r.rows[0]?.s;
-      if (s === 'committed' || s === 'aborted') return s;
-      return s === 'in progress' ? undefined : 'unknown';
-    });
-    return outcome ?? 'unknown';
-  }
-
-  private async ensureListener(): Promise<pg.Client> {
-    if (this.listener) return this.listener;
-    const c = new pg.Client({ connectionString: this.connectionString });
-    c.on('error', () => {
-      // The listener reconnects lazily; wake-ups fall back to polling meanwhile.
-      this.listener = null;
-      if (!this.closed) setTimeout(() => void this.relisten(), this.listenBackoff.next()).unref();
-    });
-    c.on('notification', (msg) => {
-      const hs = this.handlers.get(msg.channel);
-      if (!hs) return;
-      for (const payload of this.publisher.unwrap(msg.payload ?? '')) for (const h of hs) h(payload);
-    });
-    await c.connect();
-    this.listener = c;
-    return c;
-  }
-
-  private async relisten(): Promise<void> {
-    if (this.closed || this.listener) return;
-    try {
-      const c = await this.ensureListener();
-      for (const ch of this.handlers.keys()) await c.query(`LISTEN "${ch}"`);
-      this.listenBackoff.reset();
-    } catch {
-      if (!this.closed) setTimeout(() => void this.relisten(), this.listenBackoff.next()).unref();
-    }
-  }
-
-  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
-    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error('invalid channel name');
-    let set = this.handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-      const c = await this.ensureListener();
-      await c.query(`LISTEN "${channel}"`);
-    }
-    set.add(handler);
-    return async () => {
-      set.delete(handler);
-    };
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.listener.listen(channel, handler);
   }
 
   async notify(channel: string, payload: string): Promise<void> {
@@ -359,9 +207,7 @@ export class PostgresDb implements Db {
 
   async close(): Promise<void> {
     this.closed = true;
-    const l = this.listener;
-    this.listener = null;
-    if (l) await l.end().catch(() => undefined);
+    await this.listener.close();
     await this.pool.end().catch(() => undefined);
   }
 }
