@@ -1,4 +1,6 @@
-import type { ServiceModule } from '../app/runtime.ts';
+import type { ServiceModule } from '../kernel/module.ts';
+import { tenantRoutes } from './tenant-routes.ts';
+import type { HttpContext } from '../http/context.ts';
 import { requireOperator } from '../http/auth.ts';
 import {
   addTenantDevice,
@@ -30,9 +32,10 @@ const ACTOR = 'operator';
  * The operator API beside POST /api/v1/admin/tenants: everything the CLI does to a store, so the
  * CLI can do it through a running service instead of opening the store a second time.
  */
-export function adminModule(): ServiceModule {
+export function adminModule(): ServiceModule<unknown, HttpContext> {
   return {
     routes(app, ctx) {
+      tenantRoutes(app, ctx);
       const operator = requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN);
       const db = ctx.db;
 

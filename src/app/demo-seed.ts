@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.ts';
+import { DEFAULT_TENANT_ID, type Config } from '../config/config.ts';
 import type { OutboxService } from '../outbox/service.ts';
 import type { Db } from '../store/driver.ts';
 import { createTenant, getTenant } from '../store/tenants.ts';
@@ -8,7 +8,7 @@ import { ensureDemoDevice } from '../lan/devices.ts';
 import { toLocale, type Locale } from '../core/templates.ts';
 
 export const DEMO_TENANT = {
-  id: 'demo',
+  id: DEFAULT_TENANT_ID,
   name: 'MUPZA Demo Restaurant',
   country: 'AZ',
   currency: 'AZN',

@@ -17,19 +17,17 @@ import type { Db } from '../store/driver.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { ensureDemoTenant, type SeedResult } from './demo-seed.ts';
-import { EventBus } from './event-bus.ts';
+import { EventBus } from '../kernel/event-bus.ts';
 import { createLogger } from './logger.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics } from '../kernel/metrics.ts';
 import { tenantsWithQueued } from '../store/sql/startup.ts';
+import { systemRoutes } from '../readiness/routes.ts';
+import type { RuntimeMode, ServiceModule } from '../kernel/module.ts';
 
-export type RuntimeMode = 'serve' | 'api' | 'dispatch';
+export type { RuntimeMode };
 
-/** A module of the service that owns a background loop (LAN hub, webhook processor, …). */
-export interface ServiceModule {
-  routes?: RouteModule;
-  start?(rt: Runtime): Promise<void>;
-  stop?(): Promise<void>;
-}
+/** A feature as the composition root runs it: started with this Runtime, routed with its HTTP context. */
+export type RuntimeModule = ServiceModule<Runtime, HttpContext>;
 
 export interface RuntimeOptions {
   mode?: RuntimeMode;
@@ -37,7 +35,7 @@ export interface RuntimeOptions {
   db?: Db;
   logDestination?: pino.DestinationStream;
   adapterOverrides?: Partial<Record<AdapterId, ProviderAdapter>>;
-  modules?: ServiceModule[];
+  modules?: RuntimeModule[];
   seedDemo?: boolean;
   /** Set the LAN hub (the LAN module does this on start). */
   lanHub?: LanDelivery | null;
@@ -62,7 +60,7 @@ export class Runtime {
     verifications: new Map<string, { at: string; ok: boolean; detail: string }>(),
     internet: (): InternetState => deriveInternet(this.dispatcher?.onlineHealth() ?? [], Date.now()),
   };
-  private readonly modules: ServiceModule[];
+  private readonly modules: RuntimeModule[];
 
   constructor(
     readonly config: Config,
@@ -131,7 +129,11 @@ export class Runtime {
       };
       this.http = await buildHttpApp(
         ctx,
-        this.modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        // The system routes (health, readiness, metrics) first, then each feature's.
+        [systemRoutes, ...this.modules.flatMap((m): RouteModule[] => {
+          const routes = m.routes?.bind(m);
+          return routes ? [routes] : [];
+        })],
       );
     }
     return this;

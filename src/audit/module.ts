@@ -1,11 +1,21 @@
-import type { ServiceModule } from '../app/runtime.ts';
+import type { Logger } from 'pino';
+import type { HttpContext } from '../http/context.ts';
+import type { RuntimeMode, ServiceModule } from '../kernel/module.ts';
+import type { Db } from '../store/driver.ts';
+
+/** What the audit sealer needs from the running process. */
+export interface AuditHost {
+  db: Db;
+  logger: Logger;
+  mode: RuntimeMode;
+}
 import { principalOf, requireRole } from '../http/auth.ts';
 import { sealTenant, verifyTenant } from './chain.ts';
 import { AuditSealer } from './sealer.ts';
 import { AuditVerify } from '../http/api-schemas.ts';
 
 /** Tamper-evident audit: the sealer loop and GET /api/v1/audit/verify. */
-export function auditModule(): ServiceModule {
+export function auditModule(): ServiceModule<AuditHost, HttpContext> {
   let sealer: AuditSealer | null = null;
   return {
     routes(app, ctx) {

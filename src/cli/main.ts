@@ -84,7 +84,7 @@ async function readiness(args: string[]): Promise<void> {
   const db = target.db;
   const redactor = createRedactor(cfg.secrets);
   const registry = createRegistry({ config: cfg, redactor }, { lanHub: () => null });
-  const tenantId = args.find((a) => a.startsWith('--tenant='))?.slice(9) ?? 'demo';
+  const tenantId = args.find((a) => a.startsWith('--tenant='))?.slice(9) ?? cfg.defaultTenant;
   const tenant = await getTenant(db, tenantId);
   if (!tenant) {
     console.error(`No tenant "${tenantId}".`);

@@ -90,7 +90,7 @@ export const outboxCommand: CliCommand = async (args, config) => {
   }
   const db = target.db;
   try {
-    const tenant = flag(args, 'tenant') ?? 'demo';
+    const tenant = flag(args, 'tenant') ?? cfg.defaultTenant;
     const rows = await recentOutbox(db, tenant, status);
     console.table(
       rows.map((x) => ({

@@ -17,6 +17,18 @@ export interface Config {
   /** Which env names have a value (names only). */
   configured: ReadonlySet<string>;
   otpTestNumbers: ReadonlyMap<string, string>;
+  /**
+   * The tenant a request that names none belongs to (OTP sign-in, Telegram /start, the configured
+   * WhatsApp number): the demo tenant `npm start` seeds.
+   */
+  defaultTenant: string;
+}
+
+export const DEFAULT_TENANT_ID = 'demo';
+
+/** The WhatsApp Business Account whose templates are synced (template sync is off without it). */
+export function wabaIdOf(config: Config): string | null {
+  return config.env.WHATSAPP_BUSINESS_ACCOUNT_ID ?? null;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +130,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     identifiers,
     configured: new Set(Object.keys(raw)),
     otpTestNumbers,
+    defaultTenant: DEFAULT_TENANT_ID,
   };
 }
 

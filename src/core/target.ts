@@ -1,4 +1,4 @@
-import { isDeviceRole } from './device-roles.ts';
+import { DEVICE_ID_RE, isDeviceRole } from './devices.ts';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { Channel } from './channels.ts';
 import { AppError } from './errors.ts';
@@ -7,7 +7,6 @@ import { isBsuidTarget } from './wa-identity.ts';
 // A practical address check: one @, no spaces, a dotted domain. Full RFC 5322 parsing is the SMTP
 // server's job; this refuses obvious garbage before it becomes a row.
 const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-const DEVICE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TELEGRAM_CHAT_RE = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/;
 
 export function normalizeE164(raw: string): string {

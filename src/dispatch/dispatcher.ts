@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { adapterIsLive } from '../outbox/gate-inputs.ts';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../kernel/metrics.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Db } from '../store/driver.ts';
 import { dueAdapters } from '../store/sql/claim.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../kernel/metrics.ts';
 import type { Config } from '../config/config.ts';
 import {
   verdictAfterSend,

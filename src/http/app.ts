@@ -15,8 +15,6 @@ import { installSecurityHeaders } from './security-headers.ts';
 
 export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
-import { systemRoutes } from './routes/system.ts';
-import { tenantRoutes } from './routes/tenant.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { backupRoutes } from './routes/backup.ts';
 
@@ -109,9 +107,7 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     return sendError(reply, req, new AppError('not_found', `No route ${req.method} ${path}.`));
   });
 
-  systemRoutes(app, ctx);
   outboxRoutes(app, ctx);
-  tenantRoutes(app, ctx);
   templateRoutes(app, ctx);
   backupRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);

@@ -1,12 +1,12 @@
 import type { InternetState } from '../core/internet.ts';
 import type { Logger } from 'pino';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../kernel/metrics.ts';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { OutboxService } from '../outbox/service.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import type { ProviderRegistry } from '../core/adapter.ts';
 import type { Db } from '../store/driver.ts';
-import type { EventBus } from '../app/event-bus.ts';
+import type { EventBus } from '../kernel/event-bus.ts';
 import type { PrincipalCache } from './principal-cache.ts';
 
 /** What route modules receive from the composition root. */

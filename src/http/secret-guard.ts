@@ -1,14 +1,19 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from 'pino';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../kernel/metrics.ts';
 import { redactUrlQuery, type Redactor } from '../core/redact.ts';
 
 /**
  * The last line of defence: every outgoing body is scanned for configured secret values before it
  * leaves. A hit is replaced, counted and logged by variable name (never the value).
  */
-export function installSecretGuard(app: FastifyInstance, redactor: Redactor, metrics: Metrics, logger: Logger): void {
+export function installSecretGuard(
+  app: FastifyInstance,
+  redactor: Redactor,
+  metrics: Metrics,
+  logger: Logger,
+): void {
   app.addHook('onSend', async (req, reply, payload) => {
     if (redactor.size === 0) return payload;
     let text: string | null = null;
@@ -18,7 +23,10 @@ export function installSecretGuard(app: FastifyInstance, redactor: Redactor, met
     const names = redactor.findNames(text);
     if (names.length === 0) return payload;
     for (const n of names) metrics.secretGuardHits.inc({ variable: n });
-    logger.error({ reqId: req.id, variables: names, url: redactUrlQuery(req.url) }, 'secret guard replaced a secret value in a response');
+    logger.error(
+      { reqId: req.id, variables: names, url: redactUrlQuery(req.url) },
+      'secret guard replaced a secret value in a response',
+    );
     reply.removeHeader('content-length');
     return redactor.scrub(text);
   });
@@ -40,13 +48,21 @@ export function installSecretContentGuard(app: FastifyInstance, redactor: Redact
     if (body === undefined || body === null || Buffer.isBuffer(body)) return;
     const names = redactor.findSecretNames(typeof body === 'string' ? body : JSON.stringify(body));
     if (names.length) {
-      throw new AppError('secret_in_content', `The request contains the value of ${names.join(', ')}; it was not accepted.`);
+      throw new AppError(
+        'secret_in_content',
+        `The request contains the value of ${names.join(', ')}; it was not accepted.`,
+      );
     }
   };
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => WRITE_METHODS.has(m.toUpperCase()))) return;
-    const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    const own =
+      route.preHandler === undefined
+        ? []
+        : Array.isArray(route.preHandler)
+          ? route.preHandler
+          : [route.preHandler];
     route.preHandler = [...own, guard];
   });
 }

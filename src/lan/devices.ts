@@ -14,9 +14,9 @@ import {
   type DeviceRow,
 } from '../store/sql/lan-devices.ts';
 
-import type { DeviceRole } from '../core/device-roles.ts';
-export { DEVICE_ROLES, type DeviceRole } from '../core/device-roles.ts';
-export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+import type { DeviceRole } from '../core/devices.ts';
+export { DEVICE_ROLES, type DeviceRole } from '../core/devices.ts';
+export { DEVICE_ID_RE } from '../core/devices.ts';
 
 export type { DeviceRow };
 

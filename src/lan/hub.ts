@@ -4,7 +4,7 @@ import type WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
-import type { EventBus } from '../app/event-bus.ts';
+import type { EventBus } from '../kernel/event-bus.ts';
 import type { LanDelivery } from '../providers/lan-hub.ts';
 import type { Db } from '../store/driver.ts';
 import type { OutboxRow } from '../store/rows.ts';

@@ -1,4 +1,28 @@
-import type { Runtime, ServiceModule } from '../app/runtime.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { InternetState } from '../core/internet.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { HttpContext } from '../http/context.ts';
+import type { EventBus } from '../kernel/event-bus.ts';
+import type { Metrics } from '../kernel/metrics.ts';
+import type { ServiceModule } from '../kernel/module.ts';
+import type { OutboxService } from '../outbox/service.ts';
+import type { LanDelivery } from '../providers/lan-hub.ts';
+import type { Db } from '../store/driver.ts';
+
+/** What the LAN hub and the printers need from the running process; the hub registers itself in `lanHub`. */
+export interface LanHost {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  redactor: Redactor;
+  events: EventBus;
+  metrics: Metrics;
+  outbox: OutboxService;
+  dispatcher: { readonly worker: string } | null;
+  state: { internet(): InternetState };
+  lanHub: LanDelivery | null;
+}
 import { LanHub } from './hub.ts';
 import { lanRoutes } from './routes.ts';
 import { devicePageRoute } from './device-page.ts';
@@ -17,10 +41,10 @@ export function lanModule(
     devicePostRate?: { burst: number; perSecond: number };
     printerTimeouts?: { connectMs: number; statusMs: number; writeMs: number };
   } = {},
-): ServiceModule {
+): ServiceModule<LanHost, HttpContext> {
   let hub: LanHub | null = null;
   let printers: PrinterManager | null = null;
-  let rt: Runtime | null = null;
+  let rt: LanHost | null = null;
   let socket: { close(): void } | null = null;
   return {
     routes(app, ctx) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DEFAULT_TENANT, type OtpService } from './service.ts';
+import type { OtpService } from './service.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
@@ -90,7 +90,11 @@ export function otpRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServic
     async (req, reply) => {
       const body = parseWith(OtpStartBody, req.body);
       const r = await otp.start(
-        { phone: body.phone, tenant: body.tenant ?? DEFAULT_TENANT, turnstileToken: body.turnstileToken },
+        {
+          phone: body.phone,
+          tenant: body.tenant ?? ctx.config.defaultTenant,
+          turnstileToken: body.turnstileToken,
+        },
         {
           ip: req.ip,
           host: req.hostname.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1') || null,
@@ -163,7 +167,7 @@ export function otpRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServic
     },
     async (req) => {
       const body = parseWith(FirebaseBody, req.body);
-      return otp.firebaseSignIn({ idToken: body.idToken, tenant: body.tenant ?? DEFAULT_TENANT });
+      return otp.firebaseSignIn({ idToken: body.idToken, tenant: body.tenant ?? ctx.config.defaultTenant });
     },
   );
 

@@ -38,8 +38,6 @@ export interface OtpServiceOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_TENANT = 'demo';
-
 // Database slots the OTP service uses at once (each a short transaction or two): the rest of a
 // PostgreSQL pool (10 connections by default) always stays free for LAN work, however many
 // sign-ins arrive. PGlite has one connection: one slot, so LAN work queues behind at most one.

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { isLanSafe, type Channel } from '../core/channels.ts';
 import { decideSend, type GateDecision } from '../core/gate.ts';
-import type { ProviderAdapter } from '../providers/types.ts';
+import type { ProviderAdapter } from '../core/adapter.ts';
 
 /** Gathers the gate's inputs from config, tenant policy and the adapter, then asks the pure gate. */
 export function gateFor(

@@ -4,7 +4,7 @@ import { isUuid } from '../core/cursor.ts';
 import { AppError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { CANCELLABLE, RETRYABLE_BY_OWNER } from '../core/status.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import type { ProviderRegistry } from '../core/adapter.ts';
 import type { Db, Queryable } from '../store/driver.ts';
 import type { AttemptRow, AuditRow, OutboxRow, TenantRow } from '../store/rows.ts';
 import { insertOutboxRow, type HandOff, type InboxAtEnqueue } from '../store/sql/enqueue.ts';

@@ -5,7 +5,8 @@ import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { parseWith } from '../http/errors.ts';
 import { commaList } from '../config/schema.ts';
-import { DEVICE_ID_RE, getDevice } from '../lan/devices.ts';
+import { DEVICE_ID_RE } from '../core/devices.ts';
+import { activeDevice as getDevice } from '../store/sql/lan-devices.ts';
 import { appendAudit } from '../store/sql/audit.ts';
 import {
   decideHeld,

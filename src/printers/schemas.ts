@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEVICE_ID_RE } from '../lan/devices.ts';
+import { DEVICE_ID_RE } from '../core/devices.ts';
 import { PROFILE_IDS } from './profiles.ts';
 
 /** The `printer` object of a printer device (POST /api/v1/lan/devices, PATCH …/:id). */

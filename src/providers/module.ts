@@ -1,6 +1,12 @@
-import type { ServiceModule } from '../app/runtime.ts';
-import { providerRoutes } from '../http/routes/providers.ts';
-import { whatsappTemplateRoutes } from '../http/routes/whatsapp-templates.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { ProviderRegistry } from '../core/adapter.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { HttpContext } from '../http/context.ts';
+import type { RuntimeMode, ServiceModule } from '../kernel/module.ts';
+import type { Db } from '../store/driver.ts';
+import { providerRoutes } from './routes.ts';
+import { whatsappTemplateRoutes } from './template-routes.ts';
 import { isWhatsAppAdapter } from './whatsapp-cloud.ts';
 import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
 
@@ -11,7 +17,17 @@ export const TEMPLATE_SYNC_EVERY_MS = 24 * 60 * 60_000;
  * Wires the live provider clients into a running service: the WhatsApp adapter gets the store that
  * holds the 24-hour windows, and the on-demand credential check route is registered.
  */
-export function providersModule(): ServiceModule {
+/** What the providers module needs from the running process. */
+export interface ProvidersHost {
+  db: Db;
+  config: Config;
+  redactor: Redactor;
+  logger: Logger;
+  registry: ProviderRegistry;
+  mode: RuntimeMode;
+}
+
+export function providersModule(): ServiceModule<ProvidersHost, HttpContext> {
   let detach: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
   return {

@@ -1,20 +1,14 @@
-import type { AdapterId, Channel } from '../core/channels.ts';
+import type { AdapterId } from '../core/channels.ts';
 import type { AdapterDeps } from './common.ts';
 import { createFirebaseAuthAdapter } from './firebase-auth.ts';
 import { createLanHubAdapter, type LanDelivery } from './lan-hub.ts';
 import { createSmtpAdapter } from './smtp.ts';
 import { createTelegramAdapter } from './telegram-bot.ts';
 import { createTwilioVerifyAdapter } from './twilio-verify.ts';
-import type { ProviderAdapter } from './types.ts';
+import type { ProviderAdapter, ProviderRegistry } from '../core/adapter.ts';
 import { createWhatsAppAdapter } from './whatsapp-cloud.ts';
 
-export interface ProviderRegistry {
-  get(id: AdapterId): ProviderAdapter;
-  all(): ProviderAdapter[];
-  /** The adapter that serves a channel under the current config. */
-  forChannel(channel: Channel): ProviderAdapter;
-  close(): Promise<void>;
-}
+export type { ProviderRegistry };
 
 export function createRegistry(
   deps: AdapterDeps,
@@ -35,7 +29,9 @@ export function createRegistry(
     forChannel(channel) {
       switch (channel) {
         case 'otp_sms':
-          return deps.config.env.OTP_PROVIDER === 'firebase' ? adapters.firebase_auth : adapters.twilio_verify;
+          return deps.config.env.OTP_PROVIDER === 'firebase'
+            ? adapters.firebase_auth
+            : adapters.twilio_verify;
         case 'whatsapp':
           return adapters.whatsapp_cloud;
         case 'telegram':

@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.ts';
+import { wabaIdOf, type Config } from '../config/config.ts';
 import { AppError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { parseTemplatePage, type WaTemplate } from '../core/wa-templates.ts';
@@ -10,9 +10,7 @@ import { httpCall, TransportError } from './http.ts';
 const MAX_PAGES = 20;
 
 /** The configured business account, or null when template sync is off. */
-export function wabaIdOf(config: Config): string | null {
-  return config.env.WHATSAPP_BUSINESS_ACCOUNT_ID ?? null;
-}
+export { wabaIdOf };
 
 /**
  * Lists the business account's message templates from Meta (GET /{version}/{WABA-ID}/message_templates,

@@ -1,4 +1,11 @@
-import type { ServiceModule } from '../app/runtime.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { HttpContext } from '../http/context.ts';
+import type { Metrics } from '../kernel/metrics.ts';
+import type { RuntimeMode, ServiceModule } from '../kernel/module.ts';
+import type { OutboxService } from '../outbox/service.ts';
+import type { Db } from '../store/driver.ts';
 import { WebhookProcessor, type ProcessorHooks } from './processor.ts';
 import { webhookRoutes, type WebhookRouteHooks } from './routes.ts';
 
@@ -6,7 +13,18 @@ export interface WebhooksModuleOptions {
   hooks?: WebhookRouteHooks & ProcessorHooks;
 }
 
-export interface WebhooksModule extends ServiceModule {
+/** What the webhook processor needs from the running process. */
+export interface WebhooksHost {
+  db: Db;
+  config: Config;
+  redactor: Redactor;
+  metrics: Metrics;
+  logger: Logger;
+  outbox: OutboxService;
+  mode: RuntimeMode;
+}
+
+export interface WebhooksModule extends ServiceModule<WebhooksHost, HttpContext> {
   /** The running processor (null before start, in api-only processes, and after stop). */
   readonly processor: WebhookProcessor | null;
 }

@@ -1,4 +1,3 @@
-import { DEMO_TENANT } from '../app/demo-seed.ts';
 import type { Config } from '../config/config.ts';
 import type { Queryable } from '../store/driver.ts';
 import { tenantOfChat, tenantOfPhoneNumber, upsertPhoneNumber } from '../store/sql/webhook-routing.ts';
@@ -18,7 +17,7 @@ export async function tenantForPhoneNumber(
     q,
     phoneNumberId,
     phoneNumberId === config.env.WHATSAPP_PHONE_NUMBER_ID,
-    DEMO_TENANT.id,
+    config.defaultTenant,
   );
 }
 

@@ -1,4 +1,3 @@
-import { DEMO_TENANT } from '../app/demo-seed.ts';
 import { isAppError } from '../core/errors.ts';
 import { toLocale, type Locale } from '../core/templates.ts';
 import type { OutboxService } from '../outbox/service.ts';
@@ -51,7 +50,12 @@ interface PendingAnswer {
  * the outbox) and links nothing. Both answers follow one rule (answerStart). Nothing else is ever
  * changed.
  */
-export async function processTelegram(q: Queryable, deps: TelegramDeps, body: unknown, receivedAt: Date): Promise<TelegramSummary> {
+export async function processTelegram(
+  q: Queryable,
+  deps: TelegramDeps,
+  body: unknown,
+  receivedAt: Date,
+): Promise<TelegramSummary> {
   const u = parseTelegramUpdate(body);
   if (!u) return { stored: false, link: null, replied: false };
   const start = u.type === 'command' ? startPayload(u.text) : null;
@@ -65,7 +69,9 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
   if (start?.payload && u.chatId && u.kind === 'message') {
     const chatId = u.chatId;
     const token = start.payload;
-    const result: ConsumeResult = START_PAYLOAD_RE.test(token) ? await consumeLink(q, token, chatId) : { kind: 'unknown' };
+    const result: ConsumeResult = START_PAYLOAD_RE.test(token)
+      ? await consumeLink(q, token, chatId)
+      : { kind: 'unknown' };
     link = result.kind;
     if (result.kind !== 'unknown') {
       // A real token is spent (or worthless) once it arrives; it is still not kept in the record.
@@ -75,10 +81,20 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
     if (result.kind === 'linked') {
       const l = result.link;
       tenantId = l.tenant_id;
-      await upsertContact(q, { tenantId: l.tenant_id, chatId, ownerSubject: l.owner_subject, linkId: l.id, firstName: u.senderName });
+      await upsertContact(q, {
+        tenantId: l.tenant_id,
+        chatId,
+        ownerSubject: l.owner_subject,
+        linkId: l.id,
+        firstName: u.senderName,
+      });
       answer = {
         tenant: await getTenant(q, l.tenant_id),
-        message: () => ({ template: 'telegram_link_confirmed', data: {}, idempotencyKey: `telegram-link:${l.id}` }),
+        message: () => ({
+          template: 'telegram_link_confirmed',
+          data: {},
+          idempotencyKey: `telegram-link:${l.id}`,
+        }),
         audit: {
           tenantId: l.tenant_id,
           entity: 'telegram_link',
@@ -96,8 +112,11 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
       tenantId = known ? known.tenant_id : await tenantForChat(q, chatId);
       answer = {
         // Who answers an unknown token: the chat's tenant, else the default (demo) tenant.
-        tenant: await getTenant(q, tenantId ?? DEMO_TENANT.id),
-        message: (t) => ({ body: REFUSED_TEXT[localeFor(u, t)], idempotencyKey: `telegram-link-refused:${u.updateId}` }),
+        tenant: await getTenant(q, tenantId ?? deps.config.defaultTenant),
+        message: (t) => ({
+          body: REFUSED_TEXT[localeFor(u, t)],
+          idempotencyKey: `telegram-link-refused:${u.updateId}`,
+        }),
         audit: known && {
           tenantId: known.tenant_id,
           entity: 'telegram_link',
@@ -117,7 +136,10 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
 
   if (!tenantId) {
     deps.metrics.webhookUnroutable.inc({ provider: 'telegram' });
-    deps.logger.info({ updateId: u.updateId, kind: u.kind }, 'Telegram update from a chat linked to no tenant');
+    deps.logger.info(
+      { updateId: u.updateId, kind: u.kind },
+      'Telegram update from a chat linked to no tenant',
+    );
   }
   const id = await storeInbound(
     q,
@@ -142,12 +164,15 @@ export async function processTelegram(q: Queryable, deps: TelegramDeps, body: un
     // answers). The link's audit event is that tenant's, so it can follow.
     const reply = await answerStart(q, deps, answer.tenant, u, u.chatId, answer.message);
     replied = reply === 'enqueued';
-    if (answer.audit) await appendAudit(q, [{ ...answer.audit, detail: { ...(answer.audit.detail as object), reply } }]);
+    if (answer.audit)
+      await appendAudit(q, [{ ...answer.audit, detail: { ...(answer.audit.detail as object), reply } }]);
   }
   return { stored: id !== null, link, replied };
 }
 
-type StartMessage = { template: string; data: Record<string, unknown>; idempotencyKey: string } | { body: string; idempotencyKey: string };
+type StartMessage =
+  | { template: string; data: Record<string, unknown>; idempotencyKey: string }
+  | { body: string; idempotencyKey: string };
 
 /** How a /start was answered (recorded in the link's audit event). */
 export type StartReply = 'enqueued' | 'no_opt_in' | 'no_tenant' | 'not_accepted';
@@ -167,17 +192,29 @@ async function answerStart(
   message: (tenant: TenantRow) => StartMessage,
 ): Promise<StartReply> {
   if (!tenant) {
-    deps.logger.warn({ updateId: u.updateId }, 'Telegram /start with an unknown link token and no tenant to answer from');
+    deps.logger.warn(
+      { updateId: u.updateId },
+      'Telegram /start with an unknown link token and no tenant to answer from',
+    );
     return 'no_tenant';
   }
   if (tenant.opt_ins.telegram !== true) {
-    deps.logger.info({ updateId: u.updateId, tenant: tenant.id }, 'Telegram /start not answered: the tenant has not opted in to Telegram');
+    deps.logger.info(
+      { updateId: u.updateId, tenant: tenant.id },
+      'Telegram /start not answered: the tenant has not opted in to Telegram',
+    );
     return 'no_opt_in';
   }
   try {
     // In the same transaction as the link and the record: a reprocessed update does not enqueue
     // twice (idempotency key).
-    const input = { channel: 'telegram' as const, target: chatId, locale: localeFor(u, tenant), source: 'telegram_link', ...message(tenant) };
+    const input = {
+      channel: 'telegram' as const,
+      target: chatId,
+      locale: localeFor(u, tenant),
+      source: 'telegram_link',
+      ...message(tenant),
+    };
     await deps.outbox.enqueueIn(q, input, { tenant, name: WEBHOOK_ACTOR_TELEGRAM });
     return 'enqueued';
   } catch (err) {

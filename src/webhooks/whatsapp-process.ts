@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../kernel/metrics.ts';
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { canTransition, isForwardProgress, type Status } from '../core/status.ts';

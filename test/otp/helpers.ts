@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { otpModule } from '../../src/otp/module.ts';
 import { addOwnerPhone } from '../../src/otp/owners.ts';
-import type { ServiceModule } from '../../src/app/runtime.ts';
+import type { RuntimeModule as ServiceModule } from '../../src/app/runtime.ts';
 import { startTwilioVerifyFake, type TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import type { DriverKind } from '../helpers/db.ts';

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSecretGuard } from '../../src/http/secret-guard.ts';
 import { createRedactor } from '../../src/core/redact.ts';
-import { Metrics } from '../../src/app/metrics.ts';
+import { Metrics } from '../../src/kernel/metrics.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { LogCapture, createTestApp, type TestApp } from '../helpers/runtime.ts';
 import { drivers } from '../helpers/db.ts';

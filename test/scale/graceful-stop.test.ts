@@ -5,7 +5,7 @@ import { createTestDb, drivers, postgresAvailable, type TestDb } from '../helper
 import { testConfig, waitFor } from '../helpers/runtime.ts';
 import { freePort, startChild, type ChildService } from '../helpers/child.ts';
 import { Dispatcher } from '../../src/dispatch/dispatcher.ts';
-import { Metrics } from '../../src/app/metrics.ts';
+import { Metrics } from '../../src/kernel/metrics.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { createRegistry } from '../../src/providers/registry.ts';
 import type { LanDelivery } from '../../src/providers/lan-hub.ts';

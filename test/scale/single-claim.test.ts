@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDb, drivers, type TestDb } from '../helpers/db.ts';
 import { testConfig, waitFor } from '../helpers/runtime.ts';
 import { Dispatcher } from '../../src/dispatch/dispatcher.ts';
-import { Metrics } from '../../src/app/metrics.ts';
+import { Metrics } from '../../src/kernel/metrics.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { createRegistry } from '../../src/providers/registry.ts';
 import { PostgresDb } from '../../src/store/pg-driver.ts';

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import type { LightMyRequestResponse } from 'fastify';
-import type { ServiceModule } from '../../src/app/runtime.ts';
+import type { RuntimeModule as ServiceModule } from '../../src/app/runtime.ts';
 import { auditModule } from '../../src/audit/module.ts';
 import { lanModule } from '../../src/lan/module.ts';
 import { providersModule } from '../../src/providers/module.ts';

@@ -9,7 +9,7 @@ export type { TemplateInfo } from '../../src/core/templates.ts';
 /** Which statuses the owner may retry or cancel; the server still decides and answers 409 otherwise. */
 export { RETRYABLE_BY_OWNER as RETRYABLE, CANCELLABLE } from '../../src/core/status.ts';
 
-export { DEVICE_ROLES as ROLES, type DeviceRole as Role } from '../../src/core/device-roles.ts';
+export { DEVICE_ROLES as ROLES, type DeviceRole as Role } from '../../src/core/devices.ts';
 
 export const FLAG_KEYS = [
   'externalSendsDisabled',

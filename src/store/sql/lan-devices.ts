@@ -1,7 +1,7 @@
 import type { Queryable } from '../driver.ts';
 
 /** The roles lan_devices allows (the LAN module lists them for validation). */
-import type { DeviceRole } from '../../core/device-roles.ts';
+import type { DeviceRole } from '../../core/devices.ts';
 
 export type { DeviceRole };
 

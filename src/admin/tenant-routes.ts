@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { CHANNELS } from '../../core/channels.ts';
-import { PolicyBody } from '../../outbox/schemas.ts';
-import { tenantView } from '../../store/tenants.ts';
-import { actorName, principalOf, requireOperator, requireRole } from '../auth.ts';
-import { createTenantWithOwner } from '../../admin/operations.ts';
-import { TenantBody } from '../../admin/schemas.ts';
-import type { HttpContext } from '../context.ts';
-import { parseWith } from '../errors.ts';
-import { MeAnswer, PolicyAnswer, TenantCreated } from '../api-schemas.ts';
+import { CHANNELS } from '../core/channels.ts';
+import { PolicyBody } from '../outbox/schemas.ts';
+import { tenantView } from '../store/tenants.ts';
+import { actorName, principalOf, requireOperator, requireRole } from '../http/auth.ts';
+import { createTenantWithOwner } from './operations.ts';
+import { TenantBody } from './schemas.ts';
+import type { HttpContext } from '../http/context.ts';
+import { parseWith } from '../http/errors.ts';
+import { MeAnswer, PolicyAnswer, TenantCreated } from '../http/api-schemas.ts';
 
 function optInsOf(raw: Record<string, unknown>) {
   return Object.fromEntries(CHANNELS.map((c) => [c, raw[c] === true]));

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ADAPTER_IDS } from '../../core/channels.ts';
-import { AppError, type ErrorCode } from '../../core/errors.ts';
-import { runVerification, VerifyUnsupportedError } from '../../providers/verification.ts';
-import { actorName, principalOf, requireRole } from '../auth.ts';
-import type { HttpContext } from '../context.ts';
-import { parseWith } from '../errors.ts';
+import { ADAPTER_IDS } from '../core/channels.ts';
+import { AppError, type ErrorCode } from '../core/errors.ts';
+import { runVerification, VerifyUnsupportedError } from './verification.ts';
+import { actorName, principalOf, requireRole } from '../http/auth.ts';
+import type { HttpContext } from '../http/context.ts';
+import { parseWith } from '../http/errors.ts';
 
 const Params = z.object({ id: z.string().max(40) }).strict();
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, type ErrorCode } from '../../core/errors.ts';
-import { syncWhatsAppTemplates, wabaIdOf } from '../../providers/whatsapp-templates.ts';
-import { listTemplates } from '../../store/sql/wa-templates.ts';
-import { actorName, principalOf, requireRole } from '../auth.ts';
-import type { HttpContext } from '../context.ts';
+import { AppError, type ErrorCode } from '../core/errors.ts';
+import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
+import { listTemplates } from '../store/sql/wa-templates.ts';
+import { actorName, principalOf, requireRole } from '../http/auth.ts';
+import type { HttpContext } from '../http/context.ts';
 
 export const WhatsAppTemplateList = z.object({
   configured: z.boolean(),

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { computeReadiness } from '../../readiness/readiness.ts';
-import { principalOf, requireRole } from '../auth.ts';
-import type { HttpContext } from '../context.ts';
+import { computeReadiness } from './readiness.ts';
+import { principalOf, requireRole } from '../http/auth.ts';
+import type { HttpContext } from '../http/context.ts';
 import { z } from 'zod';
-import { AuthConfig, Readiness } from '../api-schemas.ts';
+import { AuthConfig, Readiness } from '../http/api-schemas.ts';
 
 export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/healthz', { config: { openapi: { summary: 'Liveness', tags: ['system'], auth: 'public', response: { status: 200, schema: z.object({ status: z.literal('ok') }) } } } }, async () => ({ status: 'ok' }));
