@@ -8,7 +8,13 @@ import PgBoss from 'pg-boss';
 
 const [url, workers = '2', batch = '100'] = process.argv.slice(2);
 if (!url) throw new Error('usage: pgboss-worker.ts <connectionString> <workers> <batch>');
-const boss = new PgBoss({ connectionString: url, max: Number(workers) + 2, supervise: false, schedule: false, migrate: false });
+const boss = new PgBoss({
+  connectionString: url,
+  max: Number(workers) + 2,
+  supervise: false,
+  schedule: false,
+  migrate: false,
+});
 boss.on('error', (err: Error) => process.stderr.write(`pg-boss error: ${err.message}\n`));
 await boss.start();
 for (let i = 0; i < Number(workers); i++) {

@@ -11,7 +11,10 @@ import { webhooksModule } from '../src/webhooks/module.ts';
 import { otpModule } from '../src/otp/module.ts';
 
 const cfg = loadProcessConfig();
-const rt = new Runtime(cfg, { mode: 'serve', modules: [providersModule(), lanModule(), webhooksModule(), otpModule()] });
+const rt = new Runtime(cfg, {
+  mode: 'serve',
+  modules: [providersModule(), lanModule(), webhooksModule(), otpModule()],
+});
 await rt.init();
 await rt.start({ port: cfg.env.PORT, host: cfg.env.HOST });
 console.log(`API and owner panel on http://localhost:${cfg.env.PORT} (audit chain sealer off)`);

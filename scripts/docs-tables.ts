@@ -15,7 +15,8 @@ for (const e of envDescriptions()) {
   env.push(`| \`${e.name}\` | ${def} | ${e.description.replace(/\|/g, '\\|')} |`);
 }
 const errs = ['| code | HTTP | meaning |', '|---|---|---|'];
-for (const [k, v] of Object.entries(ERROR_CODES)) errs.push(`| \`${k}\` | ${v.status} | ${v.description.replace(/\|/g, '\\|')} |`);
+for (const [k, v] of Object.entries(ERROR_CODES))
+  errs.push(`| \`${k}\` | ${v.status} | ${v.description.replace(/\|/g, '\\|')} |`);
 
 function replace(name: string, table: string[]): void {
   const re = new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`);

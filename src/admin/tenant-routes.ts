@@ -16,29 +16,90 @@ function optInsOf(raw: Record<string, unknown>) {
 export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner']);
 
-  app.get('/api/v1/me', { preHandler: requireRole(ctx.principals, ['owner', 'service', 'device']), config: { openapi: { summary: 'The caller: tenant, role and subject', tags: ['tenant'], auth: 'any_token', response: { status: 200, schema: MeAnswer } } } }, async (req) => {
-    const p = principalOf(req);
-    const t = p.tenant;
-    return {
-      tenant: tenantView(t),
-      role: p.role,
-      subject: p.subject,
-    };
-  });
+  app.get(
+    '/api/v1/me',
+    {
+      preHandler: requireRole(ctx.principals, ['owner', 'service', 'device']),
+      config: {
+        openapi: {
+          summary: 'The caller: tenant, role and subject',
+          tags: ['tenant'],
+          auth: 'any_token',
+          response: { status: 200, schema: MeAnswer },
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const t = p.tenant;
+      return {
+        tenant: tenantView(t),
+        role: p.role,
+        subject: p.subject,
+      };
+    },
+  );
 
-  app.get('/api/v1/tenant/policy', { preHandler: owner, config: { openapi: { summary: 'Channel opt-ins of the tenant', tags: ['tenant'], auth: 'owner', response: { status: 200, schema: PolicyAnswer }, errors: ['forbidden'] } } }, async (req) => {
-    const p = principalOf(req);
-    return { optIns: optInsOf(p.tenant.opt_ins) };
-  });
+  app.get(
+    '/api/v1/tenant/policy',
+    {
+      preHandler: owner,
+      config: {
+        openapi: {
+          summary: 'Channel opt-ins of the tenant',
+          tags: ['tenant'],
+          auth: 'owner',
+          response: { status: 200, schema: PolicyAnswer },
+          errors: ['forbidden'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      return { optIns: optInsOf(p.tenant.opt_ins) };
+    },
+  );
 
-  app.put('/api/v1/tenant/policy', { preHandler: owner, config: { openapi: { summary: 'Change channel opt-ins (audited); waiting items are re-evaluated', tags: ['tenant'], auth: 'owner', body: PolicyBody, response: { status: 200, schema: PolicyAnswer }, errors: ['validation_failed', 'forbidden', 'not_found'] } } }, async (req) => {
-    const p = principalOf(req);
-    const body = parseWith(PolicyBody, req.body);
-    const { tenant, moved } = await ctx.outbox.updatePolicy(p.tenant, body.optIns, actorName(p));
-    return { optIns: optInsOf(tenant.opt_ins), reevaluated: moved };
-  });
+  app.put(
+    '/api/v1/tenant/policy',
+    {
+      preHandler: owner,
+      config: {
+        openapi: {
+          summary: 'Change channel opt-ins (audited); waiting items are re-evaluated',
+          tags: ['tenant'],
+          auth: 'owner',
+          body: PolicyBody,
+          response: { status: 200, schema: PolicyAnswer },
+          errors: ['validation_failed', 'forbidden', 'not_found'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const body = parseWith(PolicyBody, req.body);
+      const { tenant, moved } = await ctx.outbox.updatePolicy(p.tenant, body.optIns, actorName(p));
+      return { optIns: optInsOf(tenant.opt_ins), reevaluated: moved };
+    },
+  );
 
-  app.post('/api/v1/admin/tenants', { preHandler: requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN), config: { openapi: { summary: 'Create a tenant and its first owner token (operator token)', tags: ['admin'], auth: 'operator', body: TenantBody, response: { status: 201, schema: TenantCreated }, errors: ['validation_failed', 'invalid_phone', 'conflict'] } } }, async (req, reply) => {
-    return reply.code(201).send(await createTenantWithOwner(ctx.db, req.body, 'operator'));
-  });
+  app.post(
+    '/api/v1/admin/tenants',
+    {
+      preHandler: requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN),
+      config: {
+        openapi: {
+          summary: 'Create a tenant and its first owner token (operator token)',
+          tags: ['admin'],
+          auth: 'operator',
+          body: TenantBody,
+          response: { status: 201, schema: TenantCreated },
+          errors: ['validation_failed', 'invalid_phone', 'conflict'],
+        },
+      },
+    },
+    async (req, reply) => {
+      return reply.code(201).send(await createTenantWithOwner(ctx.db, req.body, 'operator'));
+    },
+  );
 }

@@ -130,10 +130,13 @@ export class Runtime {
       this.http = await buildHttpApp(
         ctx,
         // The system routes (health, readiness, metrics) first, then each feature's.
-        [systemRoutes, ...this.modules.flatMap((m): RouteModule[] => {
-          const routes = m.routes?.bind(m);
-          return routes ? [routes] : [];
-        })],
+        [
+          systemRoutes,
+          ...this.modules.flatMap((m): RouteModule[] => {
+            const routes = m.routes?.bind(m);
+            return routes ? [routes] : [];
+          }),
+        ],
       );
     }
     return this;

@@ -60,7 +60,12 @@ export class CommsClient {
     return new CommsClient({ ...this.o, token });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const f = this.o.fetch ?? globalThis.fetch;
     const res = await f(`${this.base}${path}`, {
       method,
@@ -82,19 +87,33 @@ export class CommsClient {
     }
     if (!res.ok) {
       const e = (json ?? {}) as { error?: string; message?: string; requestId?: string };
-      throw new CommsApiError(res.status, e.error ?? 'http_error', e.message ?? `HTTP ${res.status}`, e.requestId);
+      throw new CommsApiError(
+        res.status,
+        e.error ?? 'http_error',
+        e.message ?? `HTTP ${res.status}`,
+        e.requestId,
+      );
     }
     return json as T;
   }
 
   enqueue(msg: EnqueueRequest, idempotencyKey?: string) {
-    return this.call<EnqueueResult>('POST', '/api/v1/outbox', msg, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+    return this.call<EnqueueResult>(
+      'POST',
+      '/api/v1/outbox',
+      msg,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    );
   }
   enqueueBatch(req: BatchRequest) {
     return this.call<z.output<typeof BatchAnswer>>('POST', '/api/v1/outbox/batch', req);
   }
   list(filters: ListFilters = {}) {
-    const qs = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const qs = new URLSearchParams(
+      Object.entries(filters)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     return this.call<z.output<typeof OutboxPage>>('GET', `/api/v1/outbox${qs.size ? `?${qs}` : ''}`);
   }
   get(id: string) {
@@ -104,10 +123,16 @@ export class CommsClient {
     return this.call<z.output<typeof AuditTrail>>('GET', `/api/v1/outbox/${encodeURIComponent(id)}/audit`);
   }
   retry(id: string) {
-    return this.call<z.output<typeof TransitionAnswer>>('POST', `/api/v1/outbox/${encodeURIComponent(id)}/retry`);
+    return this.call<z.output<typeof TransitionAnswer>>(
+      'POST',
+      `/api/v1/outbox/${encodeURIComponent(id)}/retry`,
+    );
   }
   cancel(id: string) {
-    return this.call<z.output<typeof TransitionAnswer>>('POST', `/api/v1/outbox/${encodeURIComponent(id)}/cancel`);
+    return this.call<z.output<typeof TransitionAnswer>>(
+      'POST',
+      `/api/v1/outbox/${encodeURIComponent(id)}/cancel`,
+    );
   }
   policy() {
     return this.call<z.output<typeof PolicyAnswer>>('GET', '/api/v1/tenant/policy');
@@ -128,7 +153,14 @@ export class CommsClient {
     return this.call<z.output<typeof AuditVerify>>('GET', '/api/v1/audit/verify');
   }
   /** Operator call: the client's token must be COMMS_ADMIN_TOKEN. */
-  createTenant(t: { id: string; name: string; country: string; currency: string; timezone?: string; locale?: 'az' | 'ru' | 'en' }) {
+  createTenant(t: {
+    id: string;
+    name: string;
+    country: string;
+    currency: string;
+    timezone?: string;
+    locale?: 'az' | 'ru' | 'en';
+  }) {
     return this.call<z.output<typeof TenantCreated>>('POST', '/api/v1/admin/tenants', t);
   }
   /** Escape hatch for routes added by other modules (typed by the caller). */

@@ -43,7 +43,11 @@ export function decideSend(input: GateInput): GateDecision {
 
   if (input.channel === 'otp_sms') {
     if (!input.providerConfigured) {
-      return { kind: 'block', reason: `OTP provider env is not configured (missing ${missing.join(' and ')}); OTP is never queued`, missing };
+      return {
+        kind: 'block',
+        reason: `OTP provider env is not configured (missing ${missing.join(' and ')}); OTP is never queued`,
+        missing,
+      };
     }
     if (!input.tenantOptIn) {
       return { kind: 'block', reason: 'missing tenant opt-in for otp_sms; OTP is never queued', missing };

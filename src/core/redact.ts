@@ -91,7 +91,9 @@ export function createRedactor(
     if (Array.isArray(value)) return value.map((v) => scrubValue(v)) as T;
     if (value && typeof value === 'object') {
       // fromEntries defines own properties: a "__proto__" key stays a key instead of setting the prototype.
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k), scrubValue(v)])) as T;
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k), scrubValue(v)]),
+      ) as T;
     }
     return value;
   };

@@ -6,7 +6,8 @@ import { isBsuidTarget } from './wa-identity.ts';
 
 // A practical address check: one @, no spaces, a dotted domain. Full RFC 5322 parsing is the SMTP
 // server's job; this refuses obvious garbage before it becomes a row.
-const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_RE =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const TELEGRAM_CHAT_RE = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/;
 
 export function normalizeE164(raw: string): string {
@@ -38,7 +39,10 @@ export function normalizeTarget(channel: Channel, raw: string): string {
       try {
         return normalizeE164(t);
       } catch {
-        throw new AppError('invalid_phone', 'A WhatsApp target is an E.164 phone number like +994501234567 or a business-scoped user id like US.13491208655302741918.');
+        throw new AppError(
+          'invalid_phone',
+          'A WhatsApp target is an E.164 phone number like +994501234567 or a business-scoped user id like US.13491208655302741918.',
+        );
       }
     case 'email':
       if (!isEmail(t)) throw new AppError('invalid_email', 'The target must be an email address.');
@@ -57,10 +61,12 @@ export function normalizeTarget(channel: Channel, raw: string): string {
         return t;
       }
       if (!DEVICE_ID_RE.test(t)) {
-        throw new AppError('invalid_target', 'An in_app target is a device id (like pos-desktop-01) or role:<role>.');
+        throw new AppError(
+          'invalid_target',
+          'An in_app target is a device id (like pos-desktop-01) or role:<role>.',
+        );
       }
       return t;
     }
   }
 }
-

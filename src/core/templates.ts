@@ -33,7 +33,10 @@ interface TemplateDef {
   optional: readonly string[];
   /** Sample data: renders, and the catalogue shows it. */
   example: Readonly<Record<string, unknown>>;
-  render(data: Record<string, unknown>, ctx: { locale: Locale; currency: string; timeZone: string }): RenderedTemplate;
+  render(
+    data: Record<string, unknown>,
+    ctx: { locale: Locale; currency: string; timeZone: string },
+  ): RenderedTemplate;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
@@ -41,55 +44,69 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
 // A Map, not an object literal: ids come from requests, and a plain object would answer
 // "constructor" or "__proto__" from its prototype.
-const TEMPLATES = new Map<string, TemplateDef>(Object.entries({
-  daily_owner_report: {
-    description: "The day's revenue and order count, for the owner.",
-    required: ['date', 'revenue', 'orders'],
-    optional: [],
-    example: { date: '2026-11-25', revenue: 1845.5, orders: 132 },
-    render(d, { locale, currency, timeZone }) {
-      const date = formatDate(new Date(str(d.date)), timeZone, locale);
-      const revenue = formatMoney(num(d.revenue), currency, locale);
-      const orders = num(d.orders);
-      const t = {
-        az: { title: 'Gündəlik sahib hesabatı', body: `${date}: ${orders} sifariş, gəlir ${revenue}.` },
-        ru: { title: 'Ежедневный отчёт владельцу', body: `${date}: заказов ${orders}, выручка ${revenue}.` },
-        en: { title: 'Daily owner report', body: `${date}: ${orders} orders, revenue ${revenue}.` },
-      }[locale];
-      return { title: t.title, subject: t.title, body: t.body };
+const TEMPLATES = new Map<string, TemplateDef>(
+  Object.entries({
+    daily_owner_report: {
+      description: "The day's revenue and order count, for the owner.",
+      required: ['date', 'revenue', 'orders'],
+      optional: [],
+      example: { date: '2026-11-25', revenue: 1845.5, orders: 132 },
+      render(d, { locale, currency, timeZone }) {
+        const date = formatDate(new Date(str(d.date)), timeZone, locale);
+        const revenue = formatMoney(num(d.revenue), currency, locale);
+        const orders = num(d.orders);
+        const t = {
+          az: { title: 'Gündəlik sahib hesabatı', body: `${date}: ${orders} sifariş, gəlir ${revenue}.` },
+          ru: {
+            title: 'Ежедневный отчёт владельцу',
+            body: `${date}: заказов ${orders}, выручка ${revenue}.`,
+          },
+          en: { title: 'Daily owner report', body: `${date}: ${orders} orders, revenue ${revenue}.` },
+        }[locale];
+        return { title: t.title, subject: t.title, body: t.body };
+      },
     },
-  },
-  kitchen_ticket_ready: {
-    description: 'A kitchen ticket is ready to serve (table optional).',
-    required: ['ticket'],
-    optional: ['table'],
-    example: { ticket: 'A-17', table: '4' },
-    render(d, { locale }) {
-      const ticket = str(d.ticket);
-      const table = d.table === undefined ? '' : str(d.table);
-      const t = {
-        az: { title: 'Mətbəx sifarişi hazırdır', body: `Sifariş ${ticket} hazırdır${table ? `, masa ${table}` : ''}.` },
-        ru: { title: 'Заказ с кухни готов', body: `Заказ ${ticket} готов${table ? `, стол ${table}` : ''}.` },
-        en: { title: 'Kitchen ticket ready', body: `Ticket ${ticket} is ready${table ? ` for table ${table}` : ''}.` },
-      }[locale];
-      return { title: t.title, subject: t.title, body: t.body };
+    kitchen_ticket_ready: {
+      description: 'A kitchen ticket is ready to serve (table optional).',
+      required: ['ticket'],
+      optional: ['table'],
+      example: { ticket: 'A-17', table: '4' },
+      render(d, { locale }) {
+        const ticket = str(d.ticket);
+        const table = d.table === undefined ? '' : str(d.table);
+        const t = {
+          az: {
+            title: 'Mətbəx sifarişi hazırdır',
+            body: `Sifariş ${ticket} hazırdır${table ? `, masa ${table}` : ''}.`,
+          },
+          ru: {
+            title: 'Заказ с кухни готов',
+            body: `Заказ ${ticket} готов${table ? `, стол ${table}` : ''}.`,
+          },
+          en: {
+            title: 'Kitchen ticket ready',
+            body: `Ticket ${ticket} is ready${table ? ` for table ${table}` : ''}.`,
+          },
+        }[locale];
+        return { title: t.title, subject: t.title, body: t.body };
+      },
     },
-  },
-  telegram_link_confirmed: {
-    description: "Confirms that the owner's Telegram chat is linked.",
-    required: [],
-    optional: [],
-    example: {},
-    render(_d, { locale }) {
-      const t = {
-        az: 'Telegram hesabınız MUPZAOS sahib bildirişlərinə qoşuldu.',
-        ru: 'Ваш Telegram подключён к уведомлениям владельца MUPZAOS.',
-        en: 'Your Telegram chat is now linked to MUPZAOS owner notifications.',
-      }[locale];
-      return { title: 'MUPZAOS', subject: 'MUPZAOS', body: t };
+    telegram_link_confirmed: {
+      description: "Confirms that the owner's Telegram chat is linked.",
+      required: [],
+      optional: [],
+      example: {},
+      render(_d, { locale }) {
+        const t = {
+          az: 'Telegram hesabınız MUPZAOS sahib bildirişlərinə qoşuldu.',
+          ru: 'Ваш Telegram подключён к уведомлениям владельца MUPZAOS.',
+          en: 'Your Telegram chat is now linked to MUPZAOS owner notifications.',
+        }[locale];
+        return { title: 'MUPZAOS', subject: 'MUPZAOS', body: t };
+      },
     },
-  },
-} satisfies Record<string, TemplateDef>));
+  } satisfies Record<string, TemplateDef>),
+);
 
 export const TEMPLATE_IDS = [...TEMPLATES.keys()];
 
@@ -117,7 +134,9 @@ export function templateCatalogue(ctx: { currency: string; timeZone: string }): 
     optional: def.optional,
     example: {
       data: def.example,
-      rendered: Object.fromEntries(LOCALES.map((locale) => [locale, def.render(def.example, { ...ctx, locale })])) as Record<Locale, RenderedTemplate>,
+      rendered: Object.fromEntries(
+        LOCALES.map((locale) => [locale, def.render(def.example, { ...ctx, locale })]),
+      ) as Record<Locale, RenderedTemplate>,
     },
   }));
 }
@@ -129,7 +148,10 @@ export function renderTemplate(
 ): RenderedTemplate {
   const def = TEMPLATES.get(id);
   if (!def) {
-    throw new AppError('unknown_template', `Unknown template "${id.slice(0, 100)}". Known: ${TEMPLATE_IDS.join(', ')} (GET /api/v1/templates).`);
+    throw new AppError(
+      'unknown_template',
+      `Unknown template "${id.slice(0, 100)}". Known: ${TEMPLATE_IDS.join(', ')} (GET /api/v1/templates).`,
+    );
   }
   // Own fields only: `data` is the caller's object.
   const given = (k: string) => (Object.hasOwn(data, k) ? data[k] : undefined);

@@ -28,7 +28,9 @@ function isStorableDeep(v: unknown, depth = 0): boolean {
   if (typeof v === 'string') return isStorableText(v);
   if (Array.isArray(v)) return v.every((x) => isStorableDeep(x, depth + 1));
   if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    return Object.entries(v as Record<string, unknown>).every(([k, x]) => isStorableText(k) && isStorableDeep(x, depth + 1));
+    return Object.entries(v as Record<string, unknown>).every(
+      ([k, x]) => isStorableText(k) && isStorableDeep(x, depth + 1),
+    );
   }
   return true;
 }
@@ -38,7 +40,10 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 /** A route module: registers its routes on the app. Other areas (LAN, OTP, webhooks) add theirs. */
 export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void | Promise<void>;
 
-export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly RouteModule[] = []): Promise<FastifyInstance> {
+export async function buildHttpApp(
+  ctx: HttpContext,
+  extraRoutes: readonly RouteModule[] = [],
+): Promise<FastifyInstance> {
   const proxies = commaList(ctx.config.env.HTTP_TRUSTED_PROXIES);
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
@@ -83,9 +88,16 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   // Lone UTF-16 surrogates and NUL characters cannot be stored as PostgreSQL text: refuse them
   // before any route sees them.
   app.addHook('preValidation', async (req) => {
-    for (const [part, value] of [['body', req.body], ['query', req.query], ['path', req.params]] as const) {
+    for (const [part, value] of [
+      ['body', req.body],
+      ['query', req.query],
+      ['path', req.params],
+    ] as const) {
       if (value !== undefined && !isStorableDeep(value)) {
-        throw new AppError('bad_request', `The ${part} contains text that cannot be stored (a lone surrogate or a NUL character \\u0000).`);
+        throw new AppError(
+          'bad_request',
+          `The ${part} contains text that cannot be stored (a lone surrogate or a NUL character \\u0000).`,
+        );
       }
     }
   });
@@ -93,7 +105,13 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err, ctx.redactor);
     if (e.status >= 500) {
-      req.log.error({ err: ctx.redactor.scrub(String((e.cause as Error | undefined)?.stack ?? e.cause ?? e.message)), code: e.code }, 'request failed');
+      req.log.error(
+        {
+          err: ctx.redactor.scrub(String((e.cause as Error | undefined)?.stack ?? e.cause ?? e.message)),
+          code: e.code,
+        },
+        'request failed',
+      );
     }
     return sendError(reply, req, e);
   });
@@ -102,7 +120,13 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     const path = req.url.split('?')[0] ?? '/';
     const methods = allowed(path);
     if (methods.length > 0 && !methods.includes(req.method)) {
-      return sendError(reply, req, new AppError('method_not_allowed', `${path} takes ${methods.join(', ')}, not ${req.method}.`, { headers: { allow: methods.join(', ') } }));
+      return sendError(
+        reply,
+        req,
+        new AppError('method_not_allowed', `${path} takes ${methods.join(', ')}, not ${req.method}.`, {
+          headers: { allow: methods.join(', ') },
+        }),
+      );
     }
     return sendError(reply, req, new AppError('not_found', `No route ${req.method} ${path}.`));
   });
@@ -120,7 +144,9 @@ export async function buildHttpApp(ctx: HttpContext, extraRoutes: readonly Route
     app.get('/', async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build</code>.</p>'),
+        .send(
+          '<!doctype html><title>MUPZAOS</title><p>The owner panel is not built. Run <code>npm run build</code>.</p>',
+        ),
     );
   }
   return app;

@@ -33,7 +33,8 @@ export function requireRole(principals: PrincipalCache, roles: readonly TokenRol
     const token = bearerOf(req);
     const p = token ? await principals.find(token) : null;
     if (!p) throw new AppError('unauthorized', TOKEN_NOT_VALID);
-    if (!roles.includes(p.role)) throw new AppError('forbidden', `This route needs one of: ${roles.join(', ')}.`);
+    if (!roles.includes(p.role))
+      throw new AppError('forbidden', `This route needs one of: ${roles.join(', ')}.`);
     req.principal = p;
   };
 }
@@ -54,7 +55,9 @@ export function requireOperator(adminToken: string | undefined) {
     if (!adminToken || !token || !safeEqual(token, adminToken)) {
       throw new AppError(
         'unauthorized',
-        bearerMissing(req) ? 'The operator token (COMMS_ADMIN_TOKEN) is required.' : 'The operator token is not valid.',
+        bearerMissing(req)
+          ? 'The operator token (COMMS_ADMIN_TOKEN) is required.'
+          : 'The operator token is not valid.',
       );
     }
   };

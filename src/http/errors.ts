@@ -9,21 +9,23 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue?.path.join('.') || '(body)';
-  throw new AppError('validation_failed', `${path}: ${issue?.message ?? 'invalid'}`, { details: { field: path } });
+  throw new AppError('validation_failed', `${path}: ${issue?.message ?? 'invalid'}`, {
+    details: { field: path },
+  });
 }
 
 // A Map: an error's code is not ours, and a plain object would answer prototype names.
 const FASTIFY_CODES: ReadonlyMap<string, ErrorCode> = new Map(
   Object.entries({
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
-  FST_ERR_VALIDATION: 'validation_failed',
-  FST_ERR_NOT_FOUND: 'not_found',
-  FST_ERR_BAD_URL: 'bad_request',
-  FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
+    FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+    FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+    FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+    FST_ERR_VALIDATION: 'validation_failed',
+    FST_ERR_NOT_FOUND: 'not_found',
+    FST_ERR_BAD_URL: 'bad_request',
+    FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
   } satisfies Record<string, ErrorCode>),
 );
 
@@ -37,7 +39,14 @@ export function toAppError(err: unknown, redactor: Redactor): AppError {
       return new AppError('bad_request', 'The body is not valid JSON.');
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const code: ErrorCode = fe.statusCode === 413 ? 'payload_too_large' : fe.statusCode === 415 ? 'unsupported_media_type' : fe.statusCode === 404 ? 'not_found' : 'bad_request';
+      const code: ErrorCode =
+        fe.statusCode === 413
+          ? 'payload_too_large'
+          : fe.statusCode === 415
+            ? 'unsupported_media_type'
+            : fe.statusCode === 404
+              ? 'not_found'
+              : 'bad_request';
       return new AppError(code, redactor.scrub(fe.message ?? 'bad request'));
     }
   }
@@ -49,7 +58,12 @@ export function sendError(reply: FastifyReply, req: FastifyRequest, e: AppError)
   return reply
     .code(e.status)
     .type('application/json; charset=utf-8')
-    .send({ error: e.code, message: e.message, requestId: req.id, ...(e.details ? { details: e.details } : {}) });
+    .send({
+      error: e.code,
+      message: e.message,
+      requestId: req.id,
+      ...(e.details ? { details: e.details } : {}),
+    });
 }
 
 export function statusOfCode(code: ErrorCode): number {

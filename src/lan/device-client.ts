@@ -81,7 +81,10 @@ export class DeviceClient extends EventEmitter {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString('utf8')));
       res.on('end', () => {
-        const err = Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode} ${body}`), { status: res.statusCode, body });
+        const err = Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode} ${body}`), {
+          status: res.statusCode,
+          body,
+        });
         onFail(err);
         ws.terminate();
         this.emit('refused', err);
@@ -111,7 +114,11 @@ export class DeviceClient extends EventEmitter {
         const wait = this.backoff;
         this.backoff = Math.min(5_000, this.backoff * 2);
         setTimeout(() => {
-          if (!this.stopped) this.open(() => undefined, () => undefined);
+          if (!this.stopped)
+            this.open(
+              () => undefined,
+              () => undefined,
+            );
         }, wait).unref();
       }
     });
@@ -123,7 +130,11 @@ export class DeviceClient extends EventEmitter {
         // A hub whose counter is behind what we hold (device re-created, store reset) starts over.
         if (this.lastSeq !== null && msg.lastSeq < this.lastSeq) this.lastSeq = null;
         this.ackedSent = this.lastSeq ?? msg.ackedSeq;
-        ws.send(JSON.stringify(this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq }));
+        ws.send(
+          JSON.stringify(
+            this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq },
+          ),
+        );
         if (this.lastSeq === null) this.lastSeq = msg.ackedSeq;
         this.emit('hello', msg);
         onHello(msg);

@@ -37,13 +37,21 @@ export function parseOrigins(raw: string): string[] {
  * non-browser client (allowed: it authenticates with its token). A browser page is allowed when its
  * origin is listed in LAN_ALLOWED_ORIGINS or is this host itself (the owner panel).
  */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (origin === undefined) return true;
   const o = origin.trim().replace(/\/+$/, '').toLowerCase();
   if (allowed.includes(o)) return true;
   try {
     const u = new URL(o);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && host !== undefined && u.host === host.toLowerCase();
+    return (
+      (u.protocol === 'http:' || u.protocol === 'https:') &&
+      host !== undefined &&
+      u.host === host.toLowerCase()
+    );
   } catch {
     return false;
   }
@@ -81,33 +89,68 @@ export function attachLanWebSocket(server: Server, deps: LanSocketDeps): { close
 
   const fail = (socket: Duplex, err: unknown) => {
     const store = isAppError(err) && err.code === 'store_unavailable';
-    logger.warn({ err: deps.redactor.scrub(err instanceof Error ? err.message : String(err)) }, 'LAN socket upgrade failed');
-    refuse(socket, 503, store ? 'store_unavailable' : 'lan_unavailable', 'The LAN hub cannot take connections right now.');
+    logger.warn(
+      { err: deps.redactor.scrub(err instanceof Error ? err.message : String(err)) },
+      'LAN socket upgrade failed',
+    );
+    refuse(
+      socket,
+      503,
+      store ? 'store_unavailable' : 'lan_unavailable',
+      'The LAN hub cannot take connections right now.',
+    );
   };
 
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://lan.invalid');
     // Tokens in URLs end up in proxy and access logs: refuse them outright.
     if ([...url.searchParams.keys()].some((k) => /token|auth|key|secret/i.test(k))) {
-      return refuse(socket, 400, 'bad_request', 'Send the device token in the Authorization header or the first message, never in the URL.');
+      return refuse(
+        socket,
+        400,
+        'bad_request',
+        'Send the device token in the Authorization header or the first message, never in the URL.',
+      );
     }
     if (!originAllowed(req.headers.origin, req.headers.host, allowed)) {
-      return refuse(socket, 403, 'origin_not_allowed', 'This page origin may not open the LAN socket; add it to LAN_ALLOWED_ORIGINS.');
+      return refuse(
+        socket,
+        403,
+        'origin_not_allowed',
+        'This page origin may not open the LAN socket; add it to LAN_ALLOWED_ORIGINS.',
+      );
     }
     const hub = deps.hub();
     if (!hub) return refuse(socket, 503, 'lan_unavailable', 'The LAN hub is not running in this process.');
     const header = req.headers.authorization;
     if (header !== undefined) {
       const token = bearerToken(header);
-      if (!token) return refuse(socket, 401, 'unauthorized', 'The Authorization header must be "Bearer <device token>".');
+      if (!token)
+        return refuse(
+          socket,
+          401,
+          'unauthorized',
+          'The Authorization header must be "Bearer <device token>".',
+        );
       const ident = await authenticateDevice(deps.db, token);
-      if (!ident) return refuse(socket, 401, 'unauthorized', 'The device token is unknown or revoked, or the device was removed.');
+      if (!ident)
+        return refuse(
+          socket,
+          401,
+          'unauthorized',
+          'The device token is unknown or revoked, or the device was removed.',
+        );
       if (socket.destroyed) return;
       wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, ident));
       return;
     }
     if (pending.size >= MAX_PENDING_AUTH) {
-      return refuse(socket, 429, 'rate_limited', 'Too many sockets are waiting to authenticate; try again shortly.');
+      return refuse(
+        socket,
+        429,
+        'rate_limited',
+        'Too many sockets are waiting to authenticate; try again shortly.',
+      );
     }
     wss.handleUpgrade(req, socket, head, (ws) => awaitAuthMessage(ws));
   };
@@ -134,7 +177,8 @@ export function attachLanWebSocket(server: Server, deps: LanSocketDeps): { close
     };
     const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
       if (state === 'checking') {
-        if (early.length >= MAX_EARLY_MESSAGES) return reject('Too many messages before authentication finished.');
+        if (early.length >= MAX_EARLY_MESSAGES)
+          return reject('Too many messages before authentication finished.');
         early.push([data, isBinary]);
         return;
       }
@@ -146,7 +190,8 @@ export function attachLanWebSocket(server: Server, deps: LanSocketDeps): { close
       } catch {
         token = null;
       }
-      if (isBinary || !token) return reject('The first message must be {"type":"auth","token":"<device token>"}.');
+      if (isBinary || !token)
+        return reject('The first message must be {"type":"auth","token":"<device token>"}.');
       state = 'checking';
       void authenticateDevice(deps.db, token).then(
         (ident) => {

@@ -31,8 +31,10 @@ export function withSlots(db: Db, slots: number): SlottedDb {
   return {
     kind: db.kind,
     durable: db.durable,
-    query: <T>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>> => run(() => db.query<T>(sql, params, opts)),
-    atomic: <T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>) => run(() => db.atomic<T>(sql, params, opts)),
+    query: <T>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<T>> =>
+      run(() => db.query<T>(sql, params, opts)),
+    atomic: <T>(sql: string, params: readonly unknown[], opts: AtomicOptions<T>) =>
+      run(() => db.atomic<T>(sql, params, opts)),
     exec: (sql: string) => run(() => db.exec(sql)),
     tx: <T>(fn: (q: Queryable) => Promise<T>, opts?: TxOptions) => run(() => db.tx(fn, opts)),
     listen: (channel, handler) => db.listen(channel, handler),

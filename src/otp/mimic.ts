@@ -38,7 +38,10 @@ export class ProviderMimic {
   }
 
   private median(pick: (s: Sample) => boolean): number {
-    const xs = this.samples.filter(pick).map((s) => s.ms).sort((a, b) => a - b);
+    const xs = this.samples
+      .filter(pick)
+      .map((s) => s.ms)
+      .sort((a, b) => a - b);
     const base = xs.length ? xs[Math.floor(xs.length / 2)]! : DEFAULT_MS;
     // ±10 % so repeated probes do not see one constant duration.
     return Math.max(0, Math.round(base * (0.9 + Math.random() * 0.2)));

@@ -22,13 +22,16 @@ export function parseOtpPhone(raw: string, testNumbers: ReadonlyMap<string, stri
   try {
     e164 = normalizeE164(raw.trim());
   } catch {
-    throw new AppError('invalid_phone', 'phone: must be a valid E.164 number like +994501234567.', { details: { field: 'phone' } });
+    throw new AppError('invalid_phone', 'phone: must be a valid E.164 number like +994501234567.', {
+      details: { field: 'phone' },
+    });
   }
   return { e164, dialCode: dialCodeOf(e164) };
 }
 
 export function dialCodeOf(e164: string): string {
-  if (!LOOSE_E164.test(e164)) throw new AppError('invalid_phone', 'The phone must be an E.164 number like +994501234567.');
+  if (!LOOSE_E164.test(e164))
+    throw new AppError('invalid_phone', 'The phone must be an E.164 number like +994501234567.');
   try {
     return `+${parsePhoneNumberWithError(e164).countryCallingCode}`;
   } catch {

@@ -20,11 +20,26 @@ export function sessionHandle(tokenHash: string): string {
  */
 export async function issueSession(
   q: Queryable,
-  s: { tenantId: string; ownerId: string; method: SignInMethod; nowMs: number; ttlS: number; actor: string; detail?: Record<string, unknown> },
+  s: {
+    tenantId: string;
+    ownerId: string;
+    method: SignInMethod;
+    nowMs: number;
+    ttlS: number;
+    actor: string;
+    detail?: Record<string, unknown>;
+  },
 ): Promise<Session> {
   const token = newToken('owner');
   const expiresAt = new Date(s.nowMs + s.ttlS * 1000);
-  await storeToken(q, { token, tenantId: s.tenantId, role: 'owner', subject: s.ownerId, label: `session:${s.method}`, expiresAt });
+  await storeToken(q, {
+    token,
+    tenantId: s.tenantId,
+    role: 'owner',
+    subject: s.ownerId,
+    label: `session:${s.method}`,
+    expiresAt,
+  });
   await appendAudit(q, [
     {
       tenantId: s.tenantId,
@@ -39,10 +54,24 @@ export async function issueSession(
   return { token, expiresAt: expiresAt.toISOString() };
 }
 
-export async function revokeSession(q: Queryable, p: { tenantId: string; tokenHash: string; actor: string }): Promise<boolean> {
+export async function revokeSession(
+  q: Queryable,
+  p: { tenantId: string; tokenHash: string; actor: string },
+): Promise<boolean> {
   const done = await revokeToken(q, p.tokenHash);
   if (done) {
-    await appendAudit(q, [{ tenantId: p.tenantId, entity: 'session', entityId: sessionHandle(p.tokenHash), actor: p.actor, action: 'revoked', from: 'active', to: 'revoked', reason: 'logout' }]);
+    await appendAudit(q, [
+      {
+        tenantId: p.tenantId,
+        entity: 'session',
+        entityId: sessionHandle(p.tokenHash),
+        actor: p.actor,
+        action: 'revoked',
+        from: 'active',
+        to: 'revoked',
+        reason: 'logout',
+      },
+    ]);
   }
   return done;
 }

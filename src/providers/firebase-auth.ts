@@ -39,10 +39,18 @@ export function createFirebaseAuthAdapter(deps: AdapterDeps): ProviderAdapter {
     // The server's only live dependency is the signing-key URL: the check fetches and reads the keys.
     async verify() {
       const verifier = FirebaseTokenVerifier.fromConfig(config, redactor);
-      if (!verifier) return { ok: false, errorCode: 'provider_not_configured', message: 'missing NEXT_PUBLIC_FIREBASE_PROJECT_ID' };
+      if (!verifier)
+        return {
+          ok: false,
+          errorCode: 'provider_not_configured',
+          message: 'missing NEXT_PUBLIC_FIREBASE_PROJECT_ID',
+        };
       try {
         const k = await verifier.checkKeys();
-        return { ok: true, detail: `${k.count} signing certificate(s) read from FIREBASE_CERTS_URL, cached ${k.cachedForS} s` };
+        return {
+          ok: true,
+          detail: `${k.count} signing certificate(s) read from FIREBASE_CERTS_URL, cached ${k.cachedForS} s`,
+        };
       } catch (err) {
         if (isAppError(err)) return { ok: false, errorCode: err.code, message: redactor.scrub(err.message) };
         throw err;

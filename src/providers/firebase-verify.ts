@@ -66,19 +66,35 @@ export class FirebaseTokenVerifier {
   static fromConfig(config: Config, redactor: Redactor): FirebaseTokenVerifier | null {
     const projectId = config.env.NEXT_PUBLIC_FIREBASE_PROJECT_ID;
     if (!projectId) return null;
-    return new FirebaseTokenVerifier({ projectId, certsUrl: config.env.FIREBASE_CERTS_URL, redactor, timeoutMs: config.env.OTP_TIMEOUT_MS });
+    return new FirebaseTokenVerifier({
+      projectId,
+      certsUrl: config.env.FIREBASE_CERTS_URL,
+      redactor,
+      timeoutMs: config.env.OTP_TIMEOUT_MS,
+    });
   }
 
   private async fetchKeys(): Promise<KeySet> {
     let res;
     try {
-      res = await httpCall({ method: 'GET', url: this.o.certsUrl, headers: { accept: 'application/json' }, timeoutMs: this.o.timeoutMs }, this.o.redactor);
+      res = await httpCall(
+        {
+          method: 'GET',
+          url: this.o.certsUrl,
+          headers: { accept: 'application/json' },
+          timeoutMs: this.o.timeoutMs,
+        },
+        this.o.redactor,
+      );
     } catch (err) {
       const why = err instanceof TransportError ? err.message : 'request failed';
       throw fail('firebase_keys_unavailable', `The Firebase signing keys could not be fetched (${why}).`);
     }
     if (res.status !== 200 || !res.json || typeof res.json !== 'object' || Array.isArray(res.json)) {
-      throw fail('firebase_keys_unavailable', `The Firebase key server answered HTTP ${res.status} without a certificate map.`);
+      throw fail(
+        'firebase_keys_unavailable',
+        `The Firebase key server answered HTTP ${res.status} without a certificate map.`,
+      );
     }
     const keys = new Map<string, CryptoKey>();
     for (const [kid, pem] of Object.entries(res.json as Record<string, unknown>)) {
@@ -89,9 +105,17 @@ export class FirebaseTokenVerifier {
         // One unreadable certificate does not void the others.
       }
     }
-    if (keys.size === 0) throw fail('firebase_keys_unavailable', 'The Firebase key server answered without a usable certificate.');
+    if (keys.size === 0)
+      throw fail(
+        'firebase_keys_unavailable',
+        'The Firebase key server answered without a usable certificate.',
+      );
     const fetchedAt = this.now();
-    return { keys, fetchedAt, expiresAt: fetchedAt + (maxAgeMs(res.headers.get('cache-control')) ?? DEFAULT_KEY_TTL_MS) };
+    return {
+      keys,
+      fetchedAt,
+      expiresAt: fetchedAt + (maxAgeMs(res.headers.get('cache-control')) ?? DEFAULT_KEY_TTL_MS),
+    };
   }
 
   /**
@@ -118,7 +142,10 @@ export class FirebaseTokenVerifier {
       throw fail('firebase_token_invalid', 'The Firebase ID token header cannot be read.');
     }
     if (header.alg !== 'RS256') {
-      throw fail('firebase_wrong_algorithm', `The Firebase ID token must be signed with RS256, not ${String(header.alg).slice(0, 10)}.`);
+      throw fail(
+        'firebase_wrong_algorithm',
+        `The Firebase ID token must be signed with RS256, not ${String(header.alg).slice(0, 10)}.`,
+      );
     }
     if (typeof header.kid !== 'string' || header.kid === '') {
       throw fail('firebase_token_invalid', 'The Firebase ID token has no "kid" header.');
@@ -129,7 +156,11 @@ export class FirebaseTokenVerifier {
       set = await this.keys({ force: true });
       key = set.keys.get(header.kid);
     }
-    if (!key) throw fail('firebase_unknown_kid', 'The Firebase ID token was signed with a key that is not current (it is most likely expired).');
+    if (!key)
+      throw fail(
+        'firebase_unknown_kid',
+        'The Firebase ID token was signed with a key that is not current (it is most likely expired).',
+      );
 
     const issuer = `${FIREBASE_ISSUER_PREFIX}${this.o.projectId}`;
     let payload: JWTPayload;
@@ -148,7 +179,10 @@ export class FirebaseTokenVerifier {
     const tolerance = (this.o.clockToleranceS ?? 5) * 1000;
     const nowMs = this.now();
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-      throw fail('firebase_token_invalid', 'The Firebase ID token "sub" must be a string of 1 to 128 characters.');
+      throw fail(
+        'firebase_token_invalid',
+        'The Firebase ID token "sub" must be a string of 1 to 128 characters.',
+      );
     }
     if (typeof payload.iat !== 'number' || payload.iat * 1000 > nowMs + tolerance) {
       throw fail('firebase_token_invalid', 'The Firebase ID token was issued in the future ("iat").');
@@ -159,7 +193,10 @@ export class FirebaseTokenVerifier {
     }
     const phone = payload.phone_number;
     if (typeof phone !== 'string' || !/^\+[1-9]\d{6,14}$/.test(phone)) {
-      throw fail('firebase_missing_phone', 'The Firebase ID token carries no E.164 phone_number (phone sign-in is required).');
+      throw fail(
+        'firebase_missing_phone',
+        'The Firebase ID token carries no E.164 phone_number (phone sign-in is required).',
+      );
     }
     const fb = payload.firebase as { sign_in_provider?: unknown } | undefined;
     return {
@@ -171,14 +208,25 @@ export class FirebaseTokenVerifier {
   }
 
   private mapJoseError(err: unknown): AppError {
-    if (err instanceof errors.JWTExpired) return fail('firebase_token_expired', 'The Firebase ID token has expired.');
+    if (err instanceof errors.JWTExpired)
+      return fail('firebase_token_expired', 'The Firebase ID token has expired.');
     if (err instanceof errors.JWTClaimValidationFailed) {
-      if (err.claim === 'aud') return fail('firebase_wrong_audience', 'The Firebase ID token is for another project ("aud").');
-      if (err.claim === 'iss') return fail('firebase_wrong_issuer', 'The Firebase ID token was not issued by Firebase for this project ("iss").');
-      return fail('firebase_token_invalid', `The Firebase ID token claim "${err.claim.slice(0, 20)}" is ${err.reason === 'missing' ? 'missing' : 'invalid'}.`);
+      if (err.claim === 'aud')
+        return fail('firebase_wrong_audience', 'The Firebase ID token is for another project ("aud").');
+      if (err.claim === 'iss')
+        return fail(
+          'firebase_wrong_issuer',
+          'The Firebase ID token was not issued by Firebase for this project ("iss").',
+        );
+      return fail(
+        'firebase_token_invalid',
+        `The Firebase ID token claim "${err.claim.slice(0, 20)}" is ${err.reason === 'missing' ? 'missing' : 'invalid'}.`,
+      );
     }
-    if (err instanceof errors.JOSEAlgNotAllowed) return fail('firebase_wrong_algorithm', 'The Firebase ID token must be signed with RS256.');
-    if (err instanceof errors.JWSSignatureVerificationFailed) return fail('firebase_token_invalid', 'The Firebase ID token signature does not verify.');
+    if (err instanceof errors.JOSEAlgNotAllowed)
+      return fail('firebase_wrong_algorithm', 'The Firebase ID token must be signed with RS256.');
+    if (err instanceof errors.JWSSignatureVerificationFailed)
+      return fail('firebase_token_invalid', 'The Firebase ID token signature does not verify.');
     return fail('firebase_token_invalid', 'The Firebase ID token is malformed.');
   }
 

@@ -24,31 +24,57 @@ export const VerificationAnswer = z.object({
  */
 export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const openapi = {
-    summary: 'Check a provider credential on demand (Telegram getMe, WhatsApp phone number, Twilio service, SMTP verify, Firebase keys); readiness shows the result',
+    summary:
+      'Check a provider credential on demand (Telegram getMe, WhatsApp phone number, Twilio service, SMTP verify, Firebase keys); readiness shows the result',
     tags: ['providers'],
     auth: 'owner' as const,
     params: Params,
     response: { status: 200, schema: VerificationAnswer },
-    errors: ['validation_failed', 'forbidden', 'not_found', 'verify_not_supported', 'provider_not_configured'] as ErrorCode[],
+    errors: [
+      'validation_failed',
+      'forbidden',
+      'not_found',
+      'verify_not_supported',
+      'provider_not_configured',
+    ] as ErrorCode[],
   };
-  app.post('/api/v1/providers/:id/verify', { preHandler: requireRole(ctx.principals, ['owner']), config: { openapi } }, async (req) => {
-    const p = principalOf(req);
-    const { id } = parseWith(Params, req.params);
-    const adapterId = ADAPTER_IDS.find((a) => a === id);
-    if (!adapterId) throw new AppError('not_found', `No adapter "${id.replace(/[^a-z0-9_]/g, '')}". Adapters: ${ADAPTER_IDS.join(', ')}.`);
-    let outcome;
-    try {
-      // The check gets the provider timeout plus a little for DNS and TLS set-up.
-      outcome = await runVerification(ctx.registry.get(adapterId), ctx.config.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000, ctx.redactor);
-    } catch (err) {
-      if (err instanceof VerifyUnsupportedError) throw new AppError('verify_not_supported', `${adapterId} has no credentials to check.`);
-      throw err;
-    }
-    if (outcome.errorCode === 'provider_not_configured') {
-      throw new AppError('provider_not_configured', `${adapterId}: ${outcome.detail.replace(/^provider_not_configured: /, '')}.`);
-    }
-    ctx.state.verifications.set(adapterId, { at: outcome.at, ok: outcome.ok, detail: outcome.detail });
-    req.log.info({ adapter: adapterId, ok: outcome.ok, errorCode: outcome.errorCode, actor: actorName(p) }, 'provider credential check');
-    return outcome;
-  });
+  app.post(
+    '/api/v1/providers/:id/verify',
+    { preHandler: requireRole(ctx.principals, ['owner']), config: { openapi } },
+    async (req) => {
+      const p = principalOf(req);
+      const { id } = parseWith(Params, req.params);
+      const adapterId = ADAPTER_IDS.find((a) => a === id);
+      if (!adapterId)
+        throw new AppError(
+          'not_found',
+          `No adapter "${id.replace(/[^a-z0-9_]/g, '')}". Adapters: ${ADAPTER_IDS.join(', ')}.`,
+        );
+      let outcome;
+      try {
+        // The check gets the provider timeout plus a little for DNS and TLS set-up.
+        outcome = await runVerification(
+          ctx.registry.get(adapterId),
+          ctx.config.env.COMMS_PROVIDER_TIMEOUT_MS + 1_000,
+          ctx.redactor,
+        );
+      } catch (err) {
+        if (err instanceof VerifyUnsupportedError)
+          throw new AppError('verify_not_supported', `${adapterId} has no credentials to check.`);
+        throw err;
+      }
+      if (outcome.errorCode === 'provider_not_configured') {
+        throw new AppError(
+          'provider_not_configured',
+          `${adapterId}: ${outcome.detail.replace(/^provider_not_configured: /, '')}.`,
+        );
+      }
+      ctx.state.verifications.set(adapterId, { at: outcome.at, ok: outcome.ok, detail: outcome.detail });
+      req.log.info(
+        { adapter: adapterId, ok: outcome.ok, errorCode: outcome.errorCode, actor: actorName(p) },
+        'provider credential check',
+      );
+      return outcome;
+    },
+  );
 }

@@ -28,20 +28,20 @@ export const SMTP_REPLY_RULES: Readonly<Record<number, Rule>> = {
 /** nodemailer's error classes when there is no reply code. */
 export const SMTP_ERROR_RULES: ReadonlyMap<string, Rule> = new Map(
   Object.entries({
-  ECONNECTION: { class: 'retryable', meaning: 'connection closed unexpectedly' },
-  ETIMEDOUT: { class: 'retryable', meaning: 'connection or greeting timed out' },
-  ESOCKET: { class: 'retryable', meaning: 'socket error (refused, reset, unreachable)' },
-  EDNS: { class: 'retryable', meaning: 'host name did not resolve' },
-  // The pool recycled a connection at its message limit: take another.
-  EMAXLIMIT: { class: 'retryable', meaning: 'pooled connection reached its message limit' },
-  ETLS: { class: 'permanent', meaning: 'TLS failed (configuration)' },
-  EREQUIRETLS: { class: 'permanent', meaning: 'server lacks required TLS (configuration)' },
-  EAUTH: { class: 'permanent', meaning: 'authentication failed (configuration)' },
-  ENOAUTH: { class: 'permanent', meaning: 'no credentials for AUTH (configuration)' },
-  ECONFIG: { class: 'permanent', meaning: 'transport configuration error' },
-  EPROTOCOL: { class: 'retryable', meaning: 'invalid server response' },
-  EENVELOPE: { class: 'permanent', meaning: 'sender or every recipient refused' },
-  EMESSAGE: { class: 'permanent', meaning: 'message refused' },
+    ECONNECTION: { class: 'retryable', meaning: 'connection closed unexpectedly' },
+    ETIMEDOUT: { class: 'retryable', meaning: 'connection or greeting timed out' },
+    ESOCKET: { class: 'retryable', meaning: 'socket error (refused, reset, unreachable)' },
+    EDNS: { class: 'retryable', meaning: 'host name did not resolve' },
+    // The pool recycled a connection at its message limit: take another.
+    EMAXLIMIT: { class: 'retryable', meaning: 'pooled connection reached its message limit' },
+    ETLS: { class: 'permanent', meaning: 'TLS failed (configuration)' },
+    EREQUIRETLS: { class: 'permanent', meaning: 'server lacks required TLS (configuration)' },
+    EAUTH: { class: 'permanent', meaning: 'authentication failed (configuration)' },
+    ENOAUTH: { class: 'permanent', meaning: 'no credentials for AUTH (configuration)' },
+    ECONFIG: { class: 'permanent', meaning: 'transport configuration error' },
+    EPROTOCOL: { class: 'retryable', meaning: 'invalid server response' },
+    EENVELOPE: { class: 'permanent', meaning: 'sender or every recipient refused' },
+    EMESSAGE: { class: 'permanent', meaning: 'message refused' },
   } satisfies Record<string, Rule>),
 );
 
@@ -61,11 +61,19 @@ export function classifySmtp(err: unknown): Classified {
   const command = typeof e.command === 'string' ? ` at ${e.command}` : '';
   const text = clip(e.response ?? e.message, 300) || 'SMTP failure';
   if (reply !== undefined && reply >= 400 && reply <= 599) {
-    const rule = SMTP_REPLY_RULES[reply] ?? { class: reply < 500 ? 'retryable' : 'permanent', meaning: reply < 500 ? 'transient' : 'permanent' };
+    const rule = SMTP_REPLY_RULES[reply] ?? {
+      class: reply < 500 ? 'retryable' : 'permanent',
+      meaning: reply < 500 ? 'transient' : 'permanent',
+    };
     return { class: rule.class, code: `smtp_${reply}`, message: `${text}${command}`, providerCode: reply };
   }
   const rule = (kind && SMTP_ERROR_RULES.get(kind)) || { class: 'retryable' as const, meaning: 'unknown' };
-  return { class: rule.class, code: `smtp_${(kind ?? 'error').toLowerCase()}`, message: `${text}${command}`, ...(kind ? { providerCode: kind } : {}) };
+  return {
+    class: rule.class,
+    code: `smtp_${(kind ?? 'error').toLowerCase()}`,
+    message: `${text}${command}`,
+    ...(kind ? { providerCode: kind } : {}),
+  };
 }
 
 export type SmtpCutOffKind = 'timeout' | 'aborted';
@@ -86,5 +94,9 @@ export function smtpCutOff(kind: SmtpCutOffKind, messageId: string): Classified 
 
 /** The caller's signal was already aborted: nothing was sent. */
 export function smtpNotStarted(): Classified {
-  return { class: 'retryable', code: 'smtp_aborted', message: 'the send was aborted before it started; nothing was sent' };
+  return {
+    class: 'retryable',
+    code: 'smtp_aborted',
+    message: 'the send was aborted before it started; nothing was sent',
+  };
 }

@@ -45,7 +45,13 @@ export function smtpOptions(config: Config, pooled: boolean): SMTPPool.Options &
   const e = config.env;
   const t = adapterDeadlineMs(e.COMMS_PROVIDER_TIMEOUT_MS);
   return {
-    ...(pooled ? { pool: true as const, maxConnections: e.SMTP_POOL_MAX_CONNECTIONS, maxMessages: e.SMTP_POOL_MAX_MESSAGES } : {}),
+    ...(pooled
+      ? {
+          pool: true as const,
+          maxConnections: e.SMTP_POOL_MAX_CONNECTIONS,
+          maxMessages: e.SMTP_POOL_MAX_MESSAGES,
+        }
+      : {}),
     host: e.SMTP_HOST,
     port: e.SMTP_PORT,
     secure: e.SMTP_SECURE === 'true',
@@ -89,7 +95,8 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
   const { config, redactor } = deps;
   // One pooled transport per process, opened on the first live send and closed with the registry.
   let pool: Transporter<SMTPPool.SentMessageInfo> | null = null;
-  const transport = () => (pool ??= nodemailer.createTransport(smtpOptions(config, true) as SMTPPool.Options));
+  const transport = () =>
+    (pool ??= nodemailer.createTransport(smtpOptions(config, true) as SMTPPool.Options));
 
   const build = (row: OutboxRow): RenderedRequest => {
     const from = valueOr(config, 'SMTP_FROM');
@@ -118,12 +125,19 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
       const deadline = AbortSignal.timeout(adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS));
       const signal = AbortSignal.any([ctx.signal, deadline]);
       try {
-        const info = await raceSignal(transport().sendMail(emailMessage(row, from)), signal, () => new SmtpCutOff(cutOffKind(signal, deadline)));
+        const info = await raceSignal(
+          transport().sendMail(emailMessage(row, from)),
+          signal,
+          () => new SmtpCutOff(cutOffKind(signal, deadline)),
+        );
         return {
           outcome: 'sent',
           providerMessageId: info.messageId ?? messageId,
           request,
-          response: { response: redactor.scrub(String(info.response ?? '')).slice(0, 300), accepted: info.accepted?.length ?? 0 },
+          response: {
+            response: redactor.scrub(String(info.response ?? '')).slice(0, 300),
+            accepted: info.accepted?.length ?? 0,
+          },
         };
       } catch (err) {
         const c = err instanceof SmtpCutOff ? smtpCutOff(err.kind, messageId) : classifySmtp(err);
@@ -131,12 +145,22 @@ export function createSmtpAdapter(deps: AdapterDeps): ProviderAdapter {
       }
     },
     async verify(signal) {
-      if (missingOf(config, REQUIRED).length) return { ok: false, errorCode: 'provider_not_configured', message: 'missing SMTP_HOST, SMTP_PORT or SMTP_FROM' };
+      if (missingOf(config, REQUIRED).length)
+        return {
+          ok: false,
+          errorCode: 'provider_not_configured',
+          message: 'missing SMTP_HOST, SMTP_PORT or SMTP_FROM',
+        };
       // A separate, unpooled connection: the check must not take a pooled slot or wait behind sends.
       const t = nodemailer.createTransport(smtpOptions(config, false) as SMTPTransport.Options);
       try {
-        await raceSignal(t.verify(), signal, () => Object.assign(new Error('the check was aborted'), { code: 'ETIMEDOUT' }));
-        return { ok: true, detail: `SMTP server ${config.env.SMTP_HOST}:${config.env.SMTP_PORT} accepted the connection${config.env.SMTP_USER ? ' and AUTH' : ''}` };
+        await raceSignal(t.verify(), signal, () =>
+          Object.assign(new Error('the check was aborted'), { code: 'ETIMEDOUT' }),
+        );
+        return {
+          ok: true,
+          detail: `SMTP server ${config.env.SMTP_HOST}:${config.env.SMTP_PORT} accepted the connection${config.env.SMTP_USER ? ' and AUTH' : ''}`,
+        };
       } catch (err) {
         const c = classifySmtp(err);
         return { ok: false, errorCode: c.code, message: redactor.scrub(c.message) };

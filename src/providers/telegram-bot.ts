@@ -33,7 +33,8 @@ export function telegramBody(row: OutboxRow): Record<string, unknown> {
 
 export function createTelegramAdapter(deps: AdapterDeps): ProviderAdapter {
   const { config, redactor } = deps;
-  const method = (name: string) => `${baseUrl(config.env.TELEGRAM_API_BASE_URL)}/bot${valueOr(config, 'TELEGRAM_BOT_TOKEN')}/${name}`;
+  const method = (name: string) =>
+    `${baseUrl(config.env.TELEGRAM_API_BASE_URL)}/bot${valueOr(config, 'TELEGRAM_BOT_TOKEN')}/${name}`;
   const build = (row: OutboxRow): RenderedRequest => ({
     kind: 'http',
     method: 'POST',
@@ -43,7 +44,11 @@ export function createTelegramAdapter(deps: AdapterDeps): ProviderAdapter {
   });
 
   const call = (req: RenderedRequest, signal: AbortSignal): Promise<HttpResponse | TransportError> =>
-    callRendered(req, { timeoutMs: adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS), signal }, redactor);
+    callRendered(
+      req,
+      { timeoutMs: adapterDeadlineMs(config.env.COMMS_PROVIDER_TIMEOUT_MS), signal },
+      redactor,
+    );
 
   return {
     id: 'telegram_bot',
@@ -57,15 +62,30 @@ export function createTelegramAdapter(deps: AdapterDeps): ProviderAdapter {
       const visible = (row.title ? row.title.length + 1 : 0) + (row.body?.length ?? 0);
       if (visible > TELEGRAM_TEXT_LIMIT) {
         // Enqueue refuses these already; a row that got here some other way is refused the same way.
-        return failureResult({ class: 'permanent', code: 'telegram_text_too_long', message: `text is ${visible} characters; Telegram allows ${TELEGRAM_TEXT_LIMIT}` }, request);
+        return failureResult(
+          {
+            class: 'permanent',
+            code: 'telegram_text_too_long',
+            message: `text is ${visible} characters; Telegram allows ${TELEGRAM_TEXT_LIMIT}`,
+          },
+          request,
+        );
       }
       const res = await call(req, ctx.signal);
       if (res instanceof TransportError) return failureResult(classifyTransport('telegram', res), request);
-      const j = res.json as { ok?: unknown; result?: { message_id?: unknown; chat?: { id?: unknown } } } | undefined;
+      const j = res.json as
+        { ok?: unknown; result?: { message_id?: unknown; chat?: { id?: unknown } } } | undefined;
       if (res.status >= 200 && res.status <= 299 && j?.ok === true) {
         const id = j.result?.message_id;
         if (typeof id !== 'number') {
-          return failureResult({ class: 'retryable', code: 'telegram_malformed_response', message: `HTTP ${res.status} without a message_id` }, request);
+          return failureResult(
+            {
+              class: 'retryable',
+              code: 'telegram_malformed_response',
+              message: `HTTP ${res.status} without a message_id`,
+            },
+            request,
+          );
         }
         const chat = j.result?.chat?.id;
         // message_id is unique per chat only, so the provider id names both.
@@ -73,13 +93,25 @@ export function createTelegramAdapter(deps: AdapterDeps): ProviderAdapter {
         return { outcome: 'sent', providerMessageId, request, response: { ok: true, message_id: id } };
       }
       if (res.status >= 200 && res.status <= 299) {
-        return failureResult({ class: 'retryable', code: 'telegram_malformed_response', message: `HTTP ${res.status} without ok:true` }, request);
+        return failureResult(
+          {
+            class: 'retryable',
+            code: 'telegram_malformed_response',
+            message: `HTTP ${res.status} without ok:true`,
+          },
+          request,
+        );
       }
       const c = classifyTelegram(res.status, res.json);
-      return failureResult({ ...c, message: redactor.scrub(c.message) }, request, res.json === undefined ? undefined : redactor.scrubValue(res.json));
+      return failureResult(
+        { ...c, message: redactor.scrub(c.message) },
+        request,
+        res.json === undefined ? undefined : redactor.scrubValue(res.json),
+      );
     },
     async verify(signal) {
-      if (missingOf(config, REQUIRED).length) return { ok: false, errorCode: 'provider_not_configured', message: 'missing TELEGRAM_BOT_TOKEN' };
+      if (missingOf(config, REQUIRED).length)
+        return { ok: false, errorCode: 'provider_not_configured', message: 'missing TELEGRAM_BOT_TOKEN' };
       const res = await call({ kind: 'http', method: 'GET', url: method('getMe'), headers: {} }, signal);
       if (res instanceof TransportError) {
         const c = classifyTransport('telegram', res);

@@ -11,10 +11,21 @@ export const TWILIO_RULES: Readonly<Record<number, Rule>> = {
   // Waiting would only help after the 10-minute verification expires: for an OTP that is a give-up.
   60203: { class: 'permanent', meaning: 'max send attempts (5) reached for this verification' },
   // The number has a request in flight; it was not processed, so a short wait and retry is safe.
-  60212: { class: 'rate_limited', meaning: 'too many concurrent requests for this phone number', defaultWaitMs: 2_000 },
+  60212: {
+    class: 'rate_limited',
+    meaning: 'too many concurrent requests for this phone number',
+    defaultWaitMs: 2_000,
+  },
   60410: { class: 'permanent', meaning: 'Fraud Guard blocked the destination prefix (12 h)' },
-  60605: { class: 'permanent', meaning: 'destination blocked by Verify Geo-Permissions', finalStatus: 'blocked' },
-  20404: { class: 'permanent', meaning: 'not found: unknown service, or the verification is approved, expired or deleted' },
+  60605: {
+    class: 'permanent',
+    meaning: 'destination blocked by Verify Geo-Permissions',
+    finalStatus: 'blocked',
+  },
+  20404: {
+    class: 'permanent',
+    meaning: 'not found: unknown service, or the verification is approved, expired or deleted',
+  },
   // "Never processed, always safe to retry" (Twilio 20429 page).
   20429: { class: 'rate_limited', meaning: 'too many requests (account concurrency)', defaultWaitMs: 1_000 },
   // A create answered with 500 may have sent an SMS: handled as provider_uncertain for creates.
@@ -37,15 +48,28 @@ export function uncertainCreate(what: string): Classified {
 }
 
 /** Classifies a non-2xx Twilio answer for one operation. */
-export function classifyTwilio(op: TwilioOperation, status: number, body: unknown, retryAfter: string | null): Classified {
+export function classifyTwilio(
+  op: TwilioOperation,
+  status: number,
+  body: unknown,
+  retryAfter: string | null,
+): Classified {
   const b = (body && typeof body === 'object' ? body : {}) as { code?: unknown; message?: unknown };
   const code = typeof b.code === 'number' ? b.code : undefined;
   const text = clip(b.message) || `HTTP ${status}`;
   const wait = retryAfterMs(retryAfter);
-  const detail = { message: `${text} (HTTP ${status}${code !== undefined ? `, code ${code}` : ''})`, httpStatus: status, retryAfterMs: wait };
+  const detail = {
+    message: `${text} (HTTP ${status}${code !== undefined ? `, code ${code}` : ''})`,
+    httpStatus: status,
+    retryAfterMs: wait,
+  };
 
   if (op === 'create' && status >= 500) {
-    return { ...uncertainCreate(`Twilio answered HTTP ${status}${code !== undefined ? ` (code ${code})` : ''}`), httpStatus: status, ...(code !== undefined ? { providerCode: code } : {}) };
+    return {
+      ...uncertainCreate(`Twilio answered HTTP ${status}${code !== undefined ? ` (code ${code})` : ''}`),
+      httpStatus: status,
+      ...(code !== undefined ? { providerCode: code } : {}),
+    };
   }
   if (code !== undefined) {
     const rule = TWILIO_RULES[code];

@@ -8,7 +8,12 @@ import { TransportError, adapterDeadlineMs, httpCall, type HttpResponse } from '
 import { classifyTwilio, uncertainCreate, type TwilioOperation } from './twilio-errors.ts';
 import type { ProviderAdapter, RenderedRequest, SendResult, SendContext } from './types.ts';
 
-const REQUIRED = ['OTP_PROVIDER', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VERIFY_SERVICE_SID'] as const;
+const REQUIRED = [
+  'OTP_PROVIDER',
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_VERIFY_SERVICE_SID',
+] as const;
 
 // Verify locales we can pass for our own locales. Azerbaijani is not a Verify locale (an unsupported
 // override is an error), so for `az` Twilio resolves the language from the +994 country code.
@@ -52,7 +57,11 @@ export class TwilioVerifyClient {
   constructor(private readonly o: TwilioVerifyOptions) {}
 
   /** The client for the configured service, or null when Twilio env is incomplete. */
-  static fromConfig(config: Config, redactor: Redactor, timeoutMs = config.env.OTP_TIMEOUT_MS): TwilioVerifyClient | null {
+  static fromConfig(
+    config: Config,
+    redactor: Redactor,
+    timeoutMs = config.env.OTP_TIMEOUT_MS,
+  ): TwilioVerifyClient | null {
     const e = config.env;
     if (!e.TWILIO_ACCOUNT_SID || !e.TWILIO_AUTH_TOKEN || !e.TWILIO_VERIFY_SERVICE_SID) return null;
     return new TwilioVerifyClient({
@@ -125,7 +134,11 @@ export class TwilioVerifyClient {
   }
 
   /** POST /v2/Services/{sid}/Verifications (To, Channel=sms, Locale when Twilio has ours). */
-  async start(to: string, locale: string | null | undefined, signal?: AbortSignal): Promise<VerificationStart> {
+  async start(
+    to: string,
+    locale: string | null | undefined,
+    signal?: AbortSignal,
+  ): Promise<VerificationStart> {
     const res = await this.call('create', this.createRequest(to, locale), signal);
     const j = res.json as { sid?: unknown; status?: unknown } | undefined;
     if (typeof j?.sid !== 'string' || typeof j.status !== 'string') {
@@ -135,12 +148,19 @@ export class TwilioVerifyClient {
   }
 
   /** Alias of start. */
-  createVerification(to: string, locale: string | null | undefined, signal?: AbortSignal): Promise<VerificationStart> {
+  createVerification(
+    to: string,
+    locale: string | null | undefined,
+    signal?: AbortSignal,
+  ): Promise<VerificationStart> {
     return this.start(to, locale, signal);
   }
 
   /** POST /v2/Services/{sid}/VerificationCheck with VerificationSid (or To) and Code. */
-  async checkVerification(input: { code: string } & ({ verificationSid: string } | { to: string }), signal?: AbortSignal): Promise<VerificationCheck> {
+  async checkVerification(
+    input: { code: string } & ({ verificationSid: string } | { to: string }),
+    signal?: AbortSignal,
+  ): Promise<VerificationCheck> {
     const form = new URLSearchParams({ Code: input.code });
     if ('verificationSid' in input) form.set('VerificationSid', input.verificationSid);
     else form.set('To', input.to);
@@ -157,7 +177,11 @@ export class TwilioVerifyClient {
     );
     const j = res.json as { status?: unknown; valid?: unknown } | undefined;
     if (typeof j?.status !== 'string') {
-      throw new ProviderError({ class: 'retryable', code: 'twilio_malformed_response', message: `Twilio answered HTTP ${res.status} without a check status` });
+      throw new ProviderError({
+        class: 'retryable',
+        code: 'twilio_malformed_response',
+        message: `Twilio answered HTTP ${res.status} without a check status`,
+      });
     }
     return { status: j.status, valid: j.valid === true && j.status === 'approved' };
   }
@@ -168,10 +192,18 @@ export class TwilioVerifyClient {
 
   /** GET /v2/Services/{sid}: the credential check. */
   async fetchService(signal?: AbortSignal): Promise<{ sid: string; friendlyName: string }> {
-    const res = await this.call('fetch', { kind: 'http', method: 'GET', url: this.service, headers: {} }, signal);
+    const res = await this.call(
+      'fetch',
+      { kind: 'http', method: 'GET', url: this.service, headers: {} },
+      signal,
+    );
     const j = res.json as { sid?: unknown; friendly_name?: unknown } | undefined;
     if (typeof j?.sid !== 'string') {
-      throw new ProviderError({ class: 'retryable', code: 'twilio_malformed_response', message: `Twilio answered HTTP ${res.status} without a service` });
+      throw new ProviderError({
+        class: 'retryable',
+        code: 'twilio_malformed_response',
+        message: `Twilio answered HTTP ${res.status} without a service`,
+      });
     }
     return { sid: j.sid, friendlyName: typeof j.friendly_name === 'string' ? j.friendly_name : '' };
   }
@@ -194,24 +226,37 @@ export function createTwilioVerifyAdapter(deps: AdapterDeps): ProviderAdapter {
   };
   // The lane gives Twilio OTP_TIMEOUT_MS; the client stops a little earlier so a create timeout is
   // classified here (provider_uncertain) rather than as the lane's generic retryable timeout.
-  const client = () => TwilioVerifyClient.fromConfig(config, redactor, adapterDeadlineMs(config.env.OTP_TIMEOUT_MS));
+  const client = () =>
+    TwilioVerifyClient.fromConfig(config, redactor, adapterDeadlineMs(config.env.OTP_TIMEOUT_MS));
   return {
     id: 'twilio_verify',
     info: adapterInfo('twilio_verify'),
     requiredEnv: REQUIRED,
     missingEnv: () => {
       const m = missingOf(config, REQUIRED);
-      if (config.env.OTP_PROVIDER && config.env.OTP_PROVIDER !== 'twilio' && !m.includes('OTP_PROVIDER')) m.unshift('OTP_PROVIDER');
+      if (config.env.OTP_PROVIDER && config.env.OTP_PROVIDER !== 'twilio' && !m.includes('OTP_PROVIDER'))
+        m.unshift('OTP_PROVIDER');
       return m;
     },
     render: (row) => redactor.scrubValue(build(row)),
     async send(row: OutboxRow, ctx: SendContext): Promise<SendResult> {
       const c = client();
-      if (!c) return { outcome: 'permanent', errorCode: 'provider_not_configured', errorMessage: 'Twilio Verify env is incomplete', request: redactor.scrubValue(build(row)) };
+      if (!c)
+        return {
+          outcome: 'permanent',
+          errorCode: 'provider_not_configured',
+          errorMessage: 'Twilio Verify env is incomplete',
+          request: redactor.scrubValue(build(row)),
+        };
       const request = redactor.scrubValue(c.createRequest(row.target, row.locale));
       try {
         const v = await c.start(row.target, row.locale, ctx.signal);
-        return { outcome: 'sent', providerMessageId: v.sid, request, response: { sid: v.sid, status: v.status } };
+        return {
+          outcome: 'sent',
+          providerMessageId: v.sid,
+          request,
+          response: { sid: v.sid, status: v.status },
+        };
       } catch (err) {
         if (err instanceof ProviderError) return failureResult(err.classified, request);
         throw err;
@@ -219,10 +264,18 @@ export function createTwilioVerifyAdapter(deps: AdapterDeps): ProviderAdapter {
     },
     async verify(signal) {
       const c = client();
-      if (!c) return { ok: false, errorCode: 'provider_not_configured', message: 'Twilio Verify env is incomplete' };
+      if (!c)
+        return {
+          ok: false,
+          errorCode: 'provider_not_configured',
+          message: 'Twilio Verify env is incomplete',
+        };
       try {
         const s = await c.fetchService(signal);
-        return { ok: true, detail: `Verify service ${s.sid}${s.friendlyName ? ` "${s.friendlyName}"` : ''} reachable with these credentials` };
+        return {
+          ok: true,
+          detail: `Verify service ${s.sid}${s.friendlyName ? ` "${s.friendlyName}"` : ''} reachable with these credentials`,
+        };
       } catch (err) {
         if (err instanceof ProviderError) return { ok: false, errorCode: err.code, message: err.message };
         throw err;

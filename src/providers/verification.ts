@@ -23,7 +23,11 @@ const inflight = new Map<ProviderAdapter, Promise<VerificationOutcome>>();
  * fetch, SMTP verify, Firebase key fetch). Only ever on demand: nothing calls this on a timer or at
  * start. Concurrent checks of one adapter share one call.
  */
-export function runVerification(adapter: ProviderAdapter, timeoutMs: number, redactor: Redactor): Promise<VerificationOutcome> {
+export function runVerification(
+  adapter: ProviderAdapter,
+  timeoutMs: number,
+  redactor: Redactor,
+): Promise<VerificationOutcome> {
   const check = adapter.verify?.bind(adapter);
   if (!check) throw new VerifyUnsupportedError(`${adapter.id} has no credential check`);
   const running = inflight.get(adapter);
@@ -33,12 +37,22 @@ export function runVerification(adapter: ProviderAdapter, timeoutMs: number, red
     try {
       r = await check(AbortSignal.timeout(timeoutMs));
     } catch (err) {
-      r = { ok: false, errorCode: 'verify_failed', message: err instanceof Error ? err.message : String(err) };
+      r = {
+        ok: false,
+        errorCode: 'verify_failed',
+        message: err instanceof Error ? err.message : String(err),
+      };
     }
     const at = new Date().toISOString();
     return r.ok
       ? { adapter: adapter.id, at, ok: true, detail: redactor.scrub(r.detail), errorCode: null }
-      : { adapter: adapter.id, at, ok: false, detail: redactor.scrub(`${r.errorCode}: ${r.message}`), errorCode: r.errorCode };
+      : {
+          adapter: adapter.id,
+          at,
+          ok: false,
+          detail: redactor.scrub(`${r.errorCode}: ${r.message}`),
+          errorCode: r.errorCode,
+        };
   })().finally(() => inflight.delete(adapter));
   inflight.set(adapter, p);
   return p;

@@ -26,7 +26,9 @@ export function addressee(target: string): { to: string } | { recipient: string 
 export function whatsappBody(row: OutboxRow): Record<string, unknown> {
   const to = addressee(row.target);
   if (row.template && row.data && typeof row.data.whatsappTemplate === 'string') {
-    const params = Array.isArray(row.data.params) ? row.data.params.map((p) => ({ type: 'text', text: String(p) })) : [];
+    const params = Array.isArray(row.data.params)
+      ? row.data.params.map((p) => ({ type: 'text', text: String(p) }))
+      : [];
     return {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
@@ -62,7 +64,8 @@ export function isWhatsAppAdapter(a: ProviderAdapter): a is WhatsAppAdapter {
 export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
   const { config, redactor } = deps;
   let windows: Queryable | null = null;
-  const graph = () => `${baseUrl(config.env.WHATSAPP_GRAPH_BASE_URL)}/${valueOr(config, 'WHATSAPP_API_VERSION')}/${valueOr(config, 'WHATSAPP_PHONE_NUMBER_ID')}`;
+  const graph = () =>
+    `${baseUrl(config.env.WHATSAPP_GRAPH_BASE_URL)}/${valueOr(config, 'WHATSAPP_API_VERSION')}/${valueOr(config, 'WHATSAPP_PHONE_NUMBER_ID')}`;
   const build = (row: OutboxRow): RenderedRequest => ({
     kind: 'http',
     method: 'POST',
@@ -117,7 +120,9 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
       if (body.type !== 'template' && windows) {
         const w = await windowState(windows, row.tenant_id, row.target);
         if (!w.open) {
-          const since = w.lastInboundAt ? `last inbound message ${w.lastInboundAt.toISOString()}` : 'no inbound message from this recipient';
+          const since = w.lastInboundAt
+            ? `last inbound message ${w.lastInboundAt.toISOString()}`
+            : 'no inbound message from this recipient';
           return {
             outcome: 'permanent',
             errorCode: 'whatsapp_outside_window',
@@ -130,39 +135,77 @@ export function createWhatsAppAdapter(deps: AdapterDeps): WhatsAppAdapter {
       const res = await call(req, ctx.signal);
       if (res instanceof TransportError) return failureResult(classifyTransport('whatsapp', res), request);
       if (res.status >= 200 && res.status <= 299) {
-        const j = res.json as { messages?: { id?: unknown; message_status?: unknown }[]; contacts?: { wa_id?: unknown }[] } | undefined;
+        const j = res.json as
+          | { messages?: { id?: unknown; message_status?: unknown }[]; contacts?: { wa_id?: unknown }[] }
+          | undefined;
         const wamid = j?.messages?.[0]?.id;
         if (typeof wamid !== 'string') {
           // A 200 that is not Meta's JSON (a proxy or captive portal page): the message was most
           // likely not sent, and WhatsApp delivery is at-least-once anyway.
-          return failureResult({ class: 'retryable', code: 'whatsapp_malformed_response', message: `HTTP ${res.status} without a message id` }, request);
+          return failureResult(
+            {
+              class: 'retryable',
+              code: 'whatsapp_malformed_response',
+              message: `HTTP ${res.status} without a message id`,
+            },
+            request,
+          );
         }
         return {
           outcome: 'sent',
           providerMessageId: wamid,
           request,
-          response: { messages: [{ id: wamid, ...(j?.messages?.[0]?.message_status ? { message_status: j.messages[0].message_status } : {}) }], contacts: j?.contacts?.map((c) => ({ wa_id: c.wa_id })) ?? [] },
+          response: {
+            messages: [
+              {
+                id: wamid,
+                ...(j?.messages?.[0]?.message_status ? { message_status: j.messages[0].message_status } : {}),
+              },
+            ],
+            contacts: j?.contacts?.map((c) => ({ wa_id: c.wa_id })) ?? [],
+          },
         };
       }
       const c = classifyWhatsApp(res.status, res.json, res.headers.get('retry-after'));
-      return failureResult({ ...c, message: redactor.scrub(c.message) }, request, res.json === undefined ? undefined : { status: res.status, error: redactor.scrubValue(res.json) });
+      return failureResult(
+        { ...c, message: redactor.scrub(c.message) },
+        request,
+        res.json === undefined ? undefined : { status: res.status, error: redactor.scrubValue(res.json) },
+      );
     },
     async verify(signal) {
       const missing = missingOf(config, REQUIRED);
-      if (missing.length) return { ok: false, errorCode: 'provider_not_configured', message: `missing ${missing.join(', ')}` };
-      const res = await call({ kind: 'http', method: 'GET', url: graph(), headers: { authorization: `Bearer ${valueOr(config, 'WHATSAPP_ACCESS_TOKEN')}` } }, signal);
+      if (missing.length)
+        return { ok: false, errorCode: 'provider_not_configured', message: `missing ${missing.join(', ')}` };
+      const res = await call(
+        {
+          kind: 'http',
+          method: 'GET',
+          url: graph(),
+          headers: { authorization: `Bearer ${valueOr(config, 'WHATSAPP_ACCESS_TOKEN')}` },
+        },
+        signal,
+      );
       if (res instanceof TransportError) {
         const c = classifyTransport('whatsapp', res);
         return { ok: false, errorCode: c.code, message: c.message };
       }
       if (res.status >= 200 && res.status <= 299) {
-        const j = res.json as { display_phone_number?: unknown; verified_name?: unknown; quality_rating?: unknown } | undefined;
+        const j = res.json as
+          { display_phone_number?: unknown; verified_name?: unknown; quality_rating?: unknown } | undefined;
         if (!j || typeof j.display_phone_number !== 'string') {
-          return { ok: false, errorCode: 'whatsapp_malformed_response', message: `HTTP ${res.status} without a phone number` };
+          return {
+            ok: false,
+            errorCode: 'whatsapp_malformed_response',
+            message: `HTTP ${res.status} without a phone number`,
+          };
         }
         const name = typeof j.verified_name === 'string' ? ` "${j.verified_name}"` : '';
         const quality = typeof j.quality_rating === 'string' ? `, quality ${j.quality_rating}` : '';
-        return { ok: true, detail: redactor.scrub(`phone number ${j.display_phone_number}${name}${quality}`) };
+        return {
+          ok: true,
+          detail: redactor.scrub(`phone number ${j.display_phone_number}${name}${quality}`),
+        };
       }
       const c = classifyWhatsApp(res.status, res.json);
       return { ok: false, errorCode: c.code, message: redactor.scrub(c.message) };

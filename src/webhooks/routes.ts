@@ -8,7 +8,20 @@ import { parseWith } from '../http/errors.ts';
 import { decodeCursor } from '../core/cursor.ts';
 import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
-import { InboundDetail, InboundPage, InboundParams, InboundQuery, TelegramLinkAnswer, TelegramLinkBody, TelegramUpdateBody, WebhookAck, WhatsAppUsage, WhatsAppUsageQuery, WhatsAppVerifyQuery, WhatsAppWebhookBody } from './schemas.ts';
+import {
+  InboundDetail,
+  InboundPage,
+  InboundParams,
+  InboundQuery,
+  TelegramLinkAnswer,
+  TelegramLinkBody,
+  TelegramUpdateBody,
+  WebhookAck,
+  WhatsAppUsage,
+  WhatsAppUsageQuery,
+  WhatsAppVerifyQuery,
+  WhatsAppWebhookBody,
+} from './schemas.ts';
 import { estimateAzn, parseCaps, parsePriceTable } from '../core/wa-pricing.ts';
 import { monthlyUsage } from '../store/sql/wa-usage.ts';
 import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
@@ -88,120 +101,255 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     scope.removeAllContentTypeParsers();
     // Fastify refuses a body over the limit (413) from Content-Length, or while reading it, before
     // any handler runs: no HMAC is ever computed over an oversized body.
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) =>
+      done(null, body),
+    );
 
-    scope.get('/webhooks/whatsapp', {
-      config: { openapi: { summary: "Meta's webhook verification: answers hub.challenge when hub.verify_token matches", tags: ['webhooks'], auth: 'webhook', query: WhatsAppVerifyQuery,
-        response: { status: 200, description: 'exactly hub.challenge, as text/plain', contentType: 'text/plain' }, errors: ['webhook_verify_failed'] } },
-    }, async (req, reply) => {
-      const q = (req.query ?? {}) as Record<string, unknown>;
-      const mode = q['hub.mode'];
-      const token = q['hub.verify_token'];
-      const challenge = q['hub.challenge'];
-      const configured = env.WHATSAPP_VERIFY_TOKEN;
-      const tokenOk = safeEqual(typeof token === 'string' ? token : '', configured ?? '') && configured !== undefined;
-      if (mode !== 'subscribe' || !tokenOk || typeof challenge !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(challenge)) {
-        throw new AppError('webhook_verify_failed', 'The webhook verification request did not match.');
-      }
-      return reply.code(200).type('text/plain; charset=utf-8').send(challenge);
-    });
+    scope.get(
+      '/webhooks/whatsapp',
+      {
+        config: {
+          openapi: {
+            summary: "Meta's webhook verification: answers hub.challenge when hub.verify_token matches",
+            tags: ['webhooks'],
+            auth: 'webhook',
+            query: WhatsAppVerifyQuery,
+            response: {
+              status: 200,
+              description: 'exactly hub.challenge, as text/plain',
+              contentType: 'text/plain',
+            },
+            errors: ['webhook_verify_failed'],
+          },
+        },
+      },
+      async (req, reply) => {
+        const q = (req.query ?? {}) as Record<string, unknown>;
+        const mode = q['hub.mode'];
+        const token = q['hub.verify_token'];
+        const challenge = q['hub.challenge'];
+        const configured = env.WHATSAPP_VERIFY_TOKEN;
+        const tokenOk =
+          safeEqual(typeof token === 'string' ? token : '', configured ?? '') && configured !== undefined;
+        if (
+          mode !== 'subscribe' ||
+          !tokenOk ||
+          typeof challenge !== 'string' ||
+          !/^[\x21-\x7e]{1,512}$/.test(challenge)
+        ) {
+          throw new AppError('webhook_verify_failed', 'The webhook verification request did not match.');
+        }
+        return reply.code(200).type('text/plain; charset=utf-8').send(challenge);
+      },
+    );
 
-    scope.post('/webhooks/whatsapp', {
-      bodyLimit: limit,
-      config: { openapi: { summary: 'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body', tags: ['webhooks'], auth: 'webhook', body: WhatsAppWebhookBody,
-        response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
-    }, async (req, reply) => {
-      const raw = rawOf(req);
-      if (!verifyMetaSignature(raw, req.headers['x-hub-signature-256'], env.WHATSAPP_APP_SECRET, hooks.onHmac)) {
-        if (!env.WHATSAPP_APP_SECRET) req.log.warn('WhatsApp webhook refused: WHATSAPP_APP_SECRET is not configured');
-        throw new AppError('invalid_signature', 'The X-Hub-Signature-256 signature did not verify.');
-      }
-      const { text } = parseRaw(raw);
-      // Meta re-posts the same bytes when it retries: the body's hash is the delivery's identity
-      // (messages and statuses inside are deduplicated again by their own ids).
-      return store(reply, 'whatsapp', createHash('sha256').update(raw).digest('hex'), text);
-    });
+    scope.post(
+      '/webhooks/whatsapp',
+      {
+        bodyLimit: limit,
+        config: {
+          openapi: {
+            summary:
+              'WhatsApp Cloud API webhook (inbound messages, delivery statuses); X-Hub-Signature-256 over the raw body',
+            tags: ['webhooks'],
+            auth: 'webhook',
+            body: WhatsAppWebhookBody,
+            response: { status: 200, schema: WebhookAck },
+            errors: ['invalid_signature', 'bad_request', 'payload_too_large'],
+          },
+        },
+      },
+      async (req, reply) => {
+        const raw = rawOf(req);
+        if (
+          !verifyMetaSignature(raw, req.headers['x-hub-signature-256'], env.WHATSAPP_APP_SECRET, hooks.onHmac)
+        ) {
+          if (!env.WHATSAPP_APP_SECRET)
+            req.log.warn('WhatsApp webhook refused: WHATSAPP_APP_SECRET is not configured');
+          throw new AppError('invalid_signature', 'The X-Hub-Signature-256 signature did not verify.');
+        }
+        const { text } = parseRaw(raw);
+        // Meta re-posts the same bytes when it retries: the body's hash is the delivery's identity
+        // (messages and statuses inside are deduplicated again by their own ids).
+        return store(reply, 'whatsapp', createHash('sha256').update(raw).digest('hex'), text);
+      },
+    );
 
     const telegram = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = req.params as { secret?: string; '*'?: string };
-      if (!verifyTelegramSecret(params.secret ?? params['*'], req.headers['x-telegram-bot-api-secret-token'], env.TELEGRAM_WEBHOOK_SECRET)) {
+      if (
+        !verifyTelegramSecret(
+          params.secret ?? params['*'],
+          req.headers['x-telegram-bot-api-secret-token'],
+          env.TELEGRAM_WEBHOOK_SECRET,
+        )
+      ) {
         // Which of the two secrets was wrong is not said.
         throw new AppError('invalid_signature', 'Unauthorized.');
       }
       const { text, value } = parseRaw(rawOf(req));
       const updateId = updateIdOf(value);
-      if (updateId === null) throw new AppError('bad_request', 'The body is not a Telegram Update (no update_id).');
+      if (updateId === null)
+        throw new AppError('bad_request', 'The body is not a Telegram Update (no update_id).');
       return store(reply, 'telegram', updateId, text);
     };
-    scope.post('/telegram/webhook/:secret', {
-      bodyLimit: limit,
-      config: { openapi: { summary: 'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match', tags: ['webhooks'], auth: 'webhook', body: TelegramUpdateBody,
-        response: { status: 200, schema: WebhookAck }, errors: ['invalid_signature', 'bad_request', 'payload_too_large'] } },
-    }, telegram);
+    scope.post(
+      '/telegram/webhook/:secret',
+      {
+        bodyLimit: limit,
+        config: {
+          openapi: {
+            summary:
+              'Telegram Bot API webhook; the path secret and X-Telegram-Bot-Api-Secret-Token must both match',
+            tags: ['webhooks'],
+            auth: 'webhook',
+            body: TelegramUpdateBody,
+            response: { status: 200, schema: WebhookAck },
+            errors: ['invalid_signature', 'bad_request', 'payload_too_large'],
+          },
+        },
+      },
+      telegram,
+    );
     // Secrets may be up to 256 characters, past the router's 100-character parameter limit: the
     // catch-all serves those (same handler, same checks).
     scope.post('/telegram/webhook/*', { bodyLimit: limit }, telegram);
   });
 
-  app.post('/api/v1/telegram/links', {
-    preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner', tags: ['telegram'], auth: 'owner', body: TelegramLinkBody, bodyOptional: true,
-      response: { status: 201, schema: TelegramLinkAnswer }, errors: ['validation_failed', 'forbidden'] } },
-  }, async (req, reply) => {
-    const p = principalOf(req);
-    parseWith(TelegramLinkBody, req.body ?? {});
-    const link = await createLink(ctx.db, { tenantId: p.tenant.id, ownerSubject: p.subject, actor: actorName(p) });
-    return reply.code(201).header('cache-control', 'no-store').send({ token: link.token, url: deepLink(env.TELEGRAM_BOT_USERNAME, link.token), expiresAt: link.expiresAt.toISOString() });
-  });
+  app.post(
+    '/api/v1/telegram/links',
+    {
+      preHandler: requireRole(ctx.principals, ['owner']),
+      config: {
+        openapi: {
+          summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner',
+          tags: ['telegram'],
+          auth: 'owner',
+          body: TelegramLinkBody,
+          bodyOptional: true,
+          response: { status: 201, schema: TelegramLinkAnswer },
+          errors: ['validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      parseWith(TelegramLinkBody, req.body ?? {});
+      const link = await createLink(ctx.db, {
+        tenantId: p.tenant.id,
+        ownerSubject: p.subject,
+        actor: actorName(p),
+      });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({
+          token: link.token,
+          url: deepLink(env.TELEGRAM_BOT_USERNAME, link.token),
+          expiresAt: link.expiresAt.toISOString(),
+        });
+    },
+  );
 
-  app.get('/api/v1/inbound', {
-    preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: 'Inbound WhatsApp and Telegram messages of the tenant, newest first (senders masked)', tags: ['inbound'], auth: 'owner', query: InboundQuery,
-      response: { status: 200, schema: InboundPage }, errors: ['validation_failed', 'forbidden'] } },
-  }, async (req) => {
-    const p = principalOf(req);
-    const f = parseWith(InboundQuery, req.query ?? {});
-    const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
-    if (f.cursor !== undefined && !after) throw new AppError('validation_failed', 'The cursor is not valid; use nextCursor from a previous page.');
-    const page = await ctx.db.tx((q) => listInbound(q, p.tenant.id, { provider: f.provider, limit: f.limit, after }), { tenantId: p.tenant.id });
-    return { items: page.items.map((r) => presentInbound(r, true)), nextCursor: page.nextCursor };
-  });
+  app.get(
+    '/api/v1/inbound',
+    {
+      preHandler: requireRole(ctx.principals, ['owner']),
+      config: {
+        openapi: {
+          summary: 'Inbound WhatsApp and Telegram messages of the tenant, newest first (senders masked)',
+          tags: ['inbound'],
+          auth: 'owner',
+          query: InboundQuery,
+          response: { status: 200, schema: InboundPage },
+          errors: ['validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const f = parseWith(InboundQuery, req.query ?? {});
+      const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
+      if (f.cursor !== undefined && !after)
+        throw new AppError(
+          'validation_failed',
+          'The cursor is not valid; use nextCursor from a previous page.',
+        );
+      const page = await ctx.db.tx(
+        (q) => listInbound(q, p.tenant.id, { provider: f.provider, limit: f.limit, after }),
+        { tenantId: p.tenant.id },
+      );
+      return { items: page.items.map((r) => presentInbound(r, true)), nextCursor: page.nextCursor };
+    },
+  );
 
-  app.get('/api/v1/whatsapp/usage', {
-    preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: "The tenant's WhatsApp messages of one month by Meta pricing category and billable/free, with an estimate in AZN from the operator's price table", tags: ['inbound'], auth: 'owner', query: WhatsAppUsageQuery,
-      response: { status: 200, schema: WhatsAppUsage }, errors: ['validation_failed', 'forbidden'] } },
-  }, async (req) => {
-    const p = principalOf(req);
-    const f = parseWith(WhatsAppUsageQuery, req.query ?? {});
-    const month = f.month ?? new Date().toISOString().slice(0, 7);
-    const counts = await ctx.db.tx((q) => monthlyUsage(q, p.tenant.id, month), { tenantId: p.tenant.id });
-    const prices = env.WHATSAPP_PRICE_TABLE_AZN ? parsePriceTable(env.WHATSAPP_PRICE_TABLE_AZN) : null;
-    const est = prices instanceof Map ? estimateAzn(counts, prices) : null;
-    const caps = env.WHATSAPP_MONTHLY_CAP ? parseCaps(env.WHATSAPP_MONTHLY_CAP) : null;
-    const capOf = (tenant: string, used: number) => {
-      const limit = caps instanceof Map ? caps.get(tenant) : undefined;
-      return limit === undefined ? null : { limit, used, percent: limit > 0 ? Math.round((used / limit) * 1000) / 10 : 100 };
-    };
-    const sum = (billable: boolean) => counts.filter((c) => c.billable === billable).reduce((n, c) => n + c.messages, 0);
-    return {
-      month,
-      counts,
-      totals: { billable: sum(true), free: sum(false) },
-      estimate: { currency: 'AZN' as const, estimatedAzn: est?.estimatedAzn ?? null, unpricedCategories: est?.unpricedCategories ?? [] },
-      cap: capOf(p.tenant.id, sum(true)),
-    };
-  });
+  app.get(
+    '/api/v1/whatsapp/usage',
+    {
+      preHandler: requireRole(ctx.principals, ['owner']),
+      config: {
+        openapi: {
+          summary:
+            "The tenant's WhatsApp messages of one month by Meta pricing category and billable/free, with an estimate in AZN from the operator's price table",
+          tags: ['inbound'],
+          auth: 'owner',
+          query: WhatsAppUsageQuery,
+          response: { status: 200, schema: WhatsAppUsage },
+          errors: ['validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const f = parseWith(WhatsAppUsageQuery, req.query ?? {});
+      const month = f.month ?? new Date().toISOString().slice(0, 7);
+      const counts = await ctx.db.tx((q) => monthlyUsage(q, p.tenant.id, month), { tenantId: p.tenant.id });
+      const prices = env.WHATSAPP_PRICE_TABLE_AZN ? parsePriceTable(env.WHATSAPP_PRICE_TABLE_AZN) : null;
+      const est = prices instanceof Map ? estimateAzn(counts, prices) : null;
+      const caps = env.WHATSAPP_MONTHLY_CAP ? parseCaps(env.WHATSAPP_MONTHLY_CAP) : null;
+      const capOf = (tenant: string, used: number) => {
+        const limit = caps instanceof Map ? caps.get(tenant) : undefined;
+        return limit === undefined
+          ? null
+          : { limit, used, percent: limit > 0 ? Math.round((used / limit) * 1000) / 10 : 100 };
+      };
+      const sum = (billable: boolean) =>
+        counts.filter((c) => c.billable === billable).reduce((n, c) => n + c.messages, 0);
+      return {
+        month,
+        counts,
+        totals: { billable: sum(true), free: sum(false) },
+        estimate: {
+          currency: 'AZN' as const,
+          estimatedAzn: est?.estimatedAzn ?? null,
+          unpricedCategories: est?.unpricedCategories ?? [],
+        },
+        cap: capOf(p.tenant.id, sum(true)),
+      };
+    },
+  );
 
-  app.get('/api/v1/inbound/:id', {
-    preHandler: requireRole(ctx.principals, ['owner']),
-    config: { openapi: { summary: 'One inbound message with its sender and the provider payload', tags: ['inbound'], auth: 'owner', params: InboundParams,
-      response: { status: 200, schema: InboundDetail }, errors: ['not_found', 'validation_failed', 'forbidden'] } },
-  }, async (req) => {
-    const p = principalOf(req);
-    const { id } = parseWith(InboundParams, req.params);
-    const row = await ctx.db.tx((q) => getInbound(q, p.tenant.id, id), { tenantId: p.tenant.id });
-    if (!row) throw new AppError('not_found', 'No such inbound message.');
-    return { ...presentInbound(row, false), raw: row.raw };
-  });
+  app.get(
+    '/api/v1/inbound/:id',
+    {
+      preHandler: requireRole(ctx.principals, ['owner']),
+      config: {
+        openapi: {
+          summary: 'One inbound message with its sender and the provider payload',
+          tags: ['inbound'],
+          auth: 'owner',
+          params: InboundParams,
+          response: { status: 200, schema: InboundDetail },
+          errors: ['not_found', 'validation_failed', 'forbidden'],
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const { id } = parseWith(InboundParams, req.params);
+      const row = await ctx.db.tx((q) => getInbound(q, p.tenant.id, id), { tenantId: p.tenant.id });
+      if (!row) throw new AppError('not_found', 'No such inbound message.');
+      return { ...presentInbound(row, false), raw: row.raw };
+    },
+  );
 }

@@ -38,7 +38,17 @@ export const WhatsAppWebhookBody = z
       z
         .object({
           id: z.string().describe('WhatsApp Business Account id'),
-          changes: z.array(z.object({ field: z.string().describe('"messages"'), value: z.object({}).loose().describe('messaging_product, metadata, contacts, messages, statuses, errors') }).loose()),
+          changes: z.array(
+            z
+              .object({
+                field: z.string().describe('"messages"'),
+                value: z
+                  .object({})
+                  .loose()
+                  .describe('messaging_product, metadata, contacts, messages, statuses, errors'),
+              })
+              .loose(),
+          ),
         })
         .loose(),
     ),

@@ -20,11 +20,36 @@ export interface TgInbound {
 const obj = (v: unknown): Record<string, unknown> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 const id = (v: unknown): string | null =>
-  typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' && /^-?\d{1,20}$/.test(v) ? v : null;
-const str = (v: unknown, max = 4096): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null);
+  typeof v === 'number' && Number.isSafeInteger(v)
+    ? String(v)
+    : typeof v === 'string' && /^-?\d{1,20}$/.test(v)
+      ? v
+      : null;
+const str = (v: unknown, max = 4096): string | null =>
+  typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null;
 
-const MESSAGE_KINDS = ['message', 'edited_message', 'channel_post', 'edited_channel_post', 'business_message'] as const;
-const MEDIA = ['photo', 'document', 'video', 'voice', 'audio', 'sticker', 'animation', 'video_note', 'contact', 'location', 'venue', 'poll', 'dice'];
+const MESSAGE_KINDS = [
+  'message',
+  'edited_message',
+  'channel_post',
+  'edited_channel_post',
+  'business_message',
+] as const;
+const MEDIA = [
+  'photo',
+  'document',
+  'video',
+  'voice',
+  'audio',
+  'sticker',
+  'animation',
+  'video_note',
+  'contact',
+  'location',
+  'venue',
+  'poll',
+  'dice',
+];
 
 /** The update_id of a webhook body, or null when the body is not an Update. */
 export function updateIdOf(body: unknown): string | null {
@@ -37,7 +62,15 @@ export function parseTelegramUpdate(body: unknown): TgInbound | null {
   const u = obj(body);
   const updateId = updateIdOf(body);
   if (!u || !updateId) return null;
-  const base = { updateId, senderId: null, senderName: null, languageCode: null, chatId: null, text: null, sentAt: null };
+  const base = {
+    updateId,
+    senderId: null,
+    senderName: null,
+    languageCode: null,
+    chatId: null,
+    text: null,
+    sentAt: null,
+  };
   for (const kind of MESSAGE_KINDS) {
     const m = obj(u[kind]);
     if (!m) continue;
@@ -45,7 +78,8 @@ export function parseTelegramUpdate(body: unknown): TgInbound | null {
     const chat = obj(m.chat);
     const text = str(m.text) ?? str(m.caption);
     const entities = Array.isArray(m.entities) ? m.entities.map(obj) : [];
-    const command = typeof m.text === 'string' && entities.some((e) => e?.type === 'bot_command' && e.offset === 0);
+    const command =
+      typeof m.text === 'string' && entities.some((e) => e?.type === 'bot_command' && e.offset === 0);
     return {
       ...base,
       kind,
@@ -53,7 +87,11 @@ export function parseTelegramUpdate(body: unknown): TgInbound | null {
       senderId: id(from?.id) ?? id(chat?.id),
       senderName: str(from?.first_name, 200) ?? str(chat?.title, 200),
       languageCode: str(from?.language_code, 16),
-      type: command ? 'command' : typeof m.text === 'string' ? 'text' : (MEDIA.find((k) => k in m) ?? 'other'),
+      type: command
+        ? 'command'
+        : typeof m.text === 'string'
+          ? 'text'
+          : (MEDIA.find((k) => k in m) ?? 'other'),
       text,
       sentAt: typeof m.date === 'number' && Number.isSafeInteger(m.date) ? new Date(m.date * 1000) : null,
     };

@@ -4,7 +4,14 @@
  * but its shape is still checked field by field; anything unexpected is skipped, never thrown.
  */
 
-import { bsuidOrNull, hasIdentity, parentBsuidOrNull, usernameOrNull, waIdOrNull, type WaIdentity } from '../core/wa-identity.ts';
+import {
+  bsuidOrNull,
+  hasIdentity,
+  parentBsuidOrNull,
+  usernameOrNull,
+  waIdOrNull,
+  type WaIdentity,
+} from '../core/wa-identity.ts';
 
 export type WaStatus = 'sent' | 'delivered' | 'read' | 'failed';
 const WA_STATUSES: readonly string[] = ['sent', 'delivered', 'read', 'failed'];
@@ -71,7 +78,8 @@ export interface WaPayload {
 const obj = (v: unknown): Record<string, unknown> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown, max = 4096): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null);
+const str = (v: unknown, max = 4096): string | null =>
+  typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null;
 
 export function epochSeconds(v: unknown): Date | null {
   const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : '';
@@ -127,8 +135,9 @@ export function parseWhatsAppPayload(body: unknown): WaPayload {
         if (hasIdentity(ids)) contacts.push({ ids, name: str(profile?.name, 200) });
       }
       const contactOf = (waId: string | null, userId: string | null) =>
-        contacts.find((c) => (waId !== null && c.ids.waId === waId) || (userId !== null && c.ids.userId === userId)) ??
-        (contacts.length === 1 && waId === null && userId === null ? contacts[0] : undefined);
+        contacts.find(
+          (c) => (waId !== null && c.ids.waId === waId) || (userId !== null && c.ids.userId === userId),
+        ) ?? (contacts.length === 1 && waId === null && userId === null ? contacts[0] : undefined);
       for (const message of arr(value.messages)) {
         const m = obj(message);
         const id = str(m?.id, 256);
@@ -203,11 +212,21 @@ function pricingOf(v: unknown): WaPricing | null {
   const p = obj(v);
   if (!p) return null;
   const word = (x: unknown) => (typeof x === 'string' && /^[A-Za-z_]{1,40}$/.test(x) ? x : null);
-  return { billable: typeof p.billable === 'boolean' ? p.billable : null, pricingModel: word(p.pricing_model), category: word(p.category), type: word(p.type) };
+  return {
+    billable: typeof p.billable === 'boolean' ? p.billable : null,
+    pricingModel: word(p.pricing_model),
+    category: word(p.category),
+    type: word(p.type),
+  };
 }
 
 /** Reads a system message; null for system types this service does not act on. */
-function identityChange(phoneNumberId: string, id: string, m: Record<string, unknown>, sender: WaIdentity): WaIdentityChange | null {
+function identityChange(
+  phoneNumberId: string,
+  id: string,
+  m: Record<string, unknown>,
+  sender: WaIdentity,
+): WaIdentityChange | null {
   const sys = obj(m.system);
   const kind = sys?.type;
   if (!sys || (kind !== 'user_changed_number' && kind !== 'user_changed_user_id')) return null;

@@ -783,18 +783,30 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
 
   it("[browser] [pglite] the test-send form offers the server's template catalogue: titles in the page language, data prefilled from the example; a template send is rendered by the server", async () => {
     const { templates } = await api<{
-      templates: { id: string; channels: string[]; example: { data: Record<string, unknown>; rendered: Record<'az' | 'ru' | 'en', { title: string; body: string }> } }[];
+      templates: {
+        id: string;
+        channels: string[];
+        example: {
+          data: Record<string, unknown>;
+          rendered: Record<'az' | 'ru' | 'en', { title: string; body: string }>;
+        };
+      }[];
     }>('GET', '/api/v1/templates');
     const send = page.getByTestId('send-test-form');
     await send.getByTestId('send-channel').selectOption('in_app');
     const choice = send.getByTestId('send-template');
     await choice.waitFor();
-    const options = await choice.locator('option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent ?? '']));
+    const options = await choice
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent ?? '']));
     const forInApp = templates.filter((x) => x.channels.includes('in_app'));
     expect(forInApp.length).toBeGreaterThanOrEqual(3);
     expect(options.map(([v]) => v)).toEqual(['', ...forInApp.map((x) => x.id)]);
     expect(options[0]![1]).toBe(az['send.ownText']);
-    for (const [i, x] of forInApp.entries()) expect(options[i + 1]![1]).toBe(az['send.templateOption'].replace('{title}', x.example.rendered.az.title).replace('{id}', x.id));
+    for (const [i, x] of forInApp.entries())
+      expect(options[i + 1]![1]).toBe(
+        az['send.templateOption'].replace('{title}', x.example.rendered.az.title).replace('{id}', x.id),
+      );
     // OTP texts are the provider's: no templates offered there.
     await send.getByTestId('send-channel').selectOption('otp_sms');
     await expect.poll(() => choice.count()).toBe(0);
@@ -813,11 +825,17 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     for (const lang of ['az', 'ru', 'en'] as const) {
       await page.getByTestId(`lang-${lang}`).click();
       await expect.poll(() => page.locator('h1').innerText()).toBe(DICT[lang]['app.title']);
-      for (const [width, height] of [[1024, 600], [390, 844]] as const) {
+      for (const [width, height] of [
+        [1024, 600],
+        [390, 844],
+      ] as const) {
         await page.setViewportSize({ width, height });
         await send.scrollIntoViewIfNeeded();
         expect((await horizontalOverflow(page)).overflow).toBeLessThanOrEqual(0);
-        await send.screenshot({ path: join(ARTIFACTS, `send-template-${lang}-${width}.png`), animations: 'disabled' });
+        await send.screenshot({
+          path: join(ARTIFACTS, `send-template-${lang}-${width}.png`),
+          animations: 'disabled',
+        });
       }
     }
     await page.setViewportSize({ width: 1440, height: 900 });
@@ -827,16 +845,25 @@ describe.skipIf(!browserSuiteEnabled())('owner panel in Chromium [browser] [pgli
     const result = page.getByTestId('send-result');
     const previous = (await result.count()) > 0 ? await result.getAttribute('data-id') : null;
     await send.getByTestId('send-submit').click();
-    await expect.poll(async () => ((await result.count()) > 0 ? result.getAttribute('data-id') : null)).not.toBe(previous);
+    await expect
+      .poll(async () => ((await result.count()) > 0 ? result.getAttribute('data-id') : null))
+      .not.toBe(previous);
     const id = (await result.getAttribute('data-id'))!;
-    const item = await api<{ template: string; body: string; data: Record<string, unknown> }>('GET', `/api/v1/outbox/${id}`);
+    const item = await api<{ template: string; body: string; data: Record<string, unknown> }>(
+      'GET',
+      `/api/v1/outbox/${id}`,
+    );
     expect(item.template).toBe('kitchen_ticket_ready');
     expect(item.data).toEqual({ ticket: 'B-12', table: '4' });
     expect(item.body).toBe('Sifariş B-12 hazırdır, masa 4.');
     const got = await waitFor(async () => tablet!.got.find((n) => n.id === id));
     expect(got.body).toBe(item.body);
     tablet!.ack(got.seq);
-    await expect.poll(async () => (await api<{ status: string }>('GET', `/api/v1/outbox/${id}`)).status, { timeout: 10_000 }).toBe('delivered');
+    await expect
+      .poll(async () => (await api<{ status: string }>('GET', `/api/v1/outbox/${id}`)).status, {
+        timeout: 10_000,
+      })
+      .toBe('delivered');
     await choice.selectOption('');
     await expect.poll(() => send.getByTestId('send-body').count()).toBe(1);
   });

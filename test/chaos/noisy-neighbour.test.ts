@@ -18,10 +18,17 @@ const B_EVERY_MS = 100;
 /** One-way network delay to the WhatsApp fake (so a round trip of 2x), in the baseline and the flood alike. */
 const NETWORK_MS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const p = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 function wa(i: number, tag: string) {
-  return { channel: 'whatsapp', target: `+99455${1_000_000 + i}`, template: 'daily_owner_report', data: { whatsappTemplate: 'order_ready', language: 'az', params: [tag] }, source: tag };
+  return {
+    channel: 'whatsapp',
+    target: `+99455${1_000_000 + i}`,
+    template: 'daily_owner_report',
+    data: { whatsappTemplate: 'order_ready', language: 'az', params: [tag] },
+    source: tag,
+  };
 }
 
 describe.runIf(await postgresAvailable())('noisy neighbour', () => {
@@ -39,7 +46,9 @@ describe.runIf(await postgresAvailable())('noisy neighbour', () => {
     fakes = await startFakes();
     // A provider call takes a network round trip (Baku to Meta: tens of ms), not the loopback's 1 ms.
     fakes.proxies.wa.latencyMs = NETWORK_MS;
-    stack = new Stack(liveEnv(fakes, tdb.url!, { DATABASE_POOL_SIZE: '6', COMMS_POLL_MS: '200', COMMS_LEASE_MS: '30000' }));
+    stack = new Stack(
+      liveEnv(fakes, tdb.url!, { DATABASE_POOL_SIZE: '6', COMMS_POLL_MS: '200', COMMS_LEASE_MS: '30000' }),
+    );
     await stack.startApi();
     const a: Tenant = await stack.createTenant('flood-a');
     const b: Tenant = await stack.createTenant('quiet-b');
@@ -59,11 +68,20 @@ describe.runIf(await postgresAvailable())('noisy neighbour', () => {
     };
     /** created_at → the fake's receipt time, for each id (waits for every receipt). */
     const latencies = async (ids: string[]) => {
-      const at = await waitFor(() => {
-        const m = new Map(fakes!.wa.receipts.map((r) => [String(r.body.message.biz_opaque_callback_data), r.at]));
-        return Promise.resolve(ids.every((id) => m.has(id)) ? m : null);
-      }, 120_000, 50);
-      const rows = await db.query<{ id: string; ms: number }>(`SELECT id::text, extract(epoch FROM created_at) * 1000 AS ms FROM outbox WHERE id = ANY($1::uuid[])`, [ids]);
+      const at = await waitFor(
+        () => {
+          const m = new Map(
+            fakes!.wa.receipts.map((r) => [String(r.body.message.biz_opaque_callback_data), r.at]),
+          );
+          return Promise.resolve(ids.every((id) => m.has(id)) ? m : null);
+        },
+        120_000,
+        50,
+      );
+      const rows = await db.query<{ id: string; ms: number }>(
+        `SELECT id::text, extract(epoch FROM created_at) * 1000 AS ms FROM outbox WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       return rows.rows.map((r) => at.get(r.id)! - Number(r.ms));
     };
 
@@ -74,21 +92,41 @@ describe.runIf(await postgresAvailable())('noisy neighbour', () => {
       // The flood: 5 batches of 1,000, all at once; B keeps its pace meanwhile.
       const flood = Promise.all(
         Array.from({ length: FLOOD / 1_000 }, (_, k) =>
-          stack!.request('/api/v1/outbox/batch', { token: a.token, body: { messages: Array.from({ length: 1_000 }, (_, i) => wa(10_000 + k * 1_000 + i, 'flood')) } }),
+          stack!.request('/api/v1/outbox/batch', {
+            token: a.token,
+            body: { messages: Array.from({ length: 1_000 }, (_, i) => wa(10_000 + k * 1_000 + i, 'flood')) },
+          }),
         ),
       );
       await sleep(300);
       const during = await sendB('during_flood', 2_000);
       for (const r of await flood) expect(r.status).toBe(202);
       const lat = await latencies(during);
-      await waitFor(async () => {
-        const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE source = 'flood' AND status = 'sent'`);
-        return r.rows[0]!.n === FLOOD;
-      }, 300_000, 200);
+      await waitFor(
+        async () => {
+          const r = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM outbox WHERE source = 'flood' AND status = 'sent'`,
+          );
+          return r.rows[0]!.n === FLOOD;
+        },
+        300_000,
+        200,
+      );
 
       // The flood was still draining when B's last message went out: B really competed with it.
-      const floodAt = fakes.wa.receipts.filter((r) => r.body.message.type === 'template' && (r.body.message as { template?: { components?: { parameters?: { text?: string }[] }[] } }).template?.components?.[0]?.parameters?.[0]?.text === 'flood').map((r) => r.at);
-      const bLast = Math.max(...fakes.wa.receipts.filter((r) => during.includes(String(r.body.message.biz_opaque_callback_data))).map((r) => r.at));
+      const floodAt = fakes.wa.receipts
+        .filter(
+          (r) =>
+            r.body.message.type === 'template' &&
+            (r.body.message as { template?: { components?: { parameters?: { text?: string }[] }[] } })
+              .template?.components?.[0]?.parameters?.[0]?.text === 'flood',
+        )
+        .map((r) => r.at);
+      const bLast = Math.max(
+        ...fakes.wa.receipts
+          .filter((r) => during.includes(String(r.body.message.biz_opaque_callback_data)))
+          .map((r) => r.at),
+      );
       const floodSecs = (Math.max(...floodAt) - Math.min(...floodAt)) / 1000;
       console.log(
         `noisy neighbour: B baseline p50 ${p(base, 0.5).toFixed(0)} ms p95 ${p(base, 0.95).toFixed(0)} ms; during A's flood of ${FLOOD} ` +

@@ -69,24 +69,45 @@ describe.runIf(await postgresAvailable())('offline survival', () => {
         channel === 'in_app'
           ? { channel, target: 'kitchen-1', title: 'Sifariş', body: `Masa ${i % 30}` }
           : channel === 'whatsapp'
-            ? { channel, target: `+99451${1_000_000 + i}`, template: 'daily_owner_report', data: { whatsappTemplate: 'order_ready', language: 'az', params: [String(i)] } }
+            ? {
+                channel,
+                target: `+99451${1_000_000 + i}`,
+                template: 'daily_owner_report',
+                data: { whatsappTemplate: 'order_ready', language: 'az', params: [String(i)] },
+              }
             : channel === 'telegram'
               ? { channel, target: String(800_000_000 + i), body: `Hesabat #${i}` }
-              : { channel, target: `owner${i}@example.az`, subject: 'Hesabat', body: `Gündəlik hesabat #${i}` };
+              : {
+                  channel,
+                  target: `owner${i}@example.az`,
+                  subject: 'Hesabat',
+                  body: `Gündəlik hesabat #${i}`,
+                };
       const at = Date.now();
-      const r = await stack!.request('/api/v1/outbox', { token: t.token, body: { ...body, source: 'offline_test' } });
+      const r = await stack!.request('/api/v1/outbox', {
+        token: t.token,
+        body: { ...body, source: 'offline_test' },
+      });
       expect(r.status).toBe(202);
       enqueued.set(r.json.id as string, { channel, at });
     };
-    const ids = (channel?: string) => [...enqueued].filter(([, v]) => !channel || v.channel === channel).map(([id]) => id);
+    const ids = (channel?: string) =>
+      [...enqueued].filter(([, v]) => !channel || v.channel === channel).map(([id]) => id);
     const online = () => [...enqueued].filter(([, v]) => v.channel !== 'in_app').map(([id]) => id);
 
     // Online first: everything goes through.
-    for (let i = 0; i < 3; i++) for (const c of ['in_app', 'whatsapp', 'telegram', 'email'] as const) await send(c);
-    await waitFor(async () => {
-      const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE source = 'offline_test' AND status NOT IN ('sent', 'delivered')`);
-      return r.rows[0]!.n === 0;
-    }, 30_000, 100);
+    for (let i = 0; i < 3; i++)
+      for (const c of ['in_app', 'whatsapp', 'telegram', 'email'] as const) await send(c);
+    await waitFor(
+      async () => {
+        const r = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE source = 'offline_test' AND status NOT IN ('sent', 'delivered')`,
+        );
+        return r.rows[0]!.n === 0;
+      },
+      30_000,
+      100,
+    );
 
     // The link goes down.
     for (const p of Object.values(fakes.proxies)) await p.cut();
@@ -105,10 +126,18 @@ describe.runIf(await postgresAvailable())('offline survival', () => {
         burst = true;
         const r = await stack.request('/api/v1/outbox/batch', {
           token: t.token,
-          body: { messages: Array.from({ length: TG_BACKLOG }, (_, i) => ({ channel: 'telegram', target: String(900_000_000 + i), body: `Hesabat ${i}`, source: 'offline_test' })) },
+          body: {
+            messages: Array.from({ length: TG_BACKLOG }, (_, i) => ({
+              channel: 'telegram',
+              target: String(900_000_000 + i),
+              body: `Hesabat ${i}`,
+              source: 'offline_test',
+            })),
+          },
         });
         expect(r.status).toBe(202);
-        for (const it of r.json.items as { id: string }[]) enqueued.set(it.id, { channel: 'telegram', at: Date.now() });
+        for (const it of r.json.items as { id: string }[])
+          enqueued.set(it.id, { channel: 'telegram', at: Date.now() });
       }
       await sleep(Math.max(0, TICK_MS - (Date.now() - tick)));
     }
@@ -131,10 +160,17 @@ describe.runIf(await postgresAvailable())('offline survival', () => {
     // The link returns.
     for (const p of Object.values(fakes.proxies)) await p.up();
     const tBack = Date.now();
-    await waitFor(async () => {
-      const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1::uuid[]) AND status <> 'sent'`, [online()]);
-      return r.rows[0]!.n === 0;
-    }, 180_000, 200);
+    await waitFor(
+      async () => {
+        const r = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1::uuid[]) AND status <> 'sent'`,
+          [online()],
+        );
+        return r.rows[0]!.n === 0;
+      },
+      180_000,
+      200,
+    );
     const tDrained = Date.now();
 
     // Nothing lost: every online row reached its provider (by outbox id / our text).
@@ -143,13 +179,19 @@ describe.runIf(await postgresAvailable())('offline survival', () => {
       ...fakes.smtp.received.map((m) => String(m.mail.headers.get('x-mupza-outbox-id'))),
     ]);
     const tgTexts = new Set(fakes.tg.receipts.map((r) => String(r.body.message.text)));
-    const tgRows = await db.query<{ id: string; body: string }>(`SELECT id::text, body FROM outbox WHERE id = ANY($1::uuid[])`, [ids('telegram')]);
+    const tgRows = await db.query<{ id: string; body: string }>(
+      `SELECT id::text, body FROM outbox WHERE id = ANY($1::uuid[])`,
+      [ids('telegram')],
+    );
     for (const r of tgRows.rows) if (tgTexts.has(r.body)) got.add(r.id);
     const lost = online().filter((id) => !got.has(id));
 
     // Pacing: no 429 from the fake, and no second of the drain above its limit.
     const tg429 = fakes.tg.rejections.filter((r) => r.status === 429).length;
-    const tgAt = fakes.tg.receipts.map((r) => r.at).filter((a) => a >= tBack).sort((a, b) => a - b);
+    const tgAt = fakes.tg.receipts
+      .map((r) => r.at)
+      .filter((a) => a >= tBack)
+      .sort((a, b) => a - b);
     let peak = 0;
     for (let i = 0, j = 0; i < tgAt.length; i++) {
       while (tgAt[i]! - tgAt[j]! >= 1_000) j++;
@@ -164,7 +206,7 @@ describe.runIf(await postgresAvailable())('offline survival', () => {
 
     expect(lanLatency.length).toBeGreaterThan(OUTAGE_MS / TICK_MS / 2);
     expect(p95(lanLatency)).toBeLessThan(1_000);
-    expect(sentOffline).toBe(12 / 4 * 3); // only the 9 online messages from before the cut
+    expect(sentOffline).toBe((12 / 4) * 3); // only the 9 online messages from before the cut
     expect(waiting.rows.filter((r) => r.status === 'dead' || r.status === 'sent')).toEqual([]);
     expect(Math.max(...waiting.rows.map((r) => r.max_attempts))).toBeLessThan(8);
     expect(lost).toEqual([]);

@@ -46,7 +46,16 @@ export class PgCluster {
     }
     const port = await freePort();
     const c = new PgCluster(dir, port, asUser);
-    await c.sh(`${BIN}/initdb`, ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await c.sh(`${BIN}/initdb`, [
+      '-D',
+      join(dir, 'data'),
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     await c.start();
     return c;
   }
@@ -63,16 +72,42 @@ export class PgCluster {
   }
 
   async start(): Promise<void> {
-    await this.sh(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-o', this.options(), '-w', '-t', '60', 'start']);
+    await this.sh(`${BIN}/pg_ctl`, [
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'log'),
+      '-o',
+      this.options(),
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
   }
 
   /** `pg_ctl restart -m fast`: open transactions are rolled back, committed ones stay. */
   async restart(): Promise<void> {
-    await this.sh(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-o', this.options(), '-m', 'fast', '-w', '-t', '60', 'restart']);
+    await this.sh(`${BIN}/pg_ctl`, [
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'log'),
+      '-o',
+      this.options(),
+      '-m',
+      'fast',
+      '-w',
+      '-t',
+      '60',
+      'restart',
+    ]);
   }
 
   async destroy(): Promise<void> {
-    await this.sh(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    await this.sh(`${BIN}/pg_ctl`, ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(
+      () => undefined,
+    );
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -23,9 +23,17 @@ export interface Fakes {
 }
 
 export async function startFakes(opts: { telegramPerSecond?: number } = {}): Promise<Fakes> {
-  const wa = await new WhatsAppFake({ accessToken: CANARIES.WHATSAPP_ACCESS_TOKEN!, phoneNumberId: WA_PHONE_ID, appSecret: CANARIES.WHATSAPP_APP_SECRET! }).listen();
+  const wa = await new WhatsAppFake({
+    accessToken: CANARIES.WHATSAPP_ACCESS_TOKEN!,
+    phoneNumberId: WA_PHONE_ID,
+    appSecret: CANARIES.WHATSAPP_APP_SECRET!,
+  }).listen();
   const rate = opts.telegramPerSecond ?? 30;
-  const tg = await startTelegramFake({ token: CANARIES.TELEGRAM_BOT_TOKEN!, globalPerSecond: rate, globalBurst: rate });
+  const tg = await startTelegramFake({
+    token: CANARIES.TELEGRAM_BOT_TOKEN!,
+    globalPerSecond: rate,
+    globalBurst: rate,
+  });
   const smtp = await startLoopbackSmtp({ user: 'mupza', pass: CANARIES.SMTP_PASS! });
   const port = (u: string) => Number(new URL(u).port);
   const proxies = {
@@ -48,7 +56,11 @@ export async function startFakes(opts: { telegramPerSecond?: number } = {}): Pro
 }
 
 /** Env of every process of the stack: live sends to the fakes, through their proxies. */
-export function liveEnv(fakes: Fakes, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+export function liveEnv(
+  fakes: Fakes,
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
@@ -90,12 +102,19 @@ export class Stack {
   /** pid → worker id prefix of every dispatcher started (worker ids are dispatcher:<host>:<pid>:…). */
   readonly killedPids = new Set<number>();
   /** Processes that exited without being told to (crashes), with the end of their output. */
-  readonly crashes: { command: string; pid: number; code: number | null; signal: string | null; tail: string[] }[] = [];
+  readonly crashes: {
+    command: string;
+    pid: number;
+    code: number | null;
+    signal: string | null;
+    tail: string[];
+  }[] = [];
   private readonly expectedExit = new WeakSet<ChildService>();
 
   private watch(c: ChildService, command: string): ChildService {
     c.proc.once('exit', (code, signal) => {
-      if (!this.expectedExit.has(c)) this.crashes.push({ command, pid: c.proc.pid!, code, signal, tail: c.output.slice(-80) });
+      if (!this.expectedExit.has(c))
+        this.crashes.push({ command, pid: c.proc.pid!, code, signal, tail: c.output.slice(-80) });
     });
     return c;
   }
@@ -150,7 +169,10 @@ export class Stack {
     return pid;
   }
 
-  async request(path: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  async request(
+    path: string,
+    init: { method?: string; token?: string; body?: unknown } = {},
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers: {
@@ -176,17 +198,22 @@ export class Stack {
       token: ADMIN_TOKEN,
       body: { id, name: `Restoran ${id}`, country: 'AZ', currency: 'AZN' },
     });
-    if (created.status !== 201) throw new Error(`tenant ${id}: ${created.status} ${JSON.stringify(created.json)}`);
+    if (created.status !== 201)
+      throw new Error(`tenant ${id}: ${created.status} ${JSON.stringify(created.json)}`);
     const token = created.json.ownerToken as string;
     const policy = await this.request('/api/v1/tenant/policy', {
       method: 'PUT',
       token,
       body: { optIns: { whatsapp: true, telegram: true, email: true, in_app: true } },
     });
-    if (policy.status !== 200) throw new Error(`policy ${id}: ${policy.status} ${JSON.stringify(policy.json)}`);
+    if (policy.status !== 200)
+      throw new Error(`policy ${id}: ${policy.status} ${JSON.stringify(policy.json)}`);
     const tokens = new Map<string, string>();
     for (const d of devices) {
-      const r = await this.request('/api/v1/lan/devices', { token, body: { id: d.id, role: d.role, name: `${d.role} ${d.id}` } });
+      const r = await this.request('/api/v1/lan/devices', {
+        token,
+        body: { id: d.id, role: d.role, name: `${d.role} ${d.id}` },
+      });
       if (r.status !== 201) throw new Error(`device ${d.id}: ${r.status} ${JSON.stringify(r.json)}`);
       tokens.set(d.id, r.json.token as string);
     }

@@ -27,8 +27,13 @@ describe('first start and the command line [pglite]', () => {
     child = startChild('serve', { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
     const line = await child.waitForLine(/login link/, 150_000);
     const token = /#token=(\S+)/.exec(line)![1]!;
-    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-    expect(await me.json()).toMatchObject({ tenant: { id: 'demo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' }, role: 'owner' });
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await me.json()).toMatchObject({
+      tenant: { id: 'demo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' },
+      role: 'owner',
+    });
     expect(child.output.join('\n')).toContain('store pglite');
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
@@ -50,7 +55,9 @@ describe('first start and the command line [pglite]', () => {
   }, 60_000);
 
   it('an invalid env value stops the process naming the variable, not the value', async () => {
-    const r = await run(process.execPath, [...CLI_FROM_SOURCES, 'readiness'], { env: { ...process.env, DATA_DIR: dir, MUPZA_RUNTIME: 'prodution-typo-xyz' } }).catch((e: { code: number; stderr: string }) => e);
+    const r = await run(process.execPath, [...CLI_FROM_SOURCES, 'readiness'], {
+      env: { ...process.env, DATA_DIR: dir, MUPZA_RUNTIME: 'prodution-typo-xyz' },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
     expect((r as { stderr: string }).stderr).toContain('MUPZA_RUNTIME');
     expect((r as { stderr: string }).stderr).not.toContain('prodution-typo-xyz');
@@ -58,8 +65,15 @@ describe('first start and the command line [pglite]', () => {
 
   it('tenant create prints an owner token; audit verify reports the chain', async () => {
     const env = { ...process.env, DATA_DIR: dir };
-    const { stdout } = await run(process.execPath, [...CLI_FROM_SOURCES, 'tenant', 'create', '--id', 'cli-cafe', '--name', 'CLI Cafe'], { env });
-    expect(JSON.parse(stdout)).toMatchObject({ tenant: { id: 'cli-cafe', currency: 'AZN' }, ownerToken: expect.stringMatching(/^mz_owner_/) });
+    const { stdout } = await run(
+      process.execPath,
+      [...CLI_FROM_SOURCES, 'tenant', 'create', '--id', 'cli-cafe', '--name', 'CLI Cafe'],
+      { env },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({
+      tenant: { id: 'cli-cafe', currency: 'AZN' },
+      ownerToken: expect.stringMatching(/^mz_owner_/),
+    });
     const v = await run(process.execPath, [...CLI_FROM_SOURCES, 'audit', 'verify'], { env });
     expect(v.stdout).toMatch(/demo: ok, \d+ events chained/);
   }, 60_000);
@@ -77,9 +91,16 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   const cli = (args: string[], extra: Record<string, string> = {}) =>
-    run(process.execPath, [...CLI_FROM_SOURCES, ...args], { env: { ...process.env, DATABASE_URL: '', ...env, ...extra } });
-  const failed = (p: Promise<unknown>) => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
-  const me = (token: string) => fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    run(process.execPath, [...CLI_FROM_SOURCES, ...args], {
+      env: { ...process.env, DATABASE_URL: '', ...env, ...extra },
+    });
+  const failed = (p: Promise<unknown>) =>
+    p.then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  const me = (token: string) =>
+    fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
   const lockPid = () => (JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid;
 
   it('tenant create while serve runs goes through its API: the owner token works at once; a second serve is refused', async () => {
@@ -97,9 +118,16 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
     ownerToken = (JSON.parse(created.stdout) as { ownerToken: string }).ownerToken;
     const res = await me(ownerToken);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ tenant: { id: 'nargiz-cafe', name: 'Nargiz Cafe' }, role: 'owner' });
+    expect(await res.json()).toMatchObject({
+      tenant: { id: 'nargiz-cafe', name: 'Nargiz Cafe' },
+      role: 'owner',
+    });
 
-    const second = await failed(run(process.execPath, [...CLI_FROM_SOURCES, 'serve'], { env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(await freePort()) } }));
+    const second = await failed(
+      run(process.execPath, [...CLI_FROM_SOURCES, 'serve'], {
+        env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(await freePort()) },
+      }),
+    );
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain(dir);
     expect(second.stderr).toContain(`pid ${pid}`);
@@ -110,11 +138,39 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
 
   it('the operator commands and read commands run through the service; without the operator token they stop and say why', async () => {
     const phone = await cli(['owner', 'phone', 'add', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']);
-    expect(JSON.parse(phone.stdout)).toEqual({ tenant: 'nargiz-cafe', ownerId: 'nargiz-cafe-owner', phone: '+994501234567' });
-    const device = await cli(['device', 'add', '--tenant', 'nargiz-cafe', '--id', 'pos-1', '--role', 'pos', '--name', 'POS']);
+    expect(JSON.parse(phone.stdout)).toEqual({
+      tenant: 'nargiz-cafe',
+      ownerId: 'nargiz-cafe-owner',
+      phone: '+994501234567',
+    });
+    const device = await cli([
+      'device',
+      'add',
+      '--tenant',
+      'nargiz-cafe',
+      '--id',
+      'pos-1',
+      '--role',
+      'pos',
+      '--name',
+      'POS',
+    ]);
     const deviceToken = (JSON.parse(device.stdout) as { token: string }).token;
     expect((await me(deviceToken)).status).toBe(200);
-    expect(JSON.parse((await cli(['whatsapp', 'map-number', '--phone-number-id', '106540352242922', '--tenant', 'nargiz-cafe'])).stdout)).toEqual({ phoneNumberId: '106540352242922', tenant: 'nargiz-cafe' });
+    expect(
+      JSON.parse(
+        (
+          await cli([
+            'whatsapp',
+            'map-number',
+            '--phone-number-id',
+            '106540352242922',
+            '--tenant',
+            'nargiz-cafe',
+          ])
+        ).stdout,
+      ),
+    ).toEqual({ phoneNumberId: '106540352242922', tenant: 'nargiz-cafe' });
     const audit = await cli(['audit', 'verify', '--token', ownerToken]);
     expect(audit.stdout).toMatch(/nargiz-cafe: ok, \d+ events chained/);
     const noToken = await failed(cli(['audit', 'verify']));
@@ -150,7 +206,15 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
 
   it('with no service running the CLI opens the store itself under the lock, and is refused while another CLI holds it', async () => {
     // A live process that is not a service (this test process, as a CLI would be) holds the directory.
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, startedAt: processStartTime(process.pid), command: 'cli migrate', since: new Date().toISOString() }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({
+        pid: process.pid,
+        startedAt: processStartTime(process.pid),
+        command: 'cli migrate',
+        since: new Date().toISOString(),
+      }),
+    );
     const refused = await failed(cli(['tenant', 'list']));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(dir);
@@ -160,18 +224,45 @@ describe('the CLI and a running service share one embedded store [pglite]', () =
     expect(read.stderr).toContain(`pid ${process.pid}`);
     await rm(join(dir, LOCK_FILE));
 
-    const removed = await cli(['owner', 'phone', 'remove', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']);
-    expect(JSON.parse(removed.stdout)).toEqual({ removed: { tenant: 'nargiz-cafe', phone: '+994501234567' } });
+    const removed = await cli([
+      'owner',
+      'phone',
+      'remove',
+      '--tenant',
+      'nargiz-cafe',
+      '--phone',
+      '+994501234567',
+    ]);
+    expect(JSON.parse(removed.stdout)).toEqual({
+      removed: { tenant: 'nargiz-cafe', phone: '+994501234567' },
+    });
     expect(removed.stderr).not.toContain('through its API');
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-    const again = await failed(cli(['owner', 'phone', 'remove', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']));
+    const again = await failed(
+      cli(['owner', 'phone', 'remove', '--tenant', 'nargiz-cafe', '--phone', '+994501234567']),
+    );
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('not_found');
   }, 300_000);
 
   it('send and the operator commands name the URL they could not reach (default: HOST and PORT of the service)', async () => {
     const closed = await freePort();
-    const send = await failed(cli(['send', '--token', 'mz_owner_not-a-real-token-0000', '--channel', 'email', '--target', 'a@example.az', '--body', 'Salam'], { PORT: String(closed) }));
+    const send = await failed(
+      cli(
+        [
+          'send',
+          '--token',
+          'mz_owner_not-a-real-token-0000',
+          '--channel',
+          'email',
+          '--target',
+          'a@example.az',
+          '--body',
+          'Salam',
+        ],
+        { PORT: String(closed) },
+      ),
+    );
     expect(send.code).toBe(1);
     expect(send.stderr).toContain(`http://127.0.0.1:${closed}`);
     expect(send.stderr).toContain('ECONNREFUSED');
@@ -205,11 +296,13 @@ describe('npm start rebuilds the owner panel when web/dist is older than web/src
       files.push(['web/dist/index.html', times.dist]);
     }
     for (const [path, t] of files) {
-      if (!path.endsWith('index.js')) writeFileSync(join(root, path), '<script src="/assets/index.js"></script>');
+      if (!path.endsWith('index.js'))
+        writeFileSync(join(root, path), '<script src="/assets/index.js"></script>');
       utimesSync(join(root, path), t, t);
     }
     // Directory mtimes count too (a deleted file changes only its directory's).
-    for (const dir of ['web/src/components', 'web/src']) utimesSync(join(root, dir), times.src - 100, times.src - 100);
+    for (const dir of ['web/src/components', 'web/src'])
+      utimesSync(join(root, dir), times.src - 100, times.src - 100);
     return root;
   }
 
@@ -223,7 +316,10 @@ describe('npm start rebuilds the owner panel when web/dist is older than web/src
   it('a development React bundle is rebuilt too; a package without sources keeps its build', async () => {
     const now = Math.floor(Date.now() / 1000);
     const dev = await fakeRoot({ src: now - 60, dist: now });
-    writeFileSync(join(dev, 'web/dist/assets/index.js'), 'warn("Each child in a list should have a unique key")');
+    writeFileSync(
+      join(dev, 'web/dist/assets/index.js'),
+      'warn("Each child in a list should have a unique key")',
+    );
     expect(panelBuildState(dev)).toBe('development');
     const shipped = await fakeRoot({ src: now, dist: now - 60 });
     await rm(join(shipped, 'web/src'), { recursive: true });
@@ -231,5 +327,4 @@ describe('npm start rebuilds the owner panel when web/dist is older than web/src
     await rm(join(shipped, 'web/vite.config.ts'));
     expect(panelBuildState(shipped)).toBe('fresh');
   });
-
 });

@@ -40,33 +40,47 @@ describe('send gate matrix', () => {
     expect(cases).toHaveLength(5 * 3 * 2 * 2 * 2 * 2);
   });
 
-  it.each(cases.map((c) => [`${c.channel} ${c.runtime} sends=${c.externalSends} env=${c.providerConfigured} optIn=${c.tenantOptIn} pinned=${c.pinnedDryRun}`, c] as const))(
-    '%s',
-    (_name, input) => {
-      const d = decideSend(input);
-      expect(d.kind).toBe(expected(input));
-      expect(d.reason.length).toBeGreaterThan(0);
-      if (d.kind !== 'allow_live') {
-        // The reason names what is missing, never a silent drop.
-        if (!input.tenantOptIn) expect(d.reason).toContain('opt-in');
-        if (!input.lanSafe && !input.providerConfigured) expect(d.reason).toMatch(/env/);
-        if (d.kind === 'dry_run' && input.runtime !== 'production') expect(d.reason).toContain(`runtime is ${input.runtime}`);
-        if (d.kind === 'dry_run' && input.externalSends === 'disabled') expect(d.reason).toContain('COMMS_EXTERNAL_SENDS');
-        if (d.kind === 'dry_run' && input.pinnedDryRun) expect(d.reason).toContain('COMMS_DRY_RUN_ADAPTERS');
-      }
-    },
-  );
+  it.each(
+    cases.map(
+      (c) =>
+        [
+          `${c.channel} ${c.runtime} sends=${c.externalSends} env=${c.providerConfigured} optIn=${c.tenantOptIn} pinned=${c.pinnedDryRun}`,
+          c,
+        ] as const,
+    ),
+  )('%s', (_name, input) => {
+    const d = decideSend(input);
+    expect(d.kind).toBe(expected(input));
+    expect(d.reason.length).toBeGreaterThan(0);
+    if (d.kind !== 'allow_live') {
+      // The reason names what is missing, never a silent drop.
+      if (!input.tenantOptIn) expect(d.reason).toContain('opt-in');
+      if (!input.lanSafe && !input.providerConfigured) expect(d.reason).toMatch(/env/);
+      if (d.kind === 'dry_run' && input.runtime !== 'production')
+        expect(d.reason).toContain(`runtime is ${input.runtime}`);
+      if (d.kind === 'dry_run' && input.externalSends === 'disabled')
+        expect(d.reason).toContain('COMMS_EXTERNAL_SENDS');
+      if (d.kind === 'dry_run' && input.pinnedDryRun) expect(d.reason).toContain('COMMS_DRY_RUN_ADAPTERS');
+    }
+  });
 
   it('allows a live online send only when every condition holds', () => {
     const live = cases.filter((c) => !c.lanSafe && decideSend(c).kind === 'allow_live');
     expect(live.length).toBe(4);
     for (const c of live) {
-      expect(c).toMatchObject({ runtime: 'production', externalSends: 'enabled', providerConfigured: true, tenantOptIn: true, pinnedDryRun: false });
+      expect(c).toMatchObject({
+        runtime: 'production',
+        externalSends: 'enabled',
+        providerConfigured: true,
+        tenantOptIn: true,
+        pinnedDryRun: false,
+      });
     }
   });
 
   it('never queues OTP', () => {
-    for (const c of cases.filter((x) => x.channel === 'otp_sms')) expect(decideSend(c).kind).not.toBe('queue');
+    for (const c of cases.filter((x) => x.channel === 'otp_sms'))
+      expect(decideSend(c).kind).not.toBe('queue');
   });
 
   it('is pure: the same input gives the same decision', () => {

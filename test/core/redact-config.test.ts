@@ -9,7 +9,9 @@ describe('redaction', () => {
   const r = createRedactor({ TELEGRAM_BOT_TOKEN: '123456:ABC-secret', SMTP_PASS: 'p@ss word!', SHORT: 'ab' });
 
   it('replaces raw, URL-encoded, JSON-escaped and base64 forms', () => {
-    expect(r.scrub('https://api.telegram.org/bot123456:ABC-secret/sendMessage')).toBe(`https://api.telegram.org/bot${REDACTED}/sendMessage`);
+    expect(r.scrub('https://api.telegram.org/bot123456:ABC-secret/sendMessage')).toBe(
+      `https://api.telegram.org/bot${REDACTED}/sendMessage`,
+    );
     expect(r.scrub(`pw=${encodeURIComponent('p@ss word!')}`)).toBe(`pw=${REDACTED}`);
     expect(r.scrub(Buffer.from('p@ss word!').toString('base64'))).toBe(REDACTED);
     expect(r.findNames('x 123456:ABC-secret y')).toEqual(['TELEGRAM_BOT_TOKEN']);
@@ -41,7 +43,9 @@ describe('config', () => {
       expect((e as Error).message).toContain('PORT');
       expect((e as Error).message).not.toContain(bad);
     }
-    expect(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'has spaces in it' })).toThrow(/TELEGRAM_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'has spaces in it' })).toThrow(
+      /TELEGRAM_WEBHOOK_SECRET/,
+    );
     try {
       loadConfig({ TELEGRAM_WEBHOOK_SECRET: 'has spaces secretvalue' });
     } catch (e) {
@@ -58,9 +62,16 @@ describe('config', () => {
   });
 
   it('refuses QA test numbers outside QA and unknown pinned adapters', () => {
-    expect(() => loadConfig({ MUPZA_RUNTIME: 'production', OTP_TEST_NUMBERS: '+994500000099:123456' })).toThrow(/OTP_TEST_NUMBERS/);
-    expect(() => loadConfig({ COMMS_DRY_RUN_ADAPTERS: 'whatsapp_cloud,nope' })).toThrow(/COMMS_DRY_RUN_ADAPTERS/);
-    expect([...loadConfig({ COMMS_DRY_RUN_ADAPTERS: 'whatsapp_cloud, smtp' }).pinnedDryRun]).toEqual(['whatsapp_cloud', 'smtp']);
+    expect(() =>
+      loadConfig({ MUPZA_RUNTIME: 'production', OTP_TEST_NUMBERS: '+994500000099:123456' }),
+    ).toThrow(/OTP_TEST_NUMBERS/);
+    expect(() => loadConfig({ COMMS_DRY_RUN_ADAPTERS: 'whatsapp_cloud,nope' })).toThrow(
+      /COMMS_DRY_RUN_ADAPTERS/,
+    );
+    expect([...loadConfig({ COMMS_DRY_RUN_ADAPTERS: 'whatsapp_cloud, smtp' }).pinnedDryRun]).toEqual([
+      'whatsapp_cloud',
+      'smtp',
+    ]);
   });
 
   it('records which names are configured, treating empty strings as unset', () => {

@@ -4,7 +4,12 @@ import { AppError } from '../../src/core/errors.ts';
 
 describe('outbox statuses', () => {
   it('creation enters only queued, ready, blocked or expired', () => {
-    expect(STATUSES.filter((s) => canTransition('new', s))).toEqual(['queued', 'ready', 'blocked', 'expired']);
+    expect(STATUSES.filter((s) => canTransition('new', s))).toEqual([
+      'queued',
+      'ready',
+      'blocked',
+      'expired',
+    ]);
   });
 
   it('an illegal transition is an error with a stable code, never a silent write', () => {

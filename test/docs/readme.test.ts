@@ -13,7 +13,12 @@ function tableRows(heading: string): string[][] {
   return section
     .split('\n')
     .filter((l) => /^\| `/.test(l))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 describe('README stays true', () => {
@@ -24,7 +29,9 @@ describe('README stays true', () => {
 
   it('documents every error code with its HTTP status, and no other', () => {
     const rows = tableRows('Error codes').map((r) => [r[0]!.replace(/`/g, ''), Number(r[1])]);
-    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(ERROR_CODES).map(([k, v]) => [k, v.status])));
+    expect(Object.fromEntries(rows)).toEqual(
+      Object.fromEntries(Object.entries(ERROR_CODES).map(([k, v]) => [k, v.status])),
+    );
   });
 
   it('keeps the two quick-start commands', () => {

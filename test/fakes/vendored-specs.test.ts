@@ -20,6 +20,10 @@ describe('vendored provider specs', () => {
   });
 
   it.each(rows.map((r) => [r[1], r[2]] as const))('%s matches its sha256', (file, sum) => {
-    expect(createHash('sha256').update(readFileSync(`${SPECS_DIR}${file}`)).digest('hex')).toBe(sum);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(`${SPECS_DIR}${file}`))
+        .digest('hex'),
+    ).toBe(sum);
   });
 });

@@ -17,7 +17,7 @@ export const SOURCES = {
   metaSystem:
     "Meta, 'System messages webhook reference' (developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system)",
   metaChangelog:
-    "Meta, WhatsApp Business Platform changelog, entry of 2026-08-11 (developers.facebook.com/documentation/business-messaging/whatsapp/changelog/)",
+    'Meta, WhatsApp Business Platform changelog, entry of 2026-08-11 (developers.facebook.com/documentation/business-messaging/whatsapp/changelog/)',
   metaStatus:
     "Meta, 'Status messages webhook reference' (developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status)",
   genesys:
@@ -85,7 +85,8 @@ export const OVERLAY: readonly OverlayEntry[] = [
     id: 'system.user_changed_user_id',
     fact: 'System message type user_changed_user_id (no phone number, no contacts array): the old BSUIDs in system.previous_user_id and system.previous_parent_user_id, the new one in system.user_id. user_changed_number carries the previous_ fields too.',
     source: ['metaSystem', 'metaChangelog'],
-    unverified: 'the changelog names the previous_ fields and says the new values come alongside; system.user_id / system.parent_user_id for the new values is inferred from the field names used everywhere else',
+    unverified:
+      'the changelog names the previous_ fields and says the new values come alongside; system.user_id / system.parent_user_id for the new values is inferred from the field names used everywhere else',
   },
   {
     id: 'error.131062',

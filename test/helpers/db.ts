@@ -37,7 +37,8 @@ export async function postgresAvailable(): Promise<boolean> {
 /** Drivers to run: PostgreSQL is required when REQUIRE_POSTGRES=1 (CI) and skipped otherwise if down. */
 export async function drivers(): Promise<DriverKind[]> {
   if (await postgresAvailable()) return ['pglite', 'postgres'];
-  if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required but not reachable at ${ADMIN_URL}`);
+  if (process.env.REQUIRE_POSTGRES === '1')
+    throw new Error(`PostgreSQL is required but not reachable at ${ADMIN_URL}`);
   return ['pglite'];
 }
 

@@ -18,7 +18,10 @@ export const BASE_ENV: Record<string, string> = {
 };
 
 /** Config for tests: quiet defaults, plus `env`; `canaries: true` sets every secret to its canary. */
-export function testConfig(env: Record<string, string | undefined> = {}, opts: { canaries?: boolean } = {}): Config {
+export function testConfig(
+  env: Record<string, string | undefined> = {},
+  opts: { canaries?: boolean } = {},
+): Config {
   return loadConfig({ ...BASE_ENV, ...(opts.canaries ? CANARIES : {}), ...env });
 }
 
@@ -71,13 +74,27 @@ export async function createTestApp(kind: DriverKind, o: TestAppOptions = {}): P
   const tdb = o.testDb ?? (await createTestDb(kind));
   const logs = new LogCapture();
   const config = testConfig(o.env, { canaries: o.canaries ?? true });
-  const rt = new Runtime(config, { ...o, modules: o.modules ?? defaultModules(config), db: tdb.db, logDestination: logs, seedDemo: o.seedDemo ?? false });
+  const rt = new Runtime(config, {
+    ...o,
+    modules: o.modules ?? defaultModules(config),
+    db: tdb.db,
+    logDestination: logs,
+    seedDemo: o.seedDemo ?? false,
+  });
   await rt.init();
   const ownerToken = newToken('owner');
   await tdb.db.tx(async (q) => {
     await createTenant(
       q,
-      { id: 'acme', name: 'Acme Kebab', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: o.optIns ?? { in_app: true, email: true, telegram: true, whatsapp: true, otp_sms: true } },
+      {
+        id: 'acme',
+        name: 'Acme Kebab',
+        country: 'AZ',
+        currency: 'AZN',
+        timezone: 'Asia/Baku',
+        locale: 'az',
+        optIns: o.optIns ?? { in_app: true, email: true, telegram: true, whatsapp: true, otp_sms: true },
+      },
       'test',
     );
     await storeToken(q, { token: ownerToken, tenantId: 'acme', role: 'owner', subject: 'acme-owner' });
@@ -85,7 +102,10 @@ export async function createTestApp(kind: DriverKind, o: TestAppOptions = {}): P
   if (o.start ?? true) await rt.start();
   const inject = async (opts: InjectOptions) => {
     const res = await rt.http!.inject(opts);
-    checkForCanaries(`response ${opts.method ?? 'GET'} ${String(opts.url)}`, res.body + JSON.stringify(res.headers));
+    checkForCanaries(
+      `response ${opts.method ?? 'GET'} ${String(opts.url)}`,
+      res.body + JSON.stringify(res.headers),
+    );
     return res;
   };
   return {
@@ -96,7 +116,8 @@ export async function createTestApp(kind: DriverKind, o: TestAppOptions = {}): P
     logs,
     ownerToken,
     inject,
-    as: (token, opts) => inject({ ...opts, headers: { ...(opts.headers ?? {}), authorization: `Bearer ${token}` } }),
+    as: (token, opts) =>
+      inject({ ...opts, headers: { ...(opts.headers ?? {}), authorization: `Bearer ${token}` } }),
     async close() {
       await rt.stop();
       await scanDbForCanaries(tdb.db);
@@ -111,13 +132,19 @@ export async function scanDbForCanaries(db: Db): Promise<void> {
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
   );
   for (const { table_name } of tables.rows) {
-    const r = await db.query<{ t: string }>(`SELECT coalesce(string_agg(x::text, '\n'), '') AS t FROM "${table_name}" x`);
+    const r = await db.query<{ t: string }>(
+      `SELECT coalesce(string_agg(x::text, '\n'), '') AS t FROM "${table_name}" x`,
+    );
     checkForCanaries(`db ${table_name}`, r.rows[0]?.t ?? '');
   }
 }
 
 /** Waits until `fn` returns a truthy value (polling), or throws after `ms`. */
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000, every = 25): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 10_000,
+  every = 25,
+): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {

@@ -15,9 +15,15 @@ for (const kind of await drivers()) {
     afterAll(() => app.close());
 
     it('enqueues, lists, reads the item, its audit and the readiness', async () => {
-      const r = await client.enqueue({ channel: 'in_app', target: 'role:kitchen', title: 'Yeni sifariş', body: 'Masa 4', source: 'pos' }, 'client-test-1');
+      const r = await client.enqueue(
+        { channel: 'in_app', target: 'role:kitchen', title: 'Yeni sifariş', body: 'Masa 4', source: 'pos' },
+        'client-test-1',
+      );
       expect(r.status).toMatch(/ready|blocked/);
-      const again = await client.enqueue({ channel: 'in_app', target: 'role:kitchen', title: 'Yeni sifariş', body: 'Masa 4', source: 'pos' }, 'client-test-1');
+      const again = await client.enqueue(
+        { channel: 'in_app', target: 'role:kitchen', title: 'Yeni sifariş', body: 'Masa 4', source: 'pos' },
+        'client-test-1',
+      );
       expect(again.id).toBe(r.id);
       const email = await client.enqueue({ channel: 'email', target: 'boss@example.az', body: 'Hesabat' });
       await waitFor(async () => (await client.get(email.id)).status === 'mock_sent');

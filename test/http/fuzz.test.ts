@@ -14,10 +14,22 @@ const RUNS = Number(process.env.FC_RUNS ?? 150);
 const nasty = fc.oneof(
   fc.jsonValue(),
   fc.constant({ __proto__: { polluted: true } }),
-  fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}')),
-  fc.record({ channel: fc.oneof(fc.constantFrom('email', 'whatsapp', 'telegram', 'in_app', 'otp_sms'), fc.string()), target: fc.string(), body: fc.string() }),
-  fc.record({ channel: fc.constant('email'), target: fc.emailAddress(), body: fc.string({ unit: 'binary', maxLength: 300 }) }),
-  fc.string({ unit: fc.constantFrom('\ud800', '\udfff', 'a', 'ə', '"', '\\'), maxLength: 50 }).map((s) => ({ channel: 'telegram', target: '123', body: s })),
+  fc.constant(
+    JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}'),
+  ),
+  fc.record({
+    channel: fc.oneof(fc.constantFrom('email', 'whatsapp', 'telegram', 'in_app', 'otp_sms'), fc.string()),
+    target: fc.string(),
+    body: fc.string(),
+  }),
+  fc.record({
+    channel: fc.constant('email'),
+    target: fc.emailAddress(),
+    body: fc.string({ unit: 'binary', maxLength: 300 }),
+  }),
+  fc
+    .string({ unit: fc.constantFrom('\ud800', '\udfff', 'a', 'ə', '"', '\\'), maxLength: 50 })
+    .map((s) => ({ channel: 'telegram', target: '123', body: s })),
   fc.constant({ channel: 'email', target: 'a@example.az', body: 'x'.repeat(200_000) }),
   fc.constant({ optIns: { whatsapp: Number.MAX_VALUE * 10 } }),
   fc.integer({ min: 1, max: 60 }).map((d) => JSON.parse('['.repeat(d) + ']'.repeat(d))),
@@ -59,10 +71,19 @@ describe(`fuzzing JSON endpoints (seed ${SEED}, ${RUNS} runs per endpoint and bo
 
   for (const ep of ENDPOINTS) {
     it(`${ep.method} ${ep.url}`, async () => {
-      const token = ep.auth === 'owner' ? app.ownerToken : ep.auth === 'admin' ? CANARIES.COMMS_ADMIN_TOKEN : null;
+      const token =
+        ep.auth === 'owner' ? app.ownerToken : ep.auth === 'admin' ? CANARIES.COMMS_ADMIN_TOKEN : null;
       const check = async (payload: string) => {
         const t0 = performance.now();
-        const res = await app.inject({ method: ep.method, url: ep.url, payload, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+        const res = await app.inject({
+          method: ep.method,
+          url: ep.url,
+          payload,
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+        });
         const ms = performance.now() - t0;
         expect(res.statusCode, res.body).toBeLessThan(500);
         expect(ms).toBeLessThan(1_000);
@@ -70,8 +91,14 @@ describe(`fuzzing JSON endpoints (seed ${SEED}, ${RUNS} runs per endpoint and bo
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         expect(({} as Record<string, unknown>).admin).toBeUndefined();
       };
-      await fc.assert(fc.asyncProperty(nasty, (v) => check(JSON.stringify(v) ?? 'null')), { seed: SEED, numRuns: RUNS });
-      await fc.assert(fc.asyncProperty(rawBodies, (b) => check(b)), { seed: SEED, numRuns: Math.ceil(RUNS / 3) });
+      await fc.assert(
+        fc.asyncProperty(nasty, (v) => check(JSON.stringify(v) ?? 'null')),
+        { seed: SEED, numRuns: RUNS },
+      );
+      await fc.assert(
+        fc.asyncProperty(rawBodies, (b) => check(b)),
+        { seed: SEED, numRuns: Math.ceil(RUNS / 3) },
+      );
     }, 120_000);
   }
 });

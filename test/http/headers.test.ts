@@ -24,20 +24,35 @@ describe('headers and transport [pglite]', () => {
   });
 
   it('keeps CORS closed by default and opens it only to configured origins', async () => {
-    const pre = { method: 'OPTIONS' as const, url: '/api/v1/outbox', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } };
+    const pre = {
+      method: 'OPTIONS' as const,
+      url: '/api/v1/outbox',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    };
     const closed = await app.inject(pre);
     expect(closed.headers['access-control-allow-origin']).toBeUndefined();
     const other = await open.inject(pre);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    const allowed = await open.inject({ ...pre, headers: { ...pre.headers, origin: 'https://panel.example.az' } });
+    const allowed = await open.inject({
+      ...pre,
+      headers: { ...pre.headers, origin: 'https://panel.example.az' },
+    });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://panel.example.az');
   });
 
   it('gives every answer a request id, echoes a sane incoming one, and puts it in errors and log lines', async () => {
-    const r = await app.inject({ method: 'GET', url: '/api/v1/outbox', headers: { 'x-request-id': 'pos-7f3a' } });
+    const r = await app.inject({
+      method: 'GET',
+      url: '/api/v1/outbox',
+      headers: { 'x-request-id': 'pos-7f3a' },
+    });
     expect(r.headers['x-request-id']).toBe('pos-7f3a');
     expect(r.json()).toMatchObject({ error: 'unauthorized', requestId: 'pos-7f3a' });
-    const bad = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id with spaces\n' } });
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'bad id with spaces\n' },
+    });
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     // Fastify logs "incoming request" and "request completed" for it, both carrying the id.
     expect(app.logs.parsed().filter((l) => l.reqId === 'pos-7f3a').length).toBeGreaterThanOrEqual(2);

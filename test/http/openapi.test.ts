@@ -4,7 +4,11 @@ import { ERROR_CODES } from '../../src/core/errors.ts';
 
 describe('OpenAPI document [pglite]', () => {
   let app: TestApp;
-  let doc: { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: Record<string, unknown> };
+  let doc: {
+    openapi: string;
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    components: Record<string, unknown>;
+  };
   beforeAll(async () => {
     app = await createTestApp('pglite');
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
@@ -32,16 +36,23 @@ describe('OpenAPI document [pglite]', () => {
     const text = JSON.stringify(doc);
     const missing = Object.keys(ERROR_CODES).filter((c) => !text.includes(`"${c}"`));
     expect(missing).toEqual([]);
-    expect(Object.keys(doc.components['x-error-codes'] as object).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(Object.keys(doc.components['x-error-codes'] as object).sort()).toEqual(
+      Object.keys(ERROR_CODES).sort(),
+    );
   });
 
   it('every documented error response uses the documented status of its code', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         for (const [status, resp] of Object.entries(op.responses)) {
-          const examples = (resp as { content?: Record<string, { examples?: Record<string, unknown> }> }).content?.['application/json']?.examples ?? {};
+          const examples =
+            (resp as { content?: Record<string, { examples?: Record<string, unknown> }> }).content?.[
+              'application/json'
+            ]?.examples ?? {};
           for (const code of Object.keys(examples)) {
-            expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status, `${method} ${path} ${code}`).toBe(Number(status));
+            expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status, `${method} ${path} ${code}`).toBe(
+              Number(status),
+            );
           }
         }
       }
@@ -49,18 +60,29 @@ describe('OpenAPI document [pglite]', () => {
   });
 
   it('carries a server, explicit security on every operation, request bodies of webhooks and non-JSON content types', () => {
-    type Op = { security?: unknown[]; requestBody?: { required: boolean; content: Record<string, { schema: { required?: string[] } }> }; responses: Record<string, { content?: Record<string, unknown> }> };
+    type Op = {
+      security?: unknown[];
+      requestBody?: { required: boolean; content: Record<string, { schema: { required?: string[] } }> };
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
     const paths = doc.paths as unknown as Record<string, Record<string, Op>>;
     expect((doc as unknown as { servers: { url: string }[] }).servers.length).toBeGreaterThan(0);
-    for (const [path, ops] of Object.entries(paths)) for (const [method, op] of Object.entries(ops)) expect(op.security, `${method} ${path}`).toBeDefined();
+    for (const [path, ops] of Object.entries(paths))
+      for (const [method, op] of Object.entries(ops)) expect(op.security, `${method} ${path}`).toBeDefined();
     expect(paths['/healthz']?.get?.security ?? paths['/metrics']!.get!.security).toEqual([]);
     expect(paths['/webhooks/whatsapp']!.post!.security).toEqual([]);
     expect(paths['/api/v1/outbox']!.post!.security).toEqual([{ bearer: [] }]);
-    expect(paths['/webhooks/whatsapp']!.post!.requestBody!.content['application/json']!.schema.required).toEqual(['object', 'entry']);
-    expect(paths['/telegram/webhook/{secret}']!.post!.requestBody!.content['application/json']!.schema.required).toEqual(['update_id']);
+    expect(
+      paths['/webhooks/whatsapp']!.post!.requestBody!.content['application/json']!.schema.required,
+    ).toEqual(['object', 'entry']);
+    expect(
+      paths['/telegram/webhook/{secret}']!.post!.requestBody!.content['application/json']!.schema.required,
+    ).toEqual(['update_id']);
     expect(paths['/api/v1/telegram/links']!.post!.requestBody!.required).toBe(false);
     expect(Object.keys(paths['/metrics']!.get!.responses['200']!.content!)).toEqual(['text/plain']);
-    expect(Object.keys(paths['/api/v1/events']!.get!.responses['200']!.content!)).toEqual(['text/event-stream']);
+    expect(Object.keys(paths['/api/v1/events']!.get!.responses['200']!.content!)).toEqual([
+      'text/event-stream',
+    ]);
     expect(paths['/api/v1/templates']!.get).toBeDefined();
   });
 });

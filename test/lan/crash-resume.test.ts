@@ -17,11 +17,17 @@ const N = 500;
 async function inAppRows(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^comms_outbox_rows\{status="(\w+)",channel="in_app"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^comms_outbox_rows\{status="(\w+)",channel="in_app"\} (\d+)/gm))
+    out[m[1]!] = Number(m[2]);
   return out;
 }
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${OWNER}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -32,13 +38,21 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 }
 
 /** The reference client as integrators run it: `mupza-comms device connect`, JSON lines on stdout. */
-function deviceCli(url: string, token: string, count: number): Promise<{ code: number | null; lines: NotificationMessage[]; stderr: string }> {
+function deviceCli(
+  url: string,
+  token: string,
+  count: number,
+): Promise<{ code: number | null; lines: NotificationMessage[]; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [...CLI_FROM_SOURCES, 'device', 'connect', '--url', url, '--token', token, '--count', String(count)], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [...CLI_FROM_SOURCES, 'device', 'connect', '--url', url, '--token', token, '--count', String(count)],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
@@ -46,7 +60,14 @@ function deviceCli(url: string, token: string, count: number): Promise<{ code: n
     const killer = setTimeout(() => p.kill('SIGKILL'), 60_000);
     p.on('exit', (code) => {
       clearTimeout(killer);
-      resolve({ code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as NotificationMessage), stderr: err });
+      resolve({
+        code,
+        lines: out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as NotificationMessage),
+        stderr: err,
+      });
     });
   });
 }
@@ -85,7 +106,11 @@ for (const kind of await drivers()) {
       children.push(first);
       await first.waitForLine(/API and owner panel on/, 60_000);
 
-      const reg = await api(base, 'POST', '/api/v1/lan/devices', { id: 'kds-1', role: 'kitchen', name: 'Kitchen screen 1' });
+      const reg = await api(base, 'POST', '/api/v1/lan/devices', {
+        id: 'kds-1',
+        role: 'kitchen',
+        name: 'Kitchen screen 1',
+      });
       expect(reg.status).toBe(201);
       const token = reg.json.token as string;
       // The device has been here before (it knows the hub), then goes offline.
@@ -145,8 +170,15 @@ for (const kind of await drivers()) {
       expect(one.status).toBe(202);
       const single = await deviceCli(ws, token, 1);
       expect(single.code, single.stderr).toBe(0);
-      expect(single.lines).toEqual([expect.objectContaining({ seq: N + 1, id: one.json.id, title: 'Last call' })]);
-      await waitFor(async () => (await api(base, 'GET', `/api/v1/outbox/${one.json.id as string}`)).json.status === 'delivered', 10_000, 100);
+      expect(single.lines).toEqual([
+        expect.objectContaining({ seq: N + 1, id: one.json.id, title: 'Last call' }),
+      ]);
+      await waitFor(
+        async () =>
+          (await api(base, 'GET', `/api/v1/outbox/${one.json.id as string}`)).json.status === 'delivered',
+        10_000,
+        100,
+      );
     }, 300_000);
   });
 }

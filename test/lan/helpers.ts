@@ -13,8 +13,18 @@ export async function listenLan(app: TestApp): Promise<{ http: string; ws: strin
   return { http: addr, ws: `${addr.replace(/^http/, 'ws')}/api/v1/lan/ws` };
 }
 
-export async function registerDevice(app: TestApp, ownerToken: string, id: string, role = 'kitchen', name = id): Promise<string> {
-  const res = await app.as(ownerToken, { method: 'POST', url: '/api/v1/lan/devices', payload: { id, role, name } });
+export async function registerDevice(
+  app: TestApp,
+  ownerToken: string,
+  id: string,
+  role = 'kitchen',
+  name = id,
+): Promise<string> {
+  const res = await app.as(ownerToken, {
+    method: 'POST',
+    url: '/api/v1/lan/devices',
+    payload: { id, role, name },
+  });
   expect(res.statusCode, res.body).toBe(201);
   return (res.json() as { token: string }).token;
 }
@@ -34,7 +44,9 @@ export class RecordingDevice {
       this.got.push(n);
       this.gotAt.push(performance.now());
     });
-    this.client.on('close', (code: number, reason: string) => this.closes.push({ code, reason, at: Date.now() }));
+    this.client.on('close', (code: number, reason: string) =>
+      this.closes.push({ code, reason, at: Date.now() }),
+    );
   }
 
   async connect(): Promise<HelloMessage> {
@@ -52,7 +64,11 @@ export class RecordingDevice {
   }
 }
 
-export async function connectDevice(ws: string, token: string, opts: Partial<DeviceClientOptions> = {}): Promise<RecordingDevice> {
+export async function connectDevice(
+  ws: string,
+  token: string,
+  opts: Partial<DeviceClientOptions> = {},
+): Promise<RecordingDevice> {
   const d = new RecordingDevice({ url: ws, token, ...opts });
   await d.connect();
   return d;
@@ -91,7 +107,11 @@ export async function spawnDevice(ws: string, token: string): Promise<DeviceProc
 }
 
 /** A raw ws client: the first server message and the close code, for protocol edge cases. */
-export function rawSocket(url: string, headers: Record<string, string> = {}, opts: WebSocket.ClientOptions = {}): {
+export function rawSocket(
+  url: string,
+  headers: Record<string, string> = {},
+  opts: WebSocket.ClientOptions = {},
+): {
   ws: WebSocket;
   messages: Record<string, unknown>[];
   opened: Promise<void>;
@@ -103,7 +123,9 @@ export function rawSocket(url: string, headers: Record<string, string> = {}, opt
   ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Record<string, unknown>));
   ws.on('error', () => undefined);
   const opened = new Promise<void>((r) => ws.once('open', () => r()));
-  const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((r) =>
+    ws.once('close', (code, reason) => r({ code, reason: reason.toString() })),
+  );
   const refused = new Promise<{ status: number; body: string }>((r) =>
     ws.once('unexpected-response', (_req, res) => {
       let body = '';

@@ -5,7 +5,14 @@ import { lanModule } from '../../src/lan/module.ts';
 import { CLOSE } from '../../src/lan/protocol.ts';
 import { createTenant } from '../../src/store/tenants.ts';
 import { newToken, storeToken } from '../../src/store/tokens.ts';
-import { connectDevice, listenLan, rawSocket, registerDevice, rowStatus, type RecordingDevice } from './helpers.ts';
+import {
+  connectDevice,
+  listenLan,
+  rawSocket,
+  registerDevice,
+  rowStatus,
+  type RecordingDevice,
+} from './helpers.ts';
 
 for (const kind of await drivers()) {
   describe(`tenant isolation and revocation [${kind}]`, () => {
@@ -18,7 +25,15 @@ for (const kind of await drivers()) {
       await app.db.tx(async (q) => {
         await createTenant(
           q,
-          { id: 'beta', name: 'Beta Çayxana', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: { in_app: true } },
+          {
+            id: 'beta',
+            name: 'Beta Çayxana',
+            country: 'AZ',
+            currency: 'AZN',
+            timezone: 'Asia/Baku',
+            locale: 'az',
+            optIns: { in_app: true },
+          },
           'test',
         );
         await storeToken(q, { token: betaOwner, tenantId: 'beta', role: 'owner', subject: 'beta-owner' });
@@ -40,21 +55,40 @@ for (const kind of await drivers()) {
       expect(b.hello).toMatchObject({ tenant: 'beta', device: 'kds-1' });
 
       const send = (token: string, target: Record<string, string>, title: string) =>
-        app.as(token, { method: 'POST', url: '/api/v1/lan/notifications', payload: { target, title, body: title, source: 'test' } });
+        app.as(token, {
+          method: 'POST',
+          url: '/api/v1/lan/notifications',
+          payload: { target, title, body: title, source: 'test' },
+        });
       const bIds: string[] = [];
-      for (let i = 0; i < 5; i++) bIds.push(((await send(betaOwner, { role: 'kitchen' }, `beta role ${i}`)).json() as { id: string }).id);
+      for (let i = 0; i < 5; i++)
+        bIds.push(
+          ((await send(betaOwner, { role: 'kitchen' }, `beta role ${i}`)).json() as { id: string }).id,
+        );
       bIds.push(((await send(betaOwner, { device: 'kds-1' }, 'beta direct')).json() as { id: string }).id);
-      const aId = ((await send(app.ownerToken, { device: 'kds-1' }, 'acme direct')).json() as { id: string }).id;
+      const aId = ((await send(app.ownerToken, { device: 'kds-1' }, 'acme direct')).json() as { id: string })
+        .id;
 
       await b.waitForCount(6);
       await a.waitForCount(1);
       for (const id of bIds) await waitFor(async () => (await rowStatus(app, betaOwner, id)) === 'delivered');
       await waitFor(async () => (await rowStatus(app, app.ownerToken, aId)) === 'delivered');
       expect(a.got.map((n) => n.title)).toEqual(['acme direct']);
-      expect(b.got.map((n) => n.title)).toEqual(['beta role 0', 'beta role 1', 'beta role 2', 'beta role 3', 'beta role 4', 'beta direct']);
+      expect(b.got.map((n) => n.title)).toEqual([
+        'beta role 0',
+        'beta role 1',
+        'beta role 2',
+        'beta role 3',
+        'beta role 4',
+        'beta direct',
+      ]);
       // The other tenant's rows are invisible too.
-      expect((await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${bIds[0]}` })).statusCode).toBe(404);
-      const aList = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).json() as { devices: { id: string }[] };
+      expect(
+        (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${bIds[0]}` })).statusCode,
+      ).toBe(404);
+      const aList = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).json() as {
+        devices: { id: string }[];
+      };
       expect(aList.devices.map((d) => d.id)).toEqual(['kds-1']);
     });
 
@@ -63,7 +97,10 @@ for (const kind of await drivers()) {
       const del = await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/printer-9' });
       expect(del.statusCode).toBe(404);
       expect((del.json() as { error: string }).error).toBe('not_found');
-      const rot = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/lan/devices/printer-9/token' });
+      const rot = await app.as(app.ownerToken, {
+        method: 'POST',
+        url: '/api/v1/lan/devices/printer-9/token',
+      });
       expect(rot.statusCode).toBe(404);
       // A role target of tenant A with no device of that role in A is blocked, not sent to B's printer.
       const res = await app.as(app.ownerToken, {
@@ -73,7 +110,9 @@ for (const kind of await drivers()) {
       });
       const { id } = res.json() as { id: string };
       await waitFor(async () => (await rowStatus(app, app.ownerToken, id)) === 'blocked');
-      const item = (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}` })).json() as { reason: string };
+      const item = (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}` })).json() as {
+        reason: string;
+      };
       expect(item.reason).toContain('no registered device');
     });
 
@@ -90,9 +129,13 @@ for (const kind of await drivers()) {
       const again = rawSocket(ws, { authorization: `Bearer ${token}` });
       expect((await again.refused).status).toBe(401);
       // Revoked devices are not listed and a second revoke is a 404.
-      const list = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).json() as { devices: { id: string }[] };
+      const list = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).json() as {
+        devices: { id: string }[];
+      };
       expect(list.devices.map((x) => x.id)).not.toContain('waiter-7');
-      expect((await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/waiter-7' })).statusCode).toBe(404);
+      expect(
+        (await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/waiter-7' })).statusCode,
+      ).toBe(404);
       const audit = await app.db.query<{ action: string; actor: string }>(
         `SELECT action, actor FROM audit_events WHERE tenant_id = 'acme' AND entity = 'device' AND entity_id = 'waiter-7' ORDER BY id`,
       );
@@ -104,7 +147,9 @@ for (const kind of await drivers()) {
       const d = await connectDevice(ws, token);
       open.push(d);
       const t0 = Date.now();
-      await app.db.query(`UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = 'acme' AND role = 'device' AND subject = 'pos-3'`);
+      await app.db.query(
+        `UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = 'acme' AND role = 'device' AND subject = 'pos-3'`,
+      );
       await waitFor(async () => d.closes.length > 0, 5_000, 10);
       expect(d.closes[0]!.code).toBe(CLOSE.revoked);
       expect(d.closes[0]!.at - t0).toBeLessThan(5_000);
@@ -124,11 +169,18 @@ for (const kind of await drivers()) {
       const r1 = await app.as(app.ownerToken, {
         method: 'POST',
         url: '/api/v1/lan/notifications',
-        payload: { target: { device: 'kds-2' }, title: 'lost with the old device', body: 'x', source: 'test' },
+        payload: {
+          target: { device: 'kds-2' },
+          title: 'lost with the old device',
+          body: 'x',
+          source: 'test',
+        },
       });
       const id1 = (r1.json() as { id: string }).id;
       await waitFor(async () => (await rowStatus(app, app.ownerToken, id1)) === 'sent');
-      expect((await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/kds-2' })).statusCode).toBe(204);
+      expect(
+        (await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/kds-2' })).statusCode,
+      ).toBe(204);
       const stale = rawSocket(ws, { authorization: `Bearer ${fresh}` });
       expect((await stale.refused).status).toBe(401);
 

@@ -24,7 +24,9 @@ for (const kind of await drivers()) {
     });
 
     it('the seeded ticket waits in the inbox of the offline POS, reaches it over a real socket, and the ack makes the row delivered', async () => {
-      const list = (await app.as(DEMO_OWNER, { method: 'GET', url: '/api/v1/outbox?channel=in_app' })).json() as {
+      const list = (
+        await app.as(DEMO_OWNER, { method: 'GET', url: '/api/v1/outbox?channel=in_app' })
+      ).json() as {
         items: { id: string; title: string }[];
       };
       const ticket = list.items.find((i) => i.title === DEMO_SAMPLE_TEXT.az.kitchenTitle);
@@ -36,17 +38,32 @@ for (const kind of await drivers()) {
         devices: { id: string; role: string; name: string; connected: boolean; lastSeenAt: string | null }[];
       };
       expect(before.devices).toEqual([
-        expect.objectContaining({ id: 'pos-desktop-01', role: 'pos', name: 'POS desktop 01', connected: false, lastSeenAt: null }),
+        expect.objectContaining({
+          id: 'pos-desktop-01',
+          role: 'pos',
+          name: 'POS desktop 01',
+          connected: false,
+          lastSeenAt: null,
+        }),
       ]);
 
       // The seeded device's token was never shown: the owner issues one.
-      const rot = await app.as(DEMO_OWNER, { method: 'POST', url: '/api/v1/lan/devices/pos-desktop-01/token' });
+      const rot = await app.as(DEMO_OWNER, {
+        method: 'POST',
+        url: '/api/v1/lan/devices/pos-desktop-01/token',
+      });
       expect(rot.statusCode, rot.body).toBe(201);
       const { token } = rot.json() as { token: string };
 
       const pos = await connectDevice(url.ws, token);
       devices.push(pos);
-      expect(pos.hello).toMatchObject({ device: 'pos-desktop-01', role: 'pos', tenant: 'demo', lastSeq: 1, ackedSeq: 0 });
+      expect(pos.hello).toMatchObject({
+        device: 'pos-desktop-01',
+        role: 'pos',
+        tenant: 'demo',
+        lastSeq: 1,
+        ackedSeq: 0,
+      });
       const [n] = await pos.waitForCount(1);
       expect(n).toMatchObject({
         type: 'notification',
@@ -60,7 +77,9 @@ for (const kind of await drivers()) {
       expect(Date.parse(n!.createdAt)).not.toBeNaN();
 
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, ticket!.id)) === 'delivered');
-      const audit = (await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${ticket!.id}/audit` })).json() as {
+      const audit = (
+        await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${ticket!.id}/audit` })
+      ).json() as {
         events: { actor: string; action: string; from: string | null; to: string }[];
       };
       expect(audit.events.map((e) => [e.from, e.to])).toEqual([
@@ -97,9 +116,16 @@ for (const kind of await drivers()) {
       expect(status).toBe('ready');
       const got = await pos.waitForCount(2, 5_000);
       expect(Date.now() - t0).toBeLessThan(2_000);
-      expect(got[1]).toMatchObject({ seq: 2, id, title: 'Kitchen ticket ready', body: 'Ticket A-18 is ready for table 3.' });
+      expect(got[1]).toMatchObject({
+        seq: 2,
+        id,
+        title: 'Kitchen ticket ready',
+        body: 'Ticket A-18 is ready for table 3.',
+      });
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, id)) === 'delivered');
-      const audit = (await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })).json() as {
+      const audit = (
+        await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })
+      ).json() as {
         events: { actor: string; to: string }[];
       };
       expect(audit.events[0]).toMatchObject({ actor: 'device:kitchen-01', to: 'ready' });
@@ -114,7 +140,13 @@ for (const kind of await drivers()) {
       const res = await app.as(DEMO_OWNER, {
         method: 'POST',
         url: '/api/v1/outbox',
-        payload: { channel: 'in_app', target: 'role:pos', title: 'Shift note', body: 'Table 9 has a birthday.', source: 'owner_panel' },
+        payload: {
+          channel: 'in_app',
+          target: 'role:pos',
+          title: 'Shift note',
+          body: 'Table 9 has a birthday.',
+          source: 'owner_panel',
+        },
       });
       expect(res.statusCode, res.body).toBe(202);
       const { id } = res.json() as { id: string };
@@ -124,7 +156,9 @@ for (const kind of await drivers()) {
       expect(second.got[0]).toMatchObject({ id, seq: 1, target: 'role:pos' });
       // Delivered only when both screens acked.
       await waitFor(async () => (await rowStatus(app, DEMO_OWNER, id)) === 'delivered');
-      const audit = (await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })).json() as {
+      const audit = (
+        await app.as(DEMO_OWNER, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })
+      ).json() as {
         events: { to: string; detail: { devicesAcked?: number } | null }[];
       };
       expect(audit.events.at(-1)).toMatchObject({ to: 'delivered', detail: { devicesAcked: 2 } });

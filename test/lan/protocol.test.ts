@@ -34,7 +34,11 @@ for (const kind of await drivers()) {
       app = await createTestApp(kind, {
         // A slow refill, so the HTTP rate-limit check does not depend on how fast this box is.
         modules: [lanModule({ devicePostRate: { burst: 20, perSecond: 0.2 } })],
-        env: { LAN_PING_INTERVAL_MS: String(PING_MS), LAN_MAX_MESSAGE_BYTES: '1024', LAN_ALLOWED_ORIGINS: 'https://pos.example.az' },
+        env: {
+          LAN_PING_INTERVAL_MS: String(PING_MS),
+          LAN_MAX_MESSAGE_BYTES: '1024',
+          LAN_ALLOWED_ORIGINS: 'https://pos.example.az',
+        },
       });
       url = await listenLan(app);
       token = await registerDevice(app, app.ownerToken, 'pos-1', 'pos');
@@ -45,7 +49,9 @@ for (const kind of await drivers()) {
     });
 
     it('every LAN route is described in /openapi.json', async () => {
-      const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+      const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+        paths: Record<string, Record<string, unknown>>;
+      };
       const lanRoutes = app.rt.http!.collectedRoutes.filter((r) => r.url.startsWith('/api/v1/lan/'));
       expect(lanRoutes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
         'DELETE /api/v1/lan/devices/:id',
@@ -62,11 +68,16 @@ for (const kind of await drivers()) {
         'POST /api/v1/lan/prints/:outboxId/reprint',
         'PUT /api/v1/lan/printers/settings',
       ]);
-      for (const r of lanRoutes) expect(doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
+      for (const r of lanRoutes)
+        expect(
+          doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()],
+          `${r.method} ${r.url}`,
+        ).toBeDefined();
     });
 
     it('device registration refuses bad input with stable codes', async () => {
-      const post = (payload: unknown, tok = app.ownerToken) => app.as(tok, { method: 'POST', url: '/api/v1/lan/devices', payload: payload as object });
+      const post = (payload: unknown, tok = app.ownerToken) =>
+        app.as(tok, { method: 'POST', url: '/api/v1/lan/devices', payload: payload as object });
       const cases: [unknown, number, string][] = [
         [{ id: 'POS-1', role: 'pos', name: 'x' }, 400, 'validation_failed'],
         [{ id: 'pos 1', role: 'pos', name: 'x' }, 400, 'validation_failed'],
@@ -84,13 +95,22 @@ for (const kind of await drivers()) {
         expect(res.statusCode, JSON.stringify(payload)).toBe(status);
         expect((res.json() as { error: string }).error).toBe(code);
       }
-      const bad = await app.inject({ method: 'POST', url: '/api/v1/lan/devices', payload: '{"id":', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.ownerToken}` } });
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/api/v1/lan/devices',
+        payload: '{"id":',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.ownerToken}` },
+      });
       expect(bad.statusCode).toBe(400);
       expect((await post({ id: 'pos-9', role: 'pos', name: 'x' }, token)).statusCode).toBe(403);
       expect((await app.inject({ method: 'GET', url: '/api/v1/lan/devices' })).statusCode).toBe(401);
       expect((await app.as(token, { method: 'GET', url: '/api/v1/lan/devices' })).statusCode).toBe(403);
-      expect((await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/NOPE' })).statusCode).toBe(400);
-      expect((await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/nope' })).statusCode).toBe(404);
+      expect(
+        (await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/NOPE' })).statusCode,
+      ).toBe(400);
+      expect(
+        (await app.as(app.ownerToken, { method: 'DELETE', url: '/api/v1/lan/devices/nope' })).statusCode,
+      ).toBe(404);
     });
 
     it('notifications refuse bad targets and a device posting too fast gets 429 with Retry-After', async () => {
@@ -110,7 +130,10 @@ for (const kind of await drivers()) {
       }
       // 30 in a row: the burst of 20 (plus at most a few refilled) passes, the rest is refused.
       const results = [];
-      for (let i = 0; i < 30; i++) results.push(await post({ target: { device: 'pos-1' }, title: `spam ${i}`, body: 'b', source: 'pos' }, token));
+      for (let i = 0; i < 30; i++)
+        results.push(
+          await post({ target: { device: 'pos-1' }, title: `spam ${i}`, body: 'b', source: 'pos' }, token),
+        );
       const codes = results.map((r) => r.statusCode);
       expect(codes.slice(0, 20)).toEqual(Array(20).fill(202));
       const refused = results.filter((r) => r.statusCode === 429);
@@ -138,7 +161,9 @@ for (const kind of await drivers()) {
       const r2 = await foreign.refused;
       expect(r2.status).toBe(403);
       expect(JSON.parse(r2.body)).toMatchObject({ error: 'origin_not_allowed' });
-      const elsewhere = rawSocket(url.ws.replace('/api/v1/lan/ws', '/api/v1/other'), { authorization: `Bearer ${token}` });
+      const elsewhere = rawSocket(url.ws.replace('/api/v1/lan/ws', '/api/v1/other'), {
+        authorization: `Bearer ${token}`,
+      });
       expect((await elsewhere.refused).status).toBe(404);
 
       const listed = await connectDevice(url.ws, token, { origin: 'https://pos.example.az' });

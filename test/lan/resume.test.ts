@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, waitFor, type TestApp } from '../helpers/runtime.ts';
 import { lanModule } from '../../src/lan/module.ts';
-import { connectDevice, expectContiguous, listenLan, registerDevice, type RecordingDevice } from './helpers.ts';
+import {
+  connectDevice,
+  expectContiguous,
+  listenLan,
+  registerDevice,
+  type RecordingDevice,
+} from './helpers.ts';
 
 const N = 500;
 
@@ -38,7 +44,12 @@ for (const kind of await drivers()) {
       const warm = await app.as(app.ownerToken, {
         method: 'POST',
         url: '/api/v1/lan/notifications',
-        payload: { target: { device: 'kds-1' }, title: 'warm-up', body: 'first ticket', source: 'kitchen_desktop' },
+        payload: {
+          target: { device: 'kds-1' },
+          title: 'warm-up',
+          body: 'first ticket',
+          source: 'kitchen_desktop',
+        },
       });
       expect(warm.statusCode).toBe(202);
       await first.waitForCount(1);
@@ -79,13 +90,20 @@ for (const kind of await drivers()) {
 
     it('a device that drops in the middle of a replay resumes from its last seq: no gaps, no duplicates', async () => {
       await open.pop()!.close();
-      const before = await app.db.query<{ last_seq: number }>(`SELECT last_seq FROM lan_devices WHERE tenant_id = 'acme' AND id = 'kds-1'`);
+      const before = await app.db.query<{ last_seq: number }>(
+        `SELECT last_seq FROM lan_devices WHERE tenant_id = 'acme' AND id = 'kds-1'`,
+      );
       const base = Number(before.rows[0]!.last_seq);
       for (let i = 0; i < 100; i++) {
         await app.as(app.ownerToken, {
           method: 'POST',
           url: '/api/v1/lan/notifications',
-          payload: { target: { device: 'kds-1' }, title: `Batch 2 #${i}`, body: 'x', source: 'kitchen_desktop' },
+          payload: {
+            target: { device: 'kds-1' },
+            title: `Batch 2 #${i}`,
+            body: 'x',
+            source: 'kitchen_desktop',
+          },
         });
       }
       await waitFor(async () => (await countInApp(app, 'sent')) === 100, 30_000, 50);

@@ -48,7 +48,12 @@ describe.runIf(await postgresAvailable())('scale-out: two API processes on one P
     const res = await p2.as(p2.ownerToken, {
       method: 'POST',
       url: '/api/v1/lan/notifications',
-      payload: { target: { role: 'kitchen' }, title: 'Ticket ready', body: 'Table 4', source: 'kitchen_desktop' },
+      payload: {
+        target: { role: 'kitchen' },
+        title: 'Ticket ready',
+        body: 'Table 4',
+        source: 'kitchen_desktop',
+      },
     });
     expect(res.statusCode).toBe(202);
     const { id } = res.json() as { id: string };

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFirebaseKeyServer, type FirebaseKeyServer, type IdTokenOverrides } from '../fakes/firebase-keys.ts';
+import {
+  startFirebaseKeyServer,
+  type FirebaseKeyServer,
+  type IdTokenOverrides,
+} from '../fakes/firebase-keys.ts';
 import { drivers } from '../helpers/db.ts';
 import { addOwner, azPhone, createOtpApp, FakeClock, type OtpApp } from './helpers.ts';
 
@@ -31,7 +35,8 @@ for (const kind of await drivers()) {
       await keys.close();
     });
 
-    const signIn = (idToken: unknown, tenant: string | null = 'acme') => h.post('/api/v1/auth/firebase', { idToken, ...(tenant ? { tenant } : {}) });
+    const signIn = (idToken: unknown, tenant: string | null = 'acme') =>
+      h.post('/api/v1/auth/firebase', { idToken, ...(tenant ? { tenant } : {}) });
 
     it('while the key server is down: 503 firebase_keys_unavailable, then sign-in works once it is back', async () => {
       keys.forceError(503);
@@ -50,23 +55,34 @@ for (const kind of await drivers()) {
       expect(Date.parse(s.expiresAt)).toBe(clock.now() + 43_200_000);
       const me = await h.app.as(s.token, { method: 'GET', url: '/api/v1/me' });
       expect(me.json()).toMatchObject({ role: 'owner', subject: 'acme-owner', tenant: { id: 'acme' } });
-      const stored = await h.app.db.query<{ label: string; expires_at: Date }>(`SELECT label, expires_at FROM api_tokens WHERE label = 'session:firebase'`);
+      const stored = await h.app.db.query<{ label: string; expires_at: Date }>(
+        `SELECT label, expires_at FROM api_tokens WHERE label = 'session:firebase'`,
+      );
       expect(stored.rows.length).toBeGreaterThanOrEqual(1);
       const audit = await h.app.db.query<{ detail: { method: string; firebaseUid?: string } }>(
         `SELECT detail FROM audit_events WHERE entity = 'session' AND action = 'created' ORDER BY id DESC LIMIT 1`,
       );
       expect(audit.rows[0]!.detail).toMatchObject({ method: 'firebase', firebaseUid: 'firebase-uid-1' });
       // The raw token is nowhere at rest.
-      const raw = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_tokens WHERE token_hash = $1`, [s.token]);
+      const raw = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM api_tokens WHERE token_hash = $1`,
+        [s.token],
+      );
       expect(Number(raw.rows[0]!.n)).toBe(0);
     });
 
     it('refuses every invalid token with its own code, and issues no session', async () => {
-      const sessionsBefore = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:firebase'`);
+      const sessionsBefore = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:firebase'`,
+      );
       const nowS = Math.floor(clock.now() / 1000);
       const cases: [string, IdTokenOverrides, string][] = [
         ['another project (aud)', { aud: 'another-project' }, 'firebase_wrong_audience'],
-        ['another issuer (iss)', { iss: 'https://securetoken.google.com/another-project' }, 'firebase_wrong_issuer'],
+        [
+          'another issuer (iss)',
+          { iss: 'https://securetoken.google.com/another-project' },
+          'firebase_wrong_issuer',
+        ],
         ['expired', { expired: true }, 'firebase_token_expired'],
         ['unknown kid', { unknownKid: true }, 'firebase_unknown_kid'],
         ['HS256', { alg: 'HS256' }, 'firebase_wrong_algorithm'],
@@ -90,7 +106,9 @@ for (const kind of await drivers()) {
         expect(r.statusCode).toBe(401);
         expect(r.json()).toMatchObject({ error: 'firebase_token_invalid' });
       }
-      const sessionsAfter = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:firebase'`);
+      const sessionsAfter = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM api_tokens WHERE label = 'session:firebase'`,
+      );
       expect(sessionsAfter.rows[0]!.n).toBe(sessionsBefore.rows[0]!.n);
     });
 
@@ -118,7 +136,9 @@ for (const kind of await drivers()) {
         expect(r.statusCode, JSON.stringify(body).slice(0, 60)).toBe(status);
         expect((r.json() as { error: string }).error).toBe(code);
       }
-      const notJson = await h.post('/api/v1/auth/firebase', '{"idToken":', { headers: { 'content-type': 'application/json' } });
+      const notJson = await h.post('/api/v1/auth/firebase', '{"idToken":', {
+        headers: { 'content-type': 'application/json' },
+      });
       expect(notJson.statusCode).toBe(400);
       expect(notJson.json()).toMatchObject({ error: 'bad_request' });
     });

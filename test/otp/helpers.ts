@@ -24,7 +24,10 @@ export class FakeClock {
 }
 
 /** The env that makes OTP live against the local Twilio fake (every gate condition holds). */
-export function liveOtpEnv(fake: TwilioVerifyFake, extra: Record<string, string> = {}): Record<string, string> {
+export function liveOtpEnv(
+  fake: TwilioVerifyFake,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     MUPZA_RUNTIME: 'production',
     COMMS_EXTERNAL_SENDS: 'enabled',
@@ -37,7 +40,13 @@ export function liveOtpEnv(fake: TwilioVerifyFake, extra: Record<string, string>
 }
 
 export function startFake(clock: FakeClock): Promise<TwilioVerifyFake> {
-  return startTwilioVerifyFake({ accountSid: ACCOUNT_SID, authToken: CANARIES.TWILIO_AUTH_TOKEN!, serviceSid: SERVICE_SID, now: clock.now, codeLength: CODE_LENGTH });
+  return startTwilioVerifyFake({
+    accountSid: ACCOUNT_SID,
+    authToken: CANARIES.TWILIO_AUTH_TOKEN!,
+    serviceSid: SERVICE_SID,
+    now: clock.now,
+    codeLength: CODE_LENGTH,
+  });
 }
 
 /** A random valid Azerbaijani mobile number (+99450…). */
@@ -45,7 +54,12 @@ export function azPhone(): string {
   return `+99450${String(randomInt(1_000_000, 9_999_999))}`;
 }
 
-export async function addOwner(app: TestApp, phone: string, tenantId = 'acme', ownerId = `${tenantId}-owner`): Promise<void> {
+export async function addOwner(
+  app: TestApp,
+  phone: string,
+  tenantId = 'acme',
+  ownerId = `${tenantId}-owner`,
+): Promise<void> {
   await app.db.tx((q) => addOwnerPhone(q, { tenantId, ownerId, phone, actor: 'test' }), { tenantId });
 }
 
@@ -80,13 +94,20 @@ export class CodeSweep {
     );
     const stored: string[] = [];
     for (const { table_name } of tables.rows) {
-      const r = await app.db.query<{ t: string }>(`SELECT coalesce(string_agg(x::text, '\n'), '') AS t FROM "${table_name}" x`);
+      const r = await app.db.query<{ t: string }>(
+        `SELECT coalesce(string_agg(x::text, '\n'), '') AS t FROM "${table_name}" x`,
+      );
       stored.push(r.rows[0]?.t ?? '');
     }
-    const where = { logs: app.logs.lines.join('\n'), rows: stored.join('\n'), responses: this.bodies.join('\n') };
+    const where = {
+      logs: app.logs.lines.join('\n'),
+      rows: stored.join('\n'),
+      responses: this.bodies.join('\n'),
+    };
     expect(this.codes.size).toBeGreaterThan(0);
     for (const code of this.codes) {
-      for (const [place, text] of Object.entries(where)) expect(text.includes(code), `code found in ${place}`).toBe(false);
+      for (const [place, text] of Object.entries(where))
+        expect(text.includes(code), `code found in ${place}`).toBe(false);
     }
     // The sweep looked at something real.
     expect(app.logs.lines.length).toBeGreaterThan(0);
@@ -109,7 +130,13 @@ export async function createOtpApp(
   const otp = otpModule({ now: clock.now });
   const app = await createTestApp(kind, { ...o, modules: [otp, ...(o.extraModules ?? [])] });
   const post = async (url: string, payload: unknown, opts: Partial<InjectOptions> = {}) => {
-    const res = await app.inject({ method: 'POST', url, payload: payload as InjectOptions['payload'], remoteAddress: o.ip ?? '203.0.113.7', ...opts });
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      payload: payload as InjectOptions['payload'],
+      remoteAddress: o.ip ?? '203.0.113.7',
+      ...opts,
+    });
     o.sweep?.record(res);
     return res;
   };

@@ -4,7 +4,16 @@ import type { TwilioVerifyFake } from '../fakes/twilio-verify.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import { createTestDb, drivers, type TestDb } from '../helpers/db.ts';
 import { testConfig } from '../helpers/runtime.ts';
-import { addOwner, azPhone, CodeSweep, createOtpApp, FakeClock, liveOtpEnv, startFake, type OtpApp } from './helpers.ts';
+import {
+  addOwner,
+  azPhone,
+  CodeSweep,
+  createOtpApp,
+  FakeClock,
+  liveOtpEnv,
+  startFake,
+  type OtpApp,
+} from './helpers.ts';
 
 // Small limits so each one can be reached in a few requests; resends are not spaced here.
 const LIMITS = {
@@ -46,7 +55,9 @@ for (const kind of await drivers()) {
       await addOwner(a.app, phone);
       const calls = fake.requestCount;
       const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).post('/api/v1/auth/otp/start', { tenant: 'acme', phone }, { remoteAddress: ip() })),
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? a : b).post('/api/v1/auth/otp/start', { tenant: 'acme', phone }, { remoteAddress: ip() }),
+        ),
       );
       const codes = answers.map((r) => r.statusCode).sort();
       expect(codes.filter((c) => c === 202)).toHaveLength(3);
@@ -60,13 +71,21 @@ for (const kind of await drivers()) {
       // "Restart": one process goes away, a new one starts on the same database.
       await b.app.close();
       b = await createOtpApp(kind, clock, { env: env(), testDb: tdb, sweep });
-      const after = await b.post('/api/v1/auth/otp/start', { tenant: 'acme', phone }, { remoteAddress: ip() });
+      const after = await b.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'acme', phone },
+        { remoteAddress: ip() },
+      );
       expect(after.statusCode).toBe(429);
       expect(fake.requestCount - calls).toBe(3);
 
       // Once the first start leaves the 10-minute window, one more may go.
       clock.advance(10 * 60_000 + 1_000);
-      const later = await b.post('/api/v1/auth/otp/start', { tenant: 'acme', phone }, { remoteAddress: ip() });
+      const later = await b.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'acme', phone },
+        { remoteAddress: ip() },
+      );
       expect(later.statusCode, later.body).toBe(202);
       expect(fake.requestCount - calls).toBe(4);
     });
@@ -78,22 +97,50 @@ for (const kind of await drivers()) {
           method: 'POST',
           url: '/api/v1/admin/tenants',
           headers: { authorization: `Bearer ${CANARIES.COMMS_ADMIN_TOKEN}` },
-          payload: { id: 'small', name: 'Small Cafe', country: 'AZ', currency: 'AZN', ownerPhone: '+994 50 ' + ownerPhone.slice(6) },
+          payload: {
+            id: 'small',
+            name: 'Small Cafe',
+            country: 'AZ',
+            currency: 'AZN',
+            ownerPhone: '+994 50 ' + ownerPhone.slice(6),
+          },
         }),
       );
       expect(created.statusCode, created.body).toBe(201);
-      const start = await a.post('/api/v1/auth/otp/start', { tenant: 'small', phone: ownerPhone }, { remoteAddress: ip() });
+      const start = await a.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'small', phone: ownerPhone },
+        { remoteAddress: ip() },
+      );
       expect(start.statusCode, start.body).toBe(202);
       const code = sweep.use(fake.currentCode(ownerPhone)!);
-      const check = await a.post('/api/v1/auth/otp/check', { verificationId: (start.json() as { verificationId: string }).verificationId, code });
+      const check = await a.post('/api/v1/auth/otp/check', {
+        verificationId: (start.json() as { verificationId: string }).verificationId,
+        code,
+      });
       expect(check.statusCode, check.body).toBe(200);
-      const me = sweep.record(await a.app.as((check.json() as { token: string }).token, { method: 'GET', url: '/api/v1/me' }));
+      const me = sweep.record(
+        await a.app.as((check.json() as { token: string }).token, { method: 'GET', url: '/api/v1/me' }),
+      );
       expect(me.json()).toMatchObject({ tenant: { id: 'small' }, subject: 'small-owner' });
 
       // Three more starts (owners or not, it is the tenant that counts), then the fifth is refused.
       const calls = fake.requestCount;
-      for (let i = 0; i < 3; i++) expect((await a.post('/api/v1/auth/otp/start', { tenant: 'small', phone: azPhone() }, { remoteAddress: ip() })).statusCode).toBe(202);
-      const fifth = await b.post('/api/v1/auth/otp/start', { tenant: 'small', phone: ownerPhone }, { remoteAddress: ip() });
+      for (let i = 0; i < 3; i++)
+        expect(
+          (
+            await a.post(
+              '/api/v1/auth/otp/start',
+              { tenant: 'small', phone: azPhone() },
+              { remoteAddress: ip() },
+            )
+          ).statusCode,
+        ).toBe(202);
+      const fifth = await b.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'small', phone: ownerPhone },
+        { remoteAddress: ip() },
+      );
       expect(fifth.statusCode).toBe(429);
       expect(fifth.json()).toMatchObject({ details: { limit: 'tenant_day' } });
       // All four at one (fake) instant: a day until the oldest leaves the window.
@@ -111,10 +158,18 @@ for (const kind of await drivers()) {
         payload: { id: 'third', name: 'Third', country: 'AZ', currency: 'AZN', ownerPhone: phone },
       });
       expect(created.statusCode).toBe(201);
-      const ninth = await a.post('/api/v1/auth/otp/start', { tenant: 'third', phone }, { remoteAddress: ip() });
+      const ninth = await a.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'third', phone },
+        { remoteAddress: ip() },
+      );
       expect(ninth.statusCode, ninth.body).toBe(202);
       const calls = fake.requestCount;
-      const tenth = await b.post('/api/v1/auth/otp/start', { tenant: 'third', phone: azPhone() }, { remoteAddress: ip() });
+      const tenth = await b.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'third', phone: azPhone() },
+        { remoteAddress: ip() },
+      );
       expect(tenth.statusCode).toBe(429);
       expect(tenth.json()).toMatchObject({ details: { limit: 'dial_code_day' } });
       // The ninth newest +994 start is one of the first test's three, 601 s before the others.
@@ -124,19 +179,37 @@ for (const kind of await drivers()) {
 
     it('ownerPhone must be a valid phone inside the allow-list; otpAllowedPrefixes widens it', async () => {
       const admin = (payload: Record<string, unknown>) =>
-        a.app.inject({ method: 'POST', url: '/api/v1/admin/tenants', headers: { authorization: `Bearer ${CANARIES.COMMS_ADMIN_TOKEN}` }, payload: { name: 'X', country: 'AZ', currency: 'AZN', ...payload } });
+        a.app.inject({
+          method: 'POST',
+          url: '/api/v1/admin/tenants',
+          headers: { authorization: `Bearer ${CANARIES.COMMS_ADMIN_TOKEN}` },
+          payload: { name: 'X', country: 'AZ', currency: 'AZN', ...payload },
+        });
       const bad = await admin({ id: 'bad-phone', ownerPhone: 'nope' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ error: 'invalid_phone' });
       const outside = await admin({ id: 'turkish', ownerPhone: '+905321234567' });
       expect(outside.statusCode).toBe(400);
       expect(outside.json()).toMatchObject({ error: 'validation_failed', details: { field: 'ownerPhone' } });
-      const wide = await admin({ id: 'turkish', ownerPhone: '+905321234567', otpAllowedPrefixes: ['+994', '+90'] });
+      const wide = await admin({
+        id: 'turkish',
+        ownerPhone: '+905321234567',
+        otpAllowedPrefixes: ['+994', '+90'],
+      });
       expect(wide.statusCode, wide.body).toBe(201);
-      const t = await a.app.db.query<{ otp_allowed_prefixes: string[]; opt_ins: Record<string, boolean> }>(`SELECT otp_allowed_prefixes, opt_ins FROM tenants WHERE id = 'turkish'`);
-      expect(t.rows[0]).toMatchObject({ otp_allowed_prefixes: ['+994', '+90'], opt_ins: { otp_sms: true, in_app: true } });
-      const owners = await a.app.db.query(`SELECT tenant_id, phone, owner_id FROM owners WHERE tenant_id = 'turkish'`);
-      expect(owners.rows).toEqual([{ tenant_id: 'turkish', phone: '+905321234567', owner_id: 'turkish-owner' }]);
+      const t = await a.app.db.query<{ otp_allowed_prefixes: string[]; opt_ins: Record<string, boolean> }>(
+        `SELECT otp_allowed_prefixes, opt_ins FROM tenants WHERE id = 'turkish'`,
+      );
+      expect(t.rows[0]).toMatchObject({
+        otp_allowed_prefixes: ['+994', '+90'],
+        opt_ins: { otp_sms: true, in_app: true },
+      });
+      const owners = await a.app.db.query(
+        `SELECT tenant_id, phone, owner_id FROM owners WHERE tenant_id = 'turkish'`,
+      );
+      expect(owners.rows).toEqual([
+        { tenant_id: 'turkish', phone: '+905321234567', owner_id: 'turkish-owner' },
+      ]);
     });
 
     it('a range Twilio refused (60410) is remembered in the database: the other process answers a stranger there with the same 403, 0 provider calls', async () => {
@@ -144,10 +217,18 @@ for (const kind of await drivers()) {
       const owner = '+905321234567';
       const stranger = '+905321239876';
       fake.forceError(60410);
-      const first = await a.post('/api/v1/auth/otp/start', { tenant: 'turkish', phone: owner }, { remoteAddress: ip() });
+      const first = await a.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'turkish', phone: owner },
+        { remoteAddress: ip() },
+      );
       expect(first.statusCode, first.body).toBe(403);
       const calls = fake.requestCount;
-      const other = await b.post('/api/v1/auth/otp/start', { tenant: 'turkish', phone: stranger }, { remoteAddress: ip() });
+      const other = await b.post(
+        '/api/v1/auth/otp/start',
+        { tenant: 'turkish', phone: stranger },
+        { remoteAddress: ip() },
+      );
       expect(other.statusCode).toBe(403);
       const { requestId: _a, ...x } = first.json() as Record<string, unknown>;
       const { requestId: _b, ...y } = other.json() as Record<string, unknown>;
@@ -157,9 +238,34 @@ for (const kind of await drivers()) {
 
     it.runIf(kind === 'postgres')('the CLI: tenant create --owner-phone --otp-prefixes', async () => {
       const cfg = () => testConfig({ DATABASE_URL: tdb.url! });
-      expect(await cliCommands.tenant!(['create', '--id', 'cli-cafe', '--name', 'CLI Cafe', '--owner-phone', 'x'], cfg)).toBe(2);
-      expect(await cliCommands.tenant!(['create', '--id', 'cli-cafe', '--name', 'CLI Cafe', '--owner-phone', '+905321234567'], cfg)).toBe(2);
-      expect(await cliCommands.tenant!(['create', '--id', 'cli-cafe', '--name', 'CLI Cafe', '--owner-phone', '+905321234567', '--otp-prefixes', '+90'], cfg)).toBe(0);
+      expect(
+        await cliCommands.tenant!(
+          ['create', '--id', 'cli-cafe', '--name', 'CLI Cafe', '--owner-phone', 'x'],
+          cfg,
+        ),
+      ).toBe(2);
+      expect(
+        await cliCommands.tenant!(
+          ['create', '--id', 'cli-cafe', '--name', 'CLI Cafe', '--owner-phone', '+905321234567'],
+          cfg,
+        ),
+      ).toBe(2);
+      expect(
+        await cliCommands.tenant!(
+          [
+            'create',
+            '--id',
+            'cli-cafe',
+            '--name',
+            'CLI Cafe',
+            '--owner-phone',
+            '+905321234567',
+            '--otp-prefixes',
+            '+90',
+          ],
+          cfg,
+        ),
+      ).toBe(0);
       const owners = await a.app.db.query(`SELECT phone, owner_id FROM owners WHERE tenant_id = 'cli-cafe'`);
       expect(owners.rows).toEqual([{ phone: '+905321234567', owner_id: 'cli-cafe-owner' }]);
     });

@@ -14,7 +14,9 @@ describe('QA test numbers are refused outside the QA runtime', () => {
     for (const runtime of ['development', 'production']) {
       expect(() => testConfig({ MUPZA_RUNTIME: runtime, OTP_TEST_NUMBERS })).toThrow(/OTP_TEST_NUMBERS/);
     }
-    expect(testConfig({ MUPZA_RUNTIME: 'qa', OTP_TEST_NUMBERS }).otpTestNumbers.get(TEST_NUMBERS[0]!)).toBe(CODES[0]);
+    expect(testConfig({ MUPZA_RUNTIME: 'qa', OTP_TEST_NUMBERS }).otpTestNumbers.get(TEST_NUMBERS[0]!)).toBe(
+      CODES[0],
+    );
   });
 });
 
@@ -27,7 +29,11 @@ for (const kind of await drivers()) {
     const ip = () => `192.0.2.${++ipN}`;
     beforeAll(async () => {
       // QA runtime, demo tenant seeded, and no OTP provider configured at all.
-      h = await createOtpApp(kind, clock, { env: { OTP_TEST_NUMBERS, SESSION_TTL_S: String(SESSION_TTL_S) }, seedDemo: true, sweep });
+      h = await createOtpApp(kind, clock, {
+        env: { OTP_TEST_NUMBERS, SESSION_TTL_S: String(SESSION_TTL_S) },
+        seedDemo: true,
+        sweep,
+      });
       CODES.forEach((c) => sweep.use(c));
     });
     afterAll(async () => {
@@ -39,16 +45,27 @@ for (const kind of await drivers()) {
     async function signIn(i: number): Promise<{ token: string; expiresAt: string }> {
       const s = await h.post('/api/v1/auth/otp/start', { phone: TEST_NUMBERS[i] }, { remoteAddress: ip() });
       expect(s.statusCode, s.body).toBe(202);
-      const c = await h.post('/api/v1/auth/otp/check', { verificationId: (s.json() as { verificationId: string }).verificationId, code: CODES[i] });
+      const c = await h.post('/api/v1/auth/otp/check', {
+        verificationId: (s.json() as { verificationId: string }).verificationId,
+        code: CODES[i],
+      });
       expect(c.statusCode, c.body).toBe(200);
       return c.json() as { token: string; expiresAt: string };
     }
-    const me = async (token: string) => sweep.record(await h.app.as(token, { method: 'GET', url: '/api/v1/me' }));
+    const me = async (token: string) =>
+      sweep.record(await h.app.as(token, { method: 'GET', url: '/api/v1/me' }));
 
     it('a test number signs in to the demo tenant as demo-owner with no provider at all: checked locally, the row mock_sent with a dry-run attempt', async () => {
       const s = await signIn(0);
-      expect((await me(s.token)).json()).toMatchObject({ tenant: { id: 'demo' }, role: 'owner', subject: 'demo-owner' });
-      const rows = await h.app.db.query<{ status: string; mode: string; attempts: number }>(`SELECT status, mode, attempts FROM outbox WHERE channel = 'otp_sms' AND target = $1`, [TEST_NUMBERS[0]]);
+      expect((await me(s.token)).json()).toMatchObject({
+        tenant: { id: 'demo' },
+        role: 'owner',
+        subject: 'demo-owner',
+      });
+      const rows = await h.app.db.query<{ status: string; mode: string; attempts: number }>(
+        `SELECT status, mode, attempts FROM outbox WHERE channel = 'otp_sms' AND target = $1`,
+        [TEST_NUMBERS[0]],
+      );
       expect(rows.rows).toEqual([{ status: 'mock_sent', mode: 'dry_run', attempts: 1 }]);
       const att = await h.app.db.query<{ request: { note: string } }>(
         `SELECT a.request FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id WHERE o.target = $1`,
@@ -60,7 +77,10 @@ for (const kind of await drivers()) {
     it('a wrong code on a test number counts as a check like any other', async () => {
       const s = await h.post('/api/v1/auth/otp/start', { phone: TEST_NUMBERS[1] }, { remoteAddress: ip() });
       const id = (s.json() as { verificationId: string }).verificationId;
-      const wrong = await h.post('/api/v1/auth/otp/check', { verificationId: id, code: sweep.wrong(CODES[1]!) });
+      const wrong = await h.post('/api/v1/auth/otp/check', {
+        verificationId: id,
+        code: sweep.wrong(CODES[1]!),
+      });
       expect(wrong.statusCode).toBe(400);
       expect(wrong.json()).toMatchObject({ error: 'otp_invalid_code', details: { checksLeft: 4 } });
       const right = await h.post('/api/v1/auth/otp/check', { verificationId: id, code: CODES[1] });
@@ -91,12 +111,16 @@ for (const kind of await drivers()) {
       expect((await me(s.token)).statusCode).toBe(401);
       const again = sweep.record(await h.app.as(s.token, { method: 'POST', url: '/api/v1/auth/logout' }));
       expect(again.statusCode).toBe(401);
-      const audit = await h.app.db.query<{ action: string; to_status: string }>(`SELECT action, to_status FROM audit_events WHERE entity = 'session' AND action = 'revoked'`);
+      const audit = await h.app.db.query<{ action: string; to_status: string }>(
+        `SELECT action, to_status FROM audit_events WHERE entity = 'session' AND action = 'revoked'`,
+      );
       expect(audit.rows).toEqual([{ action: 'revoked', to_status: 'revoked' }]);
     });
 
     it('logout with a long-lived owner token is refused (409) and the token keeps working; without a token 401', async () => {
-      const r = sweep.record(await h.app.as(h.app.ownerToken, { method: 'POST', url: '/api/v1/auth/logout' }));
+      const r = sweep.record(
+        await h.app.as(h.app.ownerToken, { method: 'POST', url: '/api/v1/auth/logout' }),
+      );
       expect(r.statusCode).toBe(409);
       expect(r.json()).toMatchObject({ error: 'conflict' });
       expect((await me(h.app.ownerToken)).statusCode).toBe(200);
@@ -105,7 +129,9 @@ for (const kind of await drivers()) {
     });
 
     it('bad input on start and check: each a 4xx with a stable code, and no row written', async () => {
-      const rowsBefore = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms'`);
+      const rowsBefore = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms'`,
+      );
       const start: [unknown, number, string][] = [
         [{}, 400, 'validation_failed'],
         [{ phone: 994501234567 }, 400, 'validation_failed'],
@@ -149,11 +175,15 @@ for (const kind of await drivers()) {
         const broken = await h.post(url, '{"phone":', { headers: { 'content-type': 'application/json' } });
         expect(broken.statusCode).toBe(400);
         expect(broken.json()).toMatchObject({ error: 'bad_request' });
-        const form = await h.post(url, 'phone=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const form = await h.post(url, 'phone=1', {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
         expect(form.statusCode).toBe(415);
         expect(form.json()).toMatchObject({ error: 'unsupported_media_type' });
       }
-      const rowsAfter = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms'`);
+      const rowsAfter = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE channel = 'otp_sms'`,
+      );
       expect(rowsAfter.rows[0]!.n).toBe(rowsBefore.rows[0]!.n);
     });
   });

@@ -11,7 +11,10 @@ const PROXY = '10.20.0.5';
 
 describe('HTTP_TRUSTED_PROXIES config', () => {
   it('takes IPs, CIDR ranges and proxy-addr keywords; refuses anything else', () => {
-    expect(loadConfig({ HTTP_TRUSTED_PROXIES: '10.20.0.5, 10.0.0.0/8, ::1, fd00::/8, loopback' }).env.HTTP_TRUSTED_PROXIES).toContain('10.0.0.0/8');
+    expect(
+      loadConfig({ HTTP_TRUSTED_PROXIES: '10.20.0.5, 10.0.0.0/8, ::1, fd00::/8, loopback' }).env
+        .HTTP_TRUSTED_PROXIES,
+    ).toContain('10.0.0.0/8');
     expect(loadConfig({}).env.HTTP_TRUSTED_PROXIES).toBe('');
     for (const bad of ['proxy.example.az', '10.0.0.1/33', '10.0.0.1/8/1', '*', '10.0.0.0/x']) {
       expect(() => loadConfig({ HTTP_TRUSTED_PROXIES: bad }), bad).toThrow(/HTTP_TRUSTED_PROXIES/);

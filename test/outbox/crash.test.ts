@@ -107,7 +107,9 @@ for (const kind of await drivers()) {
 
       // Every acknowledged id is there, in a terminal state, with a complete audit trail.
       for (const id of acked.filter((_, i) => i % 97 === 0)) {
-        const r = await fetch(`${base}/api/v1/outbox/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const r = await fetch(`${base}/api/v1/outbox/${id}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
         expect(r.status).toBe(200);
         expect(((await r.json()) as { status: string }).status).toBe('mock_sent');
       }

@@ -14,7 +14,13 @@ for (const kind of await drivers()) {
       const res = await app.as(app.ownerToken, {
         method: 'POST',
         url: '/api/v1/outbox',
-        payload: { channel: 'email', target: 'Owner@Example.az', subject: 'Hesabat', body: 'Gəlir: 100 ₼', source: 'owner_panel' },
+        payload: {
+          channel: 'email',
+          target: 'Owner@Example.az',
+          subject: 'Hesabat',
+          body: 'Gəlir: 100 ₼',
+          source: 'owner_panel',
+        },
       });
       expect(res.statusCode, res.body).toBe(202);
       const { id, status } = res.json() as { id: string; status: string };
@@ -25,7 +31,9 @@ for (const kind of await drivers()) {
         return j.status === 'mock_sent' ? j : null;
       });
       expect(item).toMatchObject({ target: 'owner@example.az', mode: 'dry_run', attemptCount: 1 });
-      const audit = (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })).json() as {
+      const audit = (
+        await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}/audit` })
+      ).json() as {
         events: { from: string | null; to: string; action: string }[];
       };
       expect(audit.events.map((e) => [e.from, e.to])).toEqual([
@@ -33,8 +41,13 @@ for (const kind of await drivers()) {
         ['ready', 'sending'],
         ['sending', 'mock_sent'],
       ]);
-      const detail = (await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}` })).json() as {
-        attempts: { outcome: string; request: { kind: string; envelope: { to: string[] }; message: { messageId: string } } }[];
+      const detail = (
+        await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${id}` })
+      ).json() as {
+        attempts: {
+          outcome: string;
+          request: { kind: string; envelope: { to: string[] }; message: { messageId: string } };
+        }[];
       };
       expect(detail.attempts).toHaveLength(1);
       expect(detail.attempts[0]!.outcome).toBe('mock_sent');

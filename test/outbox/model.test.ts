@@ -21,10 +21,16 @@ interface Real {
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 
 async function settle(app: TestApp) {
-  await waitFor(async () => {
-    const r = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status IN ('ready', 'sending')`);
-    return r.rows[0]!.n === 0;
-  }, 10_000, 10);
+  await waitFor(
+    async () => {
+      const r = await app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE status IN ('ready', 'sending')`,
+      );
+      return r.rows[0]!.n === 0;
+    },
+    10_000,
+    10,
+  );
 }
 
 async function statusOf(app: TestApp, id: string): Promise<Status> {
@@ -43,7 +49,11 @@ class Enqueue implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const target = this.ch === 'email' ? 'm@example.az' : this.ch === 'telegram' ? '424242' : '+994501234567';
-    const res = await r.app.as(r.app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: this.ch, target, body: 'model' } });
+    const res = await r.app.as(r.app.ownerToken, {
+      method: 'POST',
+      url: '/api/v1/outbox',
+      payload: { channel: this.ch, target, body: 'model' },
+    });
     expect(res.statusCode).toBe(202);
     const id = (res.json() as { id: string }).id;
     await settle(r.app);
@@ -60,12 +70,19 @@ class SetOptIn implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = () => true;
   async run(m: Model, r: Real) {
-    const res = await r.app.as(r.app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { [this.ch]: this.on } } });
+    const res = await r.app.as(r.app.ownerToken, {
+      method: 'PUT',
+      url: '/api/v1/tenant/policy',
+      payload: { optIns: { [this.ch]: this.on } },
+    });
     expect(res.statusCode).toBe(200);
     m.optIns[this.ch] = this.on;
     await settle(r.app);
-    for (const row of m.rows) if (row.status === 'queued' && row.channel === this.ch && this.on) row.status = evaluated(row.channel, m.optIns);
-    for (const row of m.rows) expect(await statusOf(r.app, row.id), `${row.channel} ${row.id}`).toBe(row.status);
+    for (const row of m.rows)
+      if (row.status === 'queued' && row.channel === this.ch && this.on)
+        row.status = evaluated(row.channel, m.optIns);
+    for (const row of m.rows)
+      expect(await statusOf(r.app, row.id), `${row.channel} ${row.id}`).toBe(row.status);
   }
   toString = () => `optIn(${this.ch}=${this.on})`;
 }
@@ -111,7 +128,9 @@ class Retry implements fc.AsyncCommand<Model, Real> {
 describe('outbox row state machine, model-based [pglite]', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await createTestApp('pglite', { optIns: { email: true, whatsapp: false, telegram: false, otp_sms: true, in_app: true } });
+    app = await createTestApp('pglite', {
+      optIns: { email: true, whatsapp: false, telegram: false, otp_sms: true, in_app: true },
+    });
   });
   afterAll(() => app.close());
 
@@ -119,14 +138,23 @@ describe('outbox row state machine, model-based [pglite]', () => {
     const chs = fc.constantFrom<Ch>('email', 'whatsapp', 'telegram', 'otp_sms');
     const cmds = [
       chs.map((c) => new Enqueue(c)),
-      fc.tuple(fc.constantFrom<Ch>('email', 'whatsapp', 'telegram'), fc.boolean()).map(([c, b]) => new SetOptIn(c, b)),
+      fc
+        .tuple(fc.constantFrom<Ch>('email', 'whatsapp', 'telegram'), fc.boolean())
+        .map(([c, b]) => new SetOptIn(c, b)),
       fc.nat().map((n) => new Cancel(n)),
       fc.nat().map((n) => new Retry(n)),
     ];
     await fc.assert(
       fc.asyncProperty(fc.commands(cmds, { maxCommands: 12 }), async (seq) => {
-        await app.as(app.ownerToken, { method: 'PUT', url: '/api/v1/tenant/policy', payload: { optIns: { email: true, whatsapp: false, telegram: false } } });
-        const model: Model = { optIns: { email: true, whatsapp: false, telegram: false, otp_sms: true }, rows: [] };
+        await app.as(app.ownerToken, {
+          method: 'PUT',
+          url: '/api/v1/tenant/policy',
+          payload: { optIns: { email: true, whatsapp: false, telegram: false } },
+        });
+        const model: Model = {
+          optIns: { email: true, whatsapp: false, telegram: false, otp_sms: true },
+          rows: [],
+        };
         await fc.asyncModelRun(() => ({ model, real: { app } }), seq);
       }),
       { seed: SEED, numRuns: 25 },
@@ -135,7 +163,10 @@ describe('outbox row state machine, model-based [pglite]', () => {
     const audit = await app.db.query<{ entity_id: string; from_status: Status | null; to_status: Status }>(
       `SELECT entity_id, from_status, to_status FROM audit_events WHERE entity = 'outbox' ORDER BY id`,
     );
-    for (const e of audit.rows) expect(canTransition(e.from_status ?? 'new', e.to_status), `${e.from_status}→${e.to_status}`).toBe(true);
+    for (const e of audit.rows)
+      expect(canTransition(e.from_status ?? 'new', e.to_status), `${e.from_status}→${e.to_status}`).toBe(
+        true,
+      );
     const consistent = await app.db.query<{ ok: boolean }>(
       `SELECT bool_and(o.status = (SELECT to_status FROM audit_events a WHERE a.entity = 'outbox' AND a.entity_id = o.id::text ORDER BY a.id DESC LIMIT 1)) AS ok FROM outbox o`,
     );

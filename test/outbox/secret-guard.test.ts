@@ -24,7 +24,9 @@ describe('secret guard', () => {
     expect(a.json()).toEqual({ oops: 'the secret is [REDACTED]' });
     const b = await app.inject({ method: 'GET', url: '/text' });
     expect(b.body).toBe('x[REDACTED]x');
-    expect(await metrics.registry.getSingleMetricAsString('comms_secret_guard_hits_total')).toContain('variable="WHATSAPP_APP_SECRET"} 2');
+    expect(await metrics.registry.getSingleMetricAsString('comms_secret_guard_hits_total')).toContain(
+      'variable="WHATSAPP_APP_SECRET"} 2',
+    );
     const joined = logs.lines.join('\n');
     expect(joined).toContain('WHATSAPP_APP_SECRET');
     expect(joined).not.toContain(secret);
@@ -35,7 +37,13 @@ describe('secret guard', () => {
     const redactor = createRedactor({ TELEGRAM_BOT_TOKEN: '999:telegram-token-abc' });
     const logs = new LogCapture();
     const logger = createLogger({ level: 'info', redactor, destination: logs });
-    logger.error({ err: 'fetch failed for https://api.telegram.org/bot999:telegram-token-abc/sendMessage', token: 'mz_owner_zzz' }, 'boom');
+    logger.error(
+      {
+        err: 'fetch failed for https://api.telegram.org/bot999:telegram-token-abc/sendMessage',
+        token: 'mz_owner_zzz',
+      },
+      'boom',
+    );
     expect(logs.lines[0]).not.toContain('telegram-token-abc');
     expect(logs.lines[0]).not.toContain('mz_owner_zzz');
     expect(logs.lines[0]).toContain('[REDACTED]');

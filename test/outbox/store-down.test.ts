@@ -44,7 +44,9 @@ describe.runIf(await postgresAvailable())('PostgreSQL down', () => {
     await proxy.up();
     u.host = `127.0.0.1:${proxy.port}`;
     viaProxy = await PostgresDb.open(u.toString(), 4);
-    app = await createTestApp('postgres', { testDb: { ...base, db: viaProxy, cleanup: async () => undefined } });
+    app = await createTestApp('postgres', {
+      testDb: { ...base, db: viaProxy, cleanup: async () => undefined },
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -54,10 +56,18 @@ describe.runIf(await postgresAvailable())('PostgreSQL down', () => {
   });
 
   it('writes answer 503 store_unavailable, nothing half-written, and service resumes when it is back', async () => {
-    const ok = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: 'email', target: 'a@example.az', body: 'before' } });
+    const ok = await app.as(app.ownerToken, {
+      method: 'POST',
+      url: '/api/v1/outbox',
+      payload: { channel: 'email', target: 'a@example.az', body: 'before' },
+    });
     expect(ok.statusCode).toBe(202);
     await proxy.down();
-    const down = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: 'email', target: 'b@example.az', body: 'during' } });
+    const down = await app.as(app.ownerToken, {
+      method: 'POST',
+      url: '/api/v1/outbox',
+      payload: { channel: 'email', target: 'b@example.az', body: 'during' },
+    });
     expect(down.statusCode).toBe(503);
     expect(down.json()).toMatchObject({ error: 'store_unavailable' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
@@ -65,16 +75,32 @@ describe.runIf(await postgresAvailable())('PostgreSQL down', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
 
     await proxy.up(proxy.port);
-    const after = await waitFor(async () => {
-      const r = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: 'email', target: 'c@example.az', body: 'after' } });
-      return r.statusCode === 202 ? r : null;
-    }, 15_000, 200);
+    const after = await waitFor(
+      async () => {
+        const r = await app.as(app.ownerToken, {
+          method: 'POST',
+          url: '/api/v1/outbox',
+          payload: { channel: 'email', target: 'c@example.az', body: 'after' },
+        });
+        return r.statusCode === 202 ? r : null;
+      },
+      15_000,
+      200,
+    );
     expect(after.statusCode).toBe(202);
-    const rows = await base.db.query<{ body: string; status: string }>('SELECT body, status FROM outbox ORDER BY created_at');
+    const rows = await base.db.query<{ body: string; status: string }>(
+      'SELECT body, status FROM outbox ORDER BY created_at',
+    );
     expect(rows.rows.map((r) => r.body)).toEqual(['before', 'after']);
-    await waitFor(async () => {
-      const r = await base.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`);
-      return r.rows[0]!.n === 2;
-    }, 15_000, 100);
+    await waitFor(
+      async () => {
+        const r = await base.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`,
+        );
+        return r.rows[0]!.n === 2;
+      },
+      15_000,
+      100,
+    );
   });
 });

@@ -63,12 +63,31 @@ beforeAll(async () => {
     const text = `${req.method} ${req.url} ${JSON.stringify(req.headers)}`;
     echoSaw += text;
     res.writeHead(500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code: 20500, message: text, status: 500, more_info: text, ok: false, error_code: 500, description: text, error: { code: 1, message: text, type: 'OAuthException', error_data: { details: text } } }));
+    res.end(
+      JSON.stringify({
+        code: 20500,
+        message: text,
+        status: 500,
+        more_info: text,
+        ok: false,
+        error_code: 500,
+        description: text,
+        error: { code: 1, message: text, type: 'OAuthException', error_data: { details: text } },
+      }),
+    );
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
   // Fakes that know other credentials: our canary credentials get their 401.
-  twilio401 = await startTwilioVerifyFake({ accountSid: ACCOUNT, authToken: 'another-token-123', serviceSid: SERVICE });
-  whatsapp401 = await startWhatsAppFake({ accessToken: 'another-token-123', phoneNumberId: '1065403522', appSecret: 'x-app-secret' });
+  twilio401 = await startTwilioVerifyFake({
+    accountSid: ACCOUNT,
+    authToken: 'another-token-123',
+    serviceSid: SERVICE,
+  });
+  whatsapp401 = await startWhatsAppFake({
+    accessToken: 'another-token-123',
+    phoneNumberId: '1065403522',
+    appSecret: 'x-app-secret',
+  });
   telegram401 = await startTelegramFake({ token: '42:another-token' });
   smtp535 = await startLoopbackSmtp({ user: SMTP_USER, pass: 'another-password' });
   // Accepts AUTH, then refuses RCPT with a 554 whose text repeats the password it was given.
@@ -78,7 +97,8 @@ beforeAll(async () => {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onAuth: (auth, _s, cb) => cb(null, { user: `${auth.username} ${auth.password}` }),
-    onRcptTo: (_a, session, cb) => cb(Object.assign(new Error(`rejected for ${String(session.user)}`), { responseCode: 554 })),
+    onRcptTo: (_a, session, cb) =>
+      cb(Object.assign(new Error(`rejected for ${String(session.user)}`), { responseCode: 554 })),
   });
   await new Promise<void>((r) => smtpEcho.listen(0, '127.0.0.1', () => r()));
   smtpEchoPort = (smtpEcho.server.address() as AddressInfo).port;
@@ -123,16 +143,29 @@ async function paths(): Promise<Path[]> {
   const holdPort = (hold.address() as AddressInfo).port;
   return [
     { name: 'refused connection', http: () => refused, smtp: { host: '127.0.0.1', port: refusedSmtp } },
-    { name: 'DNS failure', http: () => 'http://nonexistent.invalid', smtp: { host: 'nonexistent.invalid', port: 25 } },
+    {
+      name: 'DNS failure',
+      http: () => 'http://nonexistent.invalid',
+      smtp: { host: 'nonexistent.invalid', port: 25 },
+    },
     { name: 'timeout', http: () => urlOf(hold), smtp: { host: '127.0.0.1', port: holdPort } },
     {
       name: '401',
-      http: (id) => (id === 'twilio_verify' ? twilio401.url : id === 'whatsapp_cloud' ? whatsapp401.url : telegram401.url),
+      http: (id) =>
+        id === 'twilio_verify' ? twilio401.url : id === 'whatsapp_cloud' ? whatsapp401.url : telegram401.url,
       smtp: { host: '127.0.0.1', port: smtp535.port },
     },
-    { name: '500 echoing the request', http: () => urlOf(echo), smtp: { host: '127.0.0.1', port: smtpEchoPort } },
+    {
+      name: '500 echoing the request',
+      http: () => urlOf(echo),
+      smtp: { host: '127.0.0.1', port: smtpEchoPort },
+    },
     // fetch refuses a URL with credentials and repeats the whole URL (with the bot token) in its message.
-    { name: 'fetch error echoing its URL', http: () => `http://user:pw@127.0.0.1:${(echo.address() as AddressInfo).port}`, smtp: null },
+    {
+      name: 'fetch error echoing its URL',
+      http: () => `http://user:pw@127.0.0.1:${(echo.address() as AddressInfo).port}`,
+      smtp: null,
+    },
   ];
 }
 
@@ -145,7 +178,9 @@ function adaptersFor(p: Path): Partial<Record<AdapterId, ProviderAdapter>> {
     twilio_verify: createTwilioVerifyAdapter(cfg({ TWILIO_VERIFY_BASE_URL: p.http('twilio_verify') })),
     whatsapp_cloud: createWhatsAppAdapter(cfg({ WHATSAPP_GRAPH_BASE_URL: p.http('whatsapp_cloud') })),
     telegram_bot: createTelegramAdapter(cfg({ TELEGRAM_API_BASE_URL: p.http('telegram_bot') })),
-    ...(p.smtp ? { smtp: createSmtpAdapter(cfg({ SMTP_HOST: p.smtp.host, SMTP_PORT: String(p.smtp.port) })) } : {}),
+    ...(p.smtp
+      ? { smtp: createSmtpAdapter(cfg({ SMTP_HOST: p.smtp.host, SMTP_PORT: String(p.smtp.port) })) }
+      : {}),
   };
 }
 
@@ -165,10 +200,25 @@ function switchable(base: ProviderAdapter) {
 }
 
 const row = (over: Partial<OutboxRow>): OutboxRow =>
-  ({ id: '00000000-0000-4000-8000-00000000c0de', tenant_id: 'acme', title: null, subject: 'S', body: 'canary sweep', template: null, data: null, locale: 'az', ...over }) as OutboxRow;
+  ({
+    id: '00000000-0000-4000-8000-00000000c0de',
+    tenant_id: 'acme',
+    title: null,
+    subject: 'S',
+    body: 'canary sweep',
+    template: null,
+    data: null,
+    locale: 'az',
+    ...over,
+  }) as OutboxRow;
 const ROWS: Record<string, OutboxRow> = {
   twilio_verify: row({ channel: 'otp_sms', target: '+994504000001' }),
-  whatsapp_cloud: row({ channel: 'whatsapp', target: '+994504000002', template: 'x', data: { whatsappTemplate: 'hello_world', language: 'en_US' } }),
+  whatsapp_cloud: row({
+    channel: 'whatsapp',
+    target: '+994504000002',
+    template: 'x',
+    data: { whatsappTemplate: 'hello_world', language: 'en_US' },
+  }),
   telegram_bot: row({ channel: 'telegram', target: '123456789' }),
   smtp: row({ channel: 'email', target: 'owner@restoran.az' }),
 };
@@ -182,7 +232,10 @@ describe('canary sweep: adapters and the Twilio client called directly', () => {
       // Adapters of one path run side by side: the timeout path costs one timeout, not eight.
       await Promise.all(
         Object.entries(adapters).map(async ([id, adapter]) => {
-          const result = await adapter!.send(ROWS[id]!, { signal: AbortSignal.timeout(1_000), tenant: TENANT });
+          const result = await adapter!.send(ROWS[id]!, {
+            signal: AbortSignal.timeout(1_000),
+            tenant: TENANT,
+          });
           expect(result.outcome, `${p.name} ${id}`).not.toBe('sent');
           const check = await adapter!.verify!(AbortSignal.timeout(1_000));
           // SMTP verify stops after AUTH, which the echoing server accepts; every other check fails.
@@ -193,15 +246,31 @@ describe('canary sweep: adapters and the Twilio client called directly', () => {
           await adapter!.close?.();
         }),
       );
-      const client = new TwilioVerifyClient({ baseUrl: p.http('twilio_verify'), accountSid: ACCOUNT, authToken: CANARIES.TWILIO_AUTH_TOKEN!, serviceSid: SERVICE, timeoutMs: 400, redactor: createRedactor(CANARIES) });
+      const client = new TwilioVerifyClient({
+        baseUrl: p.http('twilio_verify'),
+        accountSid: ACCOUNT,
+        authToken: CANARIES.TWILIO_AUTH_TOKEN!,
+        serviceSid: SERVICE,
+        timeoutMs: 400,
+        redactor: createRedactor(CANARIES),
+      });
       await Promise.all(
-        [() => client.start('+994504000003', 'en'), () => client.check(`VE${'0'.repeat(32)}`, '123456'), () => client.fetchService()].map(async (call) => {
+        [
+          () => client.start('+994504000003', 'en'),
+          () => client.check(`VE${'0'.repeat(32)}`, '123456'),
+          () => client.fetchService(),
+        ].map(async (call) => {
           const err = await call().then(
             () => null,
             (e: unknown) => e as Error,
           );
           expect(err, p.name).toBeInstanceOf(ProviderError);
-          const text = [String(err), err!.stack, JSON.stringify(err), String((err as Error & { cause?: unknown }).cause ?? '')].join('\n');
+          const text = [
+            String(err),
+            err!.stack,
+            JSON.stringify(err),
+            String((err as Error & { cause?: unknown }).cause ?? ''),
+          ].join('\n');
           expect(secretsIn(text), `${p.name}: ${text.slice(0, 300)}`).toEqual([]);
         }),
       );
@@ -227,10 +296,30 @@ for (const kind of await drivers()) {
   describe(`canary sweep through the real dispatcher, the API and the logs [${kind}]`, () => {
     let app: TestApp;
     const sw = {
-      twilio_verify: switchable(createTwilioVerifyAdapter({ config: testConfig(BASE_ENV, { canaries: true }), redactor: createRedactor(CANARIES) })),
-      whatsapp_cloud: switchable(createWhatsAppAdapter({ config: testConfig(BASE_ENV, { canaries: true }), redactor: createRedactor(CANARIES) })),
-      telegram_bot: switchable(createTelegramAdapter({ config: testConfig(BASE_ENV, { canaries: true }), redactor: createRedactor(CANARIES) })),
-      smtp: switchable(createSmtpAdapter({ config: testConfig(BASE_ENV, { canaries: true }), redactor: createRedactor(CANARIES) })),
+      twilio_verify: switchable(
+        createTwilioVerifyAdapter({
+          config: testConfig(BASE_ENV, { canaries: true }),
+          redactor: createRedactor(CANARIES),
+        }),
+      ),
+      whatsapp_cloud: switchable(
+        createWhatsAppAdapter({
+          config: testConfig(BASE_ENV, { canaries: true }),
+          redactor: createRedactor(CANARIES),
+        }),
+      ),
+      telegram_bot: switchable(
+        createTelegramAdapter({
+          config: testConfig(BASE_ENV, { canaries: true }),
+          redactor: createRedactor(CANARIES),
+        }),
+      ),
+      smtp: switchable(
+        createSmtpAdapter({
+          config: testConfig(BASE_ENV, { canaries: true }),
+          redactor: createRedactor(CANARIES),
+        }),
+      ),
     };
     beforeAll(async () => {
       app = await createTestApp(kind, {
@@ -249,7 +338,12 @@ for (const kind of await drivers()) {
         const ids = await Promise.all(
           Object.keys(adapters).map((id) => {
             const r = ROWS[id]!;
-            return enqueue(app, { channel: r.channel, target: r.target, subject: 'S', ...(r.template ? { template: 'x', data: r.data! } : { body: 'canary sweep' }) });
+            return enqueue(app, {
+              channel: r.channel,
+              target: r.target,
+              subject: 'S',
+              ...(r.template ? { template: 'x', data: r.data! } : { body: 'canary sweep' }),
+            });
           }),
         );
         for (const id of ids) {
@@ -267,7 +361,10 @@ for (const kind of await drivers()) {
         }
         await Promise.all(
           ['twilio_verify', 'whatsapp_cloud', 'telegram_bot', ...(p.smtp ? ['smtp'] : [])].map(async (id) => {
-            const res = await app.as(app.ownerToken, { method: 'POST', url: `/api/v1/providers/${id}/verify` });
+            const res = await app.as(app.ownerToken, {
+              method: 'POST',
+              url: `/api/v1/providers/${id}/verify`,
+            });
             expect(res.statusCode, res.body).toBe(200);
             expect(res.json()).toMatchObject({ ok: p.name.startsWith('500') && id === 'smtp' });
             expect(secretsIn(res.body)).toEqual([]);

@@ -3,7 +3,11 @@ import { AppError } from '../../src/core/errors.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { createFirebaseAuthAdapter } from '../../src/providers/firebase-auth.ts';
 import { FirebaseTokenVerifier, maxAgeMs } from '../../src/providers/firebase-verify.ts';
-import { startFirebaseKeyServer, type FirebaseKeyServer, type IdTokenOverrides } from '../fakes/firebase-keys.ts';
+import {
+  startFirebaseKeyServer,
+  type FirebaseKeyServer,
+  type IdTokenOverrides,
+} from '../fakes/firebase-keys.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import { testConfig } from '../helpers/runtime.ts';
 
@@ -18,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => keys.close());
 
-const verifier = () => new FirebaseTokenVerifier({ projectId: PROJECT, certsUrl: keys.certUrl, redactor, timeoutMs: 2_000, now });
+const verifier = () =>
+  new FirebaseTokenVerifier({ projectId: PROJECT, certsUrl: keys.certUrl, redactor, timeoutMs: 2_000, now });
 
 async function refusal(v: FirebaseTokenVerifier, token: string): Promise<string> {
   const err = await v.verify(token).then(
@@ -33,7 +38,12 @@ describe('FirebaseTokenVerifier against the fake key server', () => {
   it('accepts a valid phone sign-in token: uid, phone number, auth time', async () => {
     const token = await keys.signIdToken({ sub: 'uid-owner-1', phoneNumber: '+994501112233' });
     const id = await verifier().verify(token);
-    expect(id).toEqual({ uid: 'uid-owner-1', phoneNumber: '+994501112233', authTime: new Date(Math.floor(clock / 1000) * 1000), signInProvider: 'phone' });
+    expect(id).toEqual({
+      uid: 'uid-owner-1',
+      phoneNumber: '+994501112233',
+      authTime: new Date(Math.floor(clock / 1000) * 1000),
+      signInProvider: 'phone',
+    });
   });
 
   it('refuses each broken token with its own code', async () => {
@@ -60,7 +70,9 @@ describe('FirebaseTokenVerifier against the fake key server', () => {
     const nowS = Math.floor(clock / 1000);
     expect(await refusal(v, await keys.signIdToken({ omitKid: true }))).toBe('firebase_token_invalid');
     expect(await refusal(v, await keys.signIdToken({ sub: 'u'.repeat(129) }))).toBe('firebase_token_invalid');
-    expect(await refusal(v, await keys.signIdToken({ iat: nowS + 600, exp: nowS + 3600 }))).toBe('firebase_token_invalid');
+    expect(await refusal(v, await keys.signIdToken({ iat: nowS + 600, exp: nowS + 3600 }))).toBe(
+      'firebase_token_invalid',
+    );
     expect(await refusal(v, await keys.signIdToken({ authTime: nowS + 600 }))).toBe('firebase_token_invalid');
     const good = await keys.signIdToken();
     const [h, p, s] = good.split('.');
@@ -101,8 +113,14 @@ describe('FirebaseTokenVerifier against the fake key server', () => {
     expect(await refusal(verifier(), await keys.signIdToken())).toBe('firebase_keys_unavailable');
     const config = testConfig({ NEXT_PUBLIC_FIREBASE_PROJECT_ID: PROJECT, FIREBASE_CERTS_URL: keys.certUrl });
     const adapter = createFirebaseAuthAdapter({ config, redactor: createRedactor(config.secrets) });
-    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: true, detail: expect.stringContaining('2 signing certificate(s)') });
+    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('2 signing certificate(s)'),
+    });
     keys.forceError(500);
-    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'firebase_keys_unavailable' });
+    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({
+      ok: false,
+      errorCode: 'firebase_keys_unavailable',
+    });
   });
 });

@@ -39,13 +39,30 @@ export async function rowState(app: TestApp, id: string): Promise<RowState> {
 }
 
 /** Enqueues through the real OutboxService as the acme owner; returns the row id. */
-export async function enqueue(app: TestApp, input: Partial<EnqueueInput> & Pick<EnqueueInput, 'channel' | 'target'>): Promise<string> {
+export async function enqueue(
+  app: TestApp,
+  input: Partial<EnqueueInput> & Pick<EnqueueInput, 'channel' | 'target'>,
+): Promise<string> {
   const tenant = (await getTenant(app.db, 'acme'))!;
-  const { row } = await app.rt.outbox.enqueue({ source: 'test', ...input } as EnqueueInput, { tenant, name: 'owner:acme-owner' });
+  const { row } = await app.rt.outbox.enqueue({ source: 'test', ...input } as EnqueueInput, {
+    tenant,
+    name: 'owner:acme-owner',
+  });
   return row.id;
 }
 
-const SETTLED = ['sent', 'delivered', 'read', 'failed', 'dead', 'blocked', 'expired', 'cancelled', 'mock_sent', 'queued'];
+const SETTLED = [
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'dead',
+  'blocked',
+  'expired',
+  'cancelled',
+  'mock_sent',
+  'queued',
+];
 
 /** Waits until the dispatcher recorded an outcome for the row (any status but ready/sending). */
 export async function settled(app: TestApp, id: string, ms = 8_000): Promise<RowState> {
@@ -61,7 +78,16 @@ export async function settled(app: TestApp, id: string, ms = 8_000): Promise<Row
 }
 
 export async function attemptsOf(app: TestApp, id: string) {
-  const r = await app.db.query<{ attempt: number; outcome: string; error_code: string | null; error_message: string | null; finished_at: Date; request: unknown; response: unknown; mode: string }>(
+  const r = await app.db.query<{
+    attempt: number;
+    outcome: string;
+    error_code: string | null;
+    error_message: string | null;
+    finished_at: Date;
+    request: unknown;
+    response: unknown;
+    mode: string;
+  }>(
     'SELECT attempt, outcome, error_code, error_message, finished_at, request, response, mode FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id',
     [id],
   );

@@ -35,7 +35,8 @@ export async function startLoopbackSmtp(opts: { user: string; pass: string }): P
       cb();
     },
     onAuth(auth, _session, cb) {
-      if (auth.username === opts.user && auth.password === opts.pass) return cb(null, { user: auth.username });
+      if (auth.username === opts.user && auth.password === opts.pass)
+        return cb(null, { user: auth.username });
       cb(Object.assign(new Error('Authentication credentials invalid'), { responseCode: 535 }));
     },
     onRcptTo(address, _session, cb) {
@@ -50,7 +51,12 @@ export async function startLoopbackSmtp(opts: { user: string; pass: string }): P
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw)
           .then((mail) => {
-            received.push({ mail, raw, envelopeTo: session.envelope.rcptTo.map((r) => r.address), sessionId: session.id });
+            received.push({
+              mail,
+              raw,
+              envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+              sessionId: session.id,
+            });
             cb();
           })
           .catch((err: Error) => cb(err));

@@ -33,9 +33,17 @@ const smtpEnv = (port: number) => ({
 describe('credential check (SMTP verify)', () => {
   it('verifies connection and AUTH; a wrong password is the classified 535', async () => {
     const good = testConfig(smtpEnv(smtp.port), { canaries: true });
-    expect(await createSmtpAdapter({ config: good, redactor: createRedactor(good.secrets) }).verify!(AbortSignal.timeout(3_000))).toMatchObject({ ok: true });
+    expect(
+      await createSmtpAdapter({ config: good, redactor: createRedactor(good.secrets) }).verify!(
+        AbortSignal.timeout(3_000),
+      ),
+    ).toMatchObject({ ok: true });
     const bad = testConfig({ ...smtpEnv(smtp.port), SMTP_PASS: 'wrong-password' }, { canaries: true });
-    expect(await createSmtpAdapter({ config: bad, redactor: createRedactor(bad.secrets) }).verify!(AbortSignal.timeout(3_000))).toMatchObject({ ok: false, errorCode: 'smtp_535' });
+    expect(
+      await createSmtpAdapter({ config: bad, redactor: createRedactor(bad.secrets) }).verify!(
+        AbortSignal.timeout(3_000),
+      ),
+    ).toMatchObject({ ok: false, errorCode: 'smtp_535' });
   });
 });
 
@@ -43,7 +51,18 @@ const TENANT = { id: 'acme', locale: 'az', timezone: 'Asia/Baku', currency: 'AZN
 let rowSeq = 0;
 /** A row for calling the adapter directly (the dispatcher tests below go through the outbox). */
 const emailRow = (to: string): OutboxRow =>
-  ({ id: `00000000-0000-4000-8000-${String(++rowSeq).padStart(12, '0')}`, tenant_id: 'acme', channel: 'email', target: to, title: null, subject: 'S', body: 'direct', template: null, data: null, locale: 'az' }) as OutboxRow;
+  ({
+    id: `00000000-0000-4000-8000-${String(++rowSeq).padStart(12, '0')}`,
+    tenant_id: 'acme',
+    channel: 'email',
+    target: to,
+    title: null,
+    subject: 'S',
+    body: 'direct',
+    template: null,
+    data: null,
+    locale: 'az',
+  }) as OutboxRow;
 const adapterFor = (env: Record<string, string>): ProviderAdapter => {
   const config = testConfig(env, { canaries: true });
   return createSmtpAdapter({ config, redactor: createRedactor(config.secrets) });
@@ -55,8 +74,12 @@ describe('pooling', () => {
     try {
       const before = smtp.connections;
       const [a, b] = [freshTo('pool'), freshTo('pool')];
-      expect(await adapter.send(emailRow(a), { signal: AbortSignal.timeout(5_000), tenant: TENANT })).toMatchObject({ outcome: 'sent' });
-      expect(await adapter.send(emailRow(b), { signal: AbortSignal.timeout(5_000), tenant: TENANT })).toMatchObject({ outcome: 'sent' });
+      expect(
+        await adapter.send(emailRow(a), { signal: AbortSignal.timeout(5_000), tenant: TENANT }),
+      ).toMatchObject({ outcome: 'sent' });
+      expect(
+        await adapter.send(emailRow(b), { signal: AbortSignal.timeout(5_000), tenant: TENANT }),
+      ).toMatchObject({ outcome: 'sent' });
       expect(smtp.connections - before).toBe(1);
       const sessions = [a, b].map((to) => smtp.received.find((r) => r.envelopeTo.includes(to))!.sessionId);
       expect(sessions[0]).toBeTruthy();
@@ -67,7 +90,7 @@ describe('pooling', () => {
   });
 });
 
-describe('a send is bounded by the caller\'s AbortSignal (server accepts, never greets)', () => {
+describe("a send is bounded by the caller's AbortSignal (server accepts, never greets)", () => {
   let silent: net.Server;
   const held = new Set<net.Socket>();
   let connections = 0;
@@ -84,7 +107,8 @@ describe('a send is bounded by the caller\'s AbortSignal (server accepts, never 
     await new Promise<void>((r) => silent.close(() => r()));
   });
   // nodemailer's own timeouts (derived from this) are far away: only the signal can end the send.
-  const silentAdapter = () => adapterFor({ ...smtpEnv((silent.address() as AddressInfo).port), COMMS_PROVIDER_TIMEOUT_MS: '30000' });
+  const silentAdapter = () =>
+    adapterFor({ ...smtpEnv((silent.address() as AddressInfo).port), COMMS_PROVIDER_TIMEOUT_MS: '30000' });
 
   const timed = async (adapter: ProviderAdapter, row: OutboxRow, signal: AbortSignal) => {
     const t0 = performance.now();
@@ -144,9 +168,18 @@ for (const kind of await drivers()) {
     let refused: TestApp;
     beforeAll(async () => {
       // SMTP takes several round trips per message: a roomier timeout than the HTTP providers on 2 cores.
-      app = await createTestApp(kind, { env: { ...LIVE_ENV, COMMS_PROVIDER_TIMEOUT_MS: '3000', ...smtpEnv(smtp.port) } });
+      app = await createTestApp(kind, {
+        env: { ...LIVE_ENV, COMMS_PROVIDER_TIMEOUT_MS: '3000', ...smtpEnv(smtp.port) },
+      });
       // Nothing listens there; a long first retry so the failed row is observed before its retry.
-      refused = await createTestApp(kind, { env: { ...LIVE_ENV, COMMS_RETRY_BASE_MS: '60000', COMMS_RETRY_CAP_MS: '120000', ...smtpEnv(await closedPort()) } });
+      refused = await createTestApp(kind, {
+        env: {
+          ...LIVE_ENV,
+          COMMS_RETRY_BASE_MS: '60000',
+          COMMS_RETRY_CAP_MS: '120000',
+          ...smtpEnv(await closedPort()),
+        },
+      });
     });
     afterAll(async () => {
       await app.close();
@@ -155,7 +188,12 @@ for (const kind of await drivers()) {
 
     it('a message arrives with Message-ID from the outbox id, UTF-8 subject, text and HTML parts', async () => {
       const to = freshTo('owner');
-      const id = await enqueue(app, { channel: 'email', target: to, subject: `Gündəlik hesabat — ${AZ}`, body: `Gəlir: 1 250,00 ₼\n<b>not markup</b> ${AZ}` });
+      const id = await enqueue(app, {
+        channel: 'email',
+        target: to,
+        subject: `Gündəlik hesabat — ${AZ}`,
+        body: `Gəlir: 1 250,00 ₼\n<b>not markup</b> ${AZ}`,
+      });
       const s = await settled(app, id);
       expect(s).toMatchObject({ status: 'sent', attempts: 1 });
       const got = smtp.received.find((r) => r.envelopeTo.includes(to))!;
@@ -177,7 +215,12 @@ for (const kind of await drivers()) {
     it('a 451 reply is retried, then delivered once', async () => {
       const to = freshTo('retry');
       smtp.plan(to, [451]);
-      const id = await enqueue(app, { channel: 'email', target: to, subject: 'Retry', body: 'second time lucky' });
+      const id = await enqueue(app, {
+        channel: 'email',
+        target: to,
+        subject: 'Retry',
+        body: 'second time lucky',
+      });
       const done = await waitFor(async () => {
         const r = await rowState(app, id);
         return r.status === 'sent' ? r : null;
@@ -194,7 +237,12 @@ for (const kind of await drivers()) {
     it('a 550 reply is dead after 1 attempt and nothing is delivered', async () => {
       const to = freshTo('gone');
       smtp.plan(to, [550]);
-      const id = await enqueue(app, { channel: 'email', target: to, subject: 'Gone', body: 'no such mailbox' });
+      const id = await enqueue(app, {
+        channel: 'email',
+        target: to,
+        subject: 'Gone',
+        body: 'no such mailbox',
+      });
       const s = await settled(app, id);
       expect(s).toMatchObject({ status: 'dead', attempts: 1, last_error_code: 'smtp_550' });
       expect(s.reason).toContain('550');
@@ -205,20 +253,34 @@ for (const kind of await drivers()) {
     it('a 554 reply is dead after 1 attempt with smtp_554, nothing delivered', async () => {
       const to = freshTo('refused554');
       smtp.plan(to, [554]);
-      const id = await enqueue(app, { channel: 'email', target: to, subject: 'No', body: 'transaction failed' });
+      const id = await enqueue(app, {
+        channel: 'email',
+        target: to,
+        subject: 'No',
+        body: 'transaction failed',
+      });
       const s = await settled(app, id);
       expect(s).toMatchObject({ status: 'dead', attempts: 1, last_error_code: 'smtp_554' });
-      expect((await attemptsOf(app, id)).map((a) => [a.outcome, a.error_code])).toEqual([['permanent', 'smtp_554']]);
+      expect((await attemptsOf(app, id)).map((a) => [a.outcome, a.error_code])).toEqual([
+        ['permanent', 'smtp_554'],
+      ]);
       expect(smtp.received.filter((r) => r.envelopeTo.includes(to))).toHaveLength(0);
     });
 
     it('a refused connection is failed (retryable) with smtp_esocket and a next attempt scheduled', async () => {
-      const id = await enqueue(refused, { channel: 'email', target: freshTo('norelay'), subject: 'Later', body: 'server down' });
+      const id = await enqueue(refused, {
+        channel: 'email',
+        target: freshTo('norelay'),
+        subject: 'Later',
+        body: 'server down',
+      });
       const s = await settled(refused, id);
       expect(s).toMatchObject({ status: 'failed', attempts: 1, last_error_code: 'smtp_esocket' });
       expect(s.reason).toMatch(/ECONNREFUSED/);
       expect(s.next_attempt_at).not.toBeNull();
-      expect((await attemptsOf(refused, id)).map((a) => [a.outcome, a.error_code])).toEqual([['retryable', 'smtp_esocket']]);
+      expect((await attemptsOf(refused, id)).map((a) => [a.outcome, a.error_code])).toEqual([
+        ['retryable', 'smtp_esocket'],
+      ]);
       await cancelIfFailed(refused, s);
     });
   });

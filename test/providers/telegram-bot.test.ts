@@ -6,7 +6,15 @@ import { startTelegramFake, type TelegramErrorCode, type TelegramFake } from '..
 import { CANARIES } from '../helpers/canary.ts';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, testConfig, waitFor, type TestApp } from '../helpers/runtime.ts';
-import { LIVE_ENV, attemptsOf, cancelIfFailed, enqueue, rowState, settled, waitAfterAnswerMs } from './helpers.ts';
+import {
+  LIVE_ENV,
+  attemptsOf,
+  cancelIfFailed,
+  enqueue,
+  rowState,
+  settled,
+  waitAfterAnswerMs,
+} from './helpers.ts';
 
 let fake: TelegramFake;
 let chat = 700_000_000;
@@ -18,7 +26,10 @@ beforeAll(async () => {
 afterAll(async () => {
   // Acceptance 1: nothing we sent failed the fake's api.json params, entity parsing, length, token or
   // route checks; its other refusals are forced errors, faults and its own flood control.
-  const unexpected = fake.rejections.filter((r) => r.reason !== 'forced error' && !r.reason.startsWith('fault:') && !r.reason.startsWith('flood control'));
+  const unexpected = fake.rejections.filter(
+    (r) =>
+      r.reason !== 'forced error' && !r.reason.startsWith('fault:') && !r.reason.startsWith('flood control'),
+  );
   expect(unexpected, JSON.stringify(unexpected)).toEqual([]);
   expect(fake.receipts.length).toBeGreaterThan(4);
   await fake.close();
@@ -26,7 +37,8 @@ afterAll(async () => {
 
 describe('deliberately wrong requests are refused by the fake', () => {
   it('a missing text, an unknown parameter, broken HTML and a text/plain body are each 400', async () => {
-    const post = (body: string, type = 'application/json') => fetch(fake.methodUrl('sendMessage'), { method: 'POST', headers: { 'content-type': type }, body });
+    const post = (body: string, type = 'application/json') =>
+      fetch(fake.methodUrl('sendMessage'), { method: 'POST', headers: { 'content-type': type }, body });
     const before = fake.rejections.length;
     const res = await Promise.all([
       post(JSON.stringify({ chat_id: 1 })),
@@ -45,8 +57,17 @@ describe('the adapter refuses an over-long text without a call', () => {
     const config = testConfig({ TELEGRAM_API_BASE_URL: fake.url }, { canaries: true });
     const adapter = createTelegramAdapter({ config, redactor: createRedactor(config.secrets) });
     const before = fake.requestCount;
-    const row = { id: '00000000-0000-4000-8000-000000000001', tenant_id: 'acme', target: '1', title: 'T', body: 'x'.repeat(TELEGRAM_TEXT_LIMIT) } as OutboxRow;
-    const r = await adapter.send(row, { signal: AbortSignal.timeout(1_000), tenant: { id: 'acme', locale: 'az', timezone: 'Asia/Baku', currency: 'AZN' } });
+    const row = {
+      id: '00000000-0000-4000-8000-000000000001',
+      tenant_id: 'acme',
+      target: '1',
+      title: 'T',
+      body: 'x'.repeat(TELEGRAM_TEXT_LIMIT),
+    } as OutboxRow;
+    const r = await adapter.send(row, {
+      signal: AbortSignal.timeout(1_000),
+      tenant: { id: 'acme', locale: 'az', timezone: 'Asia/Baku', currency: 'AZN' },
+    });
     expect(r).toMatchObject({ outcome: 'permanent', errorCode: 'telegram_text_too_long' });
     expect(fake.requestCount).toBe(before);
   });
@@ -74,7 +95,11 @@ for (const kind of await drivers()) {
     });
 
     it('text over 4096 characters is refused at enqueue (validation_failed), never split', async () => {
-      const res = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: 'telegram', target: freshChat(), body: 'x'.repeat(4097) } });
+      const res = await app.as(app.ownerToken, {
+        method: 'POST',
+        url: '/api/v1/outbox',
+        payload: { channel: 'telegram', target: freshChat(), body: 'x'.repeat(4097) },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ error: 'validation_failed' });
     });
@@ -84,7 +109,9 @@ for (const kind of await drivers()) {
       const id = await enqueue(app, { channel: 'telegram', target: freshChat(), body: 'flood' });
       const first = await settled(app, id);
       expect(first).toMatchObject({ status: 'failed', attempts: 1, last_error_code: 'telegram_429' });
-      const answeredAt = fake.rejections.filter((r) => r.reason === 'forced error' && r.code === 429).at(-1)!.at;
+      const answeredAt = fake.rejections
+        .filter((r) => r.reason === 'forced error' && r.code === 429)
+        .at(-1)!.at;
       expect(waitAfterAnswerMs(first, answeredAt)).toBeGreaterThanOrEqual(3_000);
       const done = await waitFor(async () => {
         const r = await rowState(app, id);
@@ -92,7 +119,12 @@ for (const kind of await drivers()) {
       }, 8_000);
       expect(done.attempts).toBe(2);
       const [a1, a2] = await attemptsOf(app, id);
-      const a2Start = (await app.db.query<{ started_at: Date }>('SELECT started_at FROM outbox_attempts WHERE outbox_id = $1 AND attempt = 2', [id])).rows[0]!.started_at;
+      const a2Start = (
+        await app.db.query<{ started_at: Date }>(
+          'SELECT started_at FROM outbox_attempts WHERE outbox_id = $1 AND attempt = 2',
+          [id],
+        )
+      ).rows[0]!.started_at;
       expect(a1!.outcome).toBe('rate_limited');
       expect(a2!.outcome).toBe('sent');
       expect(new Date(a2Start).getTime() - answeredAt).toBeGreaterThanOrEqual(3_000);
@@ -101,7 +133,8 @@ for (const kind of await drivers()) {
     it("the fake's own flood control (burst 3 per chat) is honoured: the 4th message waits retry_after and is sent", async () => {
       const to = freshChat();
       const ids: string[] = [];
-      for (let i = 0; i < 4; i++) ids.push(await enqueue(app, { channel: 'telegram', target: to, body: `burst ${i}` }));
+      for (let i = 0; i < 4; i++)
+        ids.push(await enqueue(app, { channel: 'telegram', target: to, body: `burst ${i}` }));
       const rows = await waitFor(async () => {
         const r = await Promise.all(ids.map((id) => rowState(app, id)));
         return r.every((x) => x.status === 'sent') ? r : null;

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/core/redact.ts';
 import { ProviderError } from '../../src/providers/classify.ts';
 import { createTwilioVerifyAdapter, TwilioVerifyClient } from '../../src/providers/twilio-verify.ts';
-import { startTwilioVerifyFake, type TwilioErrorCode, type TwilioVerifyFake } from '../fakes/twilio-verify.ts';
+import {
+  startTwilioVerifyFake,
+  type TwilioErrorCode,
+  type TwilioVerifyFake,
+} from '../fakes/twilio-verify.ts';
 import { CANARIES } from '../helpers/canary.ts';
 import { drivers } from '../helpers/db.ts';
 import { createTestApp, testConfig, type TestApp } from '../helpers/runtime.ts';
@@ -26,7 +30,12 @@ afterAll(async () => {
   // this file sends on purpose; a shape problem is 60200 (spec/content-type), 20004, a missing
   // Authorization or an unknown route.
   const unexpected = fake.rejections.filter(
-    (r) => r.reason !== 'forced error' && (r.code === 60200 || r.code === 20004 || r.reason.startsWith('no route') || r.reason === 'missing credentials'),
+    (r) =>
+      r.reason !== 'forced error' &&
+      (r.code === 60200 ||
+        r.code === 20004 ||
+        r.reason.startsWith('no route') ||
+        r.reason === 'missing credentials'),
   );
   expect(unexpected, JSON.stringify(unexpected)).toEqual([]);
   expect(fake.receipts.length).toBeGreaterThan(10);
@@ -59,7 +68,11 @@ describe('TwilioVerifyClient against the spec-checking fake', () => {
     expect(v).toEqual({ sid: expect.stringMatching(/^VE[0-9a-f]{32}$/), status: 'pending' });
     const receipt = fake.receipts.at(-1)!;
     // az is not a Verify locale: Twilio picks the language from +994, so no Locale is sent.
-    expect(receipt.body).toEqual({ operation: 'create', form: { To: to, Channel: 'sms' }, verificationSid: v.sid });
+    expect(receipt.body).toEqual({
+      operation: 'create',
+      form: { To: to, Channel: 'sms' },
+      verificationSid: v.sid,
+    });
     await client().start(freshTo(), 'ru');
     expect(fake.receipts.at(-1)!.body.form).toMatchObject({ Locale: 'ru' });
   });
@@ -67,7 +80,10 @@ describe('TwilioVerifyClient against the spec-checking fake', () => {
   it('check: a wrong code is {pending, valid:false}; the right one approves; the next check is 20404 (soft-deleted)', async () => {
     const to = freshTo();
     const v = await client().start(to, 'en');
-    expect(await client().check(v.sid, '000000' === fake.currentCode(to) ? '111111' : '000000')).toEqual({ status: 'pending', valid: false });
+    expect(await client().check(v.sid, '000000' === fake.currentCode(to) ? '111111' : '000000')).toEqual({
+      status: 'pending',
+      valid: false,
+    });
     expect(await client().check(v.sid, fake.currentCode(to)!)).toEqual({ status: 'approved', valid: true });
     const err = await providerError(client().check(v.sid, '123456'));
     expect(err).toMatchObject({ class: 'permanent', code: 'twilio_20404', httpStatus: 404 });
@@ -76,7 +92,10 @@ describe('TwilioVerifyClient against the spec-checking fake', () => {
   it('checkVerification by To works as well as by VerificationSid', async () => {
     const to = freshTo();
     await client().start(to, null);
-    expect(await client().checkVerification({ to, code: fake.currentCode(to)! })).toEqual({ status: 'approved', valid: true });
+    expect(await client().checkVerification({ to, code: fake.currentCode(to)! })).toEqual({
+      status: 'approved',
+      valid: true,
+    });
   });
 
   it('five wrong checks, then 60202 (permanent); a resend while pending keeps the same verification', async () => {
@@ -92,7 +111,10 @@ describe('TwilioVerifyClient against the spec-checking fake', () => {
   it('six sends without a check: the sixth is 60203 (permanent)', async () => {
     const to = freshTo();
     for (let i = 0; i < 5; i++) await client().start(to, null);
-    expect(await providerError(client().start(to, null))).toMatchObject({ class: 'permanent', code: 'twilio_60203' });
+    expect(await providerError(client().start(to, null))).toMatchObject({
+      class: 'permanent',
+      code: 'twilio_60203',
+    });
   });
 
   it('a create that hangs past the deadline is provider_uncertain (permanent, not retried): the fake did receive it', async () => {
@@ -106,24 +128,46 @@ describe('TwilioVerifyClient against the spec-checking fake', () => {
 
   it('a create answered with 500 or a reset connection is provider_uncertain; a check answered 500 is retryable', async () => {
     fake.setFault({ kind: 'status5xx', times: 1 });
-    expect(await providerError(client().start(freshTo(), null))).toMatchObject({ class: 'permanent', code: 'provider_uncertain', providerCode: 20500 });
+    expect(await providerError(client().start(freshTo(), null))).toMatchObject({
+      class: 'permanent',
+      code: 'provider_uncertain',
+      providerCode: 20500,
+    });
     fake.setFault({ kind: 'reset', times: 1 });
-    expect(await providerError(client().start(freshTo(), null))).toMatchObject({ class: 'permanent', code: 'provider_uncertain' });
+    expect(await providerError(client().start(freshTo(), null))).toMatchObject({
+      class: 'permanent',
+      code: 'provider_uncertain',
+    });
     fake.setFault({ kind: 'malformed', times: 1 });
-    expect(await providerError(client().start(freshTo(), null))).toMatchObject({ class: 'permanent', code: 'provider_uncertain' });
+    expect(await providerError(client().start(freshTo(), null))).toMatchObject({
+      class: 'permanent',
+      code: 'provider_uncertain',
+    });
     fake.setFault({ kind: 'status5xx', times: 1 });
-    expect(await providerError(client().check(`VE${'0'.repeat(32)}`, '123456'))).toMatchObject({ class: 'retryable', code: 'twilio_20500' });
+    expect(await providerError(client().check(`VE${'0'.repeat(32)}`, '123456'))).toMatchObject({
+      class: 'retryable',
+      code: 'twilio_20500',
+    });
   });
 
   it('a refused connection never reached Twilio, so even a create is retryable', async () => {
-    const err = await providerError(client({ baseUrl: `http://127.0.0.1:${await closedPort()}` }).start(freshTo(), null));
+    const err = await providerError(
+      client({ baseUrl: `http://127.0.0.1:${await closedPort()}` }).start(freshTo(), null),
+    );
     expect(err).toMatchObject({ class: 'retryable', code: 'twilio_connection' });
   });
 
   it('20429 is rate_limited with the Retry-After wait; a wrong token is 20003 (permanent)', async () => {
     fake.setFault({ kind: 'rate429', times: 1, retryAfterSeconds: 4 });
-    expect(await providerError(client().start(freshTo(), null))).toMatchObject({ class: 'rate_limited', code: 'twilio_20429', retryAfterMs: 4_000 });
-    expect(await providerError(client({ token: 'wrong-token-xyz' }).start(freshTo(), null))).toMatchObject({ class: 'permanent', code: 'twilio_20003' });
+    expect(await providerError(client().start(freshTo(), null))).toMatchObject({
+      class: 'rate_limited',
+      code: 'twilio_20429',
+      retryAfterMs: 4_000,
+    });
+    expect(await providerError(client({ token: 'wrong-token-xyz' }).start(freshTo(), null))).toMatchObject({
+      class: 'permanent',
+      code: 'twilio_20003',
+    });
   });
 });
 
@@ -136,7 +180,10 @@ describe('deliberately wrong requests are refused by the fake', () => {
   const post = (body: string, contentType: string) =>
     fetch(`${strict.url}/v2/Services/${SERVICE}/Verifications`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'content-type': contentType },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`,
+        'content-type': contentType,
+      },
       body,
     });
 
@@ -225,8 +272,20 @@ for (const kind of await drivers()) {
 
 describe('adapter credential check', () => {
   it('a wrong token is reported as the classified error, not thrown', async () => {
-    const config = testConfig({ OTP_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_VERIFY_SERVICE_SID: SERVICE, TWILIO_VERIFY_BASE_URL: fake.url, TWILIO_AUTH_TOKEN: 'wrong-token-xyz' }, { canaries: true });
+    const config = testConfig(
+      {
+        OTP_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: ACCOUNT,
+        TWILIO_VERIFY_SERVICE_SID: SERVICE,
+        TWILIO_VERIFY_BASE_URL: fake.url,
+        TWILIO_AUTH_TOKEN: 'wrong-token-xyz',
+      },
+      { canaries: true },
+    );
     const adapter = createTwilioVerifyAdapter({ config, redactor: createRedactor(config.secrets) });
-    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({ ok: false, errorCode: 'twilio_20003' });
+    expect(await adapter.verify!(AbortSignal.timeout(2_000))).toMatchObject({
+      ok: false,
+      errorCode: 'twilio_20003',
+    });
   });
 });

@@ -15,12 +15,18 @@ const freshTo = () => `+99455${3_000_000 + ++seq}`;
 const waIdOf = (e164: string) => e164.slice(1);
 
 beforeAll(async () => {
-  fake = await startWhatsAppFake({ accessToken: CANARIES.WHATSAPP_ACCESS_TOKEN!, phoneNumberId: PHONE_ID, appSecret: CANARIES.WHATSAPP_APP_SECRET! });
+  fake = await startWhatsAppFake({
+    accessToken: CANARIES.WHATSAPP_ACCESS_TOKEN!,
+    phoneNumberId: PHONE_ID,
+    appSecret: CANARIES.WHATSAPP_APP_SECRET!,
+  });
 });
 afterAll(async () => {
   // Acceptance 1: no request of ours failed the fake's schema, content type, route or auth checks;
   // its other refusals are forced errors and Meta's own 131047 for a window we left closed on purpose.
-  const unexpected = fake.rejections.filter((r) => r.reason !== 'forced error' && r.reason !== 'outside 24h window' && !r.reason.startsWith('fault:'));
+  const unexpected = fake.rejections.filter(
+    (r) => r.reason !== 'forced error' && r.reason !== 'outside 24h window' && !r.reason.startsWith('fault:'),
+  );
   expect(unexpected, JSON.stringify(unexpected)).toEqual([]);
   expect(fake.receipts.length).toBeGreaterThan(4);
   await fake.close();
@@ -28,13 +34,33 @@ afterAll(async () => {
 
 describe('deliberately wrong requests are refused by the fake', () => {
   it('a body without "to", a text/plain body and a missing Bearer token are refused', async () => {
-    const other = await startWhatsAppFake({ accessToken: 'tok-123456', phoneNumberId: PHONE_ID, appSecret: 'app-secret' });
+    const other = await startWhatsAppFake({
+      accessToken: 'tok-123456',
+      phoneNumberId: PHONE_ID,
+      appSecret: 'app-secret',
+    });
     try {
-      const post = (body: string, headers: Record<string, string>) => fetch(other.messagesUrl, { method: 'POST', headers, body });
+      const post = (body: string, headers: Record<string, string>) =>
+        fetch(other.messagesUrl, { method: 'POST', headers, body });
       const ok = { authorization: 'Bearer tok-123456', 'content-type': 'application/json' };
-      const a = await post(JSON.stringify({ messaging_product: 'whatsapp', type: 'template', template: { name: 'hello_world', language: { code: 'en_US' } } }), ok);
+      const a = await post(
+        JSON.stringify({
+          messaging_product: 'whatsapp',
+          type: 'template',
+          template: { name: 'hello_world', language: { code: 'en_US' } },
+        }),
+        ok,
+      );
       const b = await post('hello', { ...ok, 'content-type': 'text/plain' });
-      const c = await post(JSON.stringify({ messaging_product: 'whatsapp', to: '994501234567', type: 'template', template: { name: 'x', language: { code: 'az' } } }), { 'content-type': 'application/json' });
+      const c = await post(
+        JSON.stringify({
+          messaging_product: 'whatsapp',
+          to: '994501234567',
+          type: 'template',
+          template: { name: 'x', language: { code: 'az' } },
+        }),
+        { 'content-type': 'application/json' },
+      );
       expect([a.status, b.status, c.status]).toEqual([400, 400, 401]);
       expect(other.receipts).toHaveLength(0);
       expect(other.rejections.map((r) => r.code)).toEqual([100, 100, 190]);
@@ -49,7 +75,12 @@ for (const kind of await drivers()) {
     let app: TestApp;
     beforeAll(async () => {
       app = await createTestApp(kind, {
-        env: { ...LIVE_ENV, WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, WHATSAPP_API_VERSION: 'v23.0', WHATSAPP_GRAPH_BASE_URL: fake.url },
+        env: {
+          ...LIVE_ENV,
+          WHATSAPP_PHONE_NUMBER_ID: PHONE_ID,
+          WHATSAPP_API_VERSION: 'v23.0',
+          WHATSAPP_GRAPH_BASE_URL: fake.url,
+        },
         modules: [providersModule()],
       });
     });
@@ -64,18 +95,32 @@ for (const kind of await drivers()) {
     it('a text inside the window is sent; the wamid is the provider id; Azerbaijani text arrives intact', async () => {
       const to = freshTo();
       await openWindow(to);
-      const id = await enqueue(app, { channel: 'whatsapp', target: to, body: 'Sifariş hazırdır: ə ğ ı ö ş ü ç' });
+      const id = await enqueue(app, {
+        channel: 'whatsapp',
+        target: to,
+        body: 'Sifariş hazırdır: ə ğ ı ö ş ü ç',
+      });
       const s = await settled(app, id);
       expect(s, JSON.stringify(s)).toMatchObject({ status: 'sent', attempts: 1 });
       const receipt = fake.receipts.find((r) => r.body.waId === waIdOf(to))!;
       expect(s.provider_message_id).toBe(receipt.body.wamid);
       expect(s.provider_message_id).toMatch(/^wamid\./);
-      expect(receipt.body.message).toMatchObject({ type: 'text', to: waIdOf(to), text: { body: 'Sifariş hazırdır: ə ğ ı ö ş ü ç', preview_url: false }, biz_opaque_callback_data: id });
+      expect(receipt.body.message).toMatchObject({
+        type: 'text',
+        to: waIdOf(to),
+        text: { body: 'Sifariş hazırdır: ə ğ ı ö ş ü ç', preview_url: false },
+        biz_opaque_callback_data: id,
+      });
     });
 
     it('a template is sent without an open window', async () => {
       const to = freshTo();
-      const id = await enqueue(app, { channel: 'whatsapp', target: to, template: 'daily_owner_report', data: { whatsappTemplate: 'daily_report', language: 'az', params: ['12', '340.50 ₼'] } });
+      const id = await enqueue(app, {
+        channel: 'whatsapp',
+        target: to,
+        template: 'daily_owner_report',
+        data: { whatsappTemplate: 'daily_report', language: 'az', params: ['12', '340.50 ₼'] },
+      });
       const s = await settled(app, id);
       expect(s).toMatchObject({ status: 'sent', attempts: 1 });
       const receipt = fake.receipts.find((r) => r.body.waId === waIdOf(to))!;
@@ -83,7 +128,15 @@ for (const kind of await drivers()) {
       expect(receipt.body.message.template).toEqual({
         name: 'daily_report',
         language: { code: 'az' },
-        components: [{ type: 'body', parameters: [{ type: 'text', text: '12' }, { type: 'text', text: '340.50 ₼' }] }],
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: '12' },
+              { type: 'text', text: '340.50 ₼' },
+            ],
+          },
+        ],
       });
     });
 
@@ -143,7 +196,8 @@ for (const kind of await drivers()) {
         const s = await settled(app, id);
         expect(s).toMatchObject({ status, attempts: 1, last_error_code: `whatsapp_${code}` });
         expect(s.reason).toContain(String(code));
-        if (waitS) expect(waitAfterAnswerMs(s, fake.rejections.at(-1)!.at)).toBeGreaterThanOrEqual(waitS * 1000);
+        if (waitS)
+          expect(waitAfterAnswerMs(s, fake.rejections.at(-1)!.at)).toBeGreaterThanOrEqual(waitS * 1000);
         await cancelIfFailed(app, s);
       });
     }
@@ -172,7 +226,12 @@ for (const kind of await drivers()) {
       fake.setFault({ kind: 'malformed', times: 1 });
       const id = await enqueue(app, { channel: 'whatsapp', target: to, body: 'proxy' });
       const s = await settled(app, id);
-      expect(s).toMatchObject({ status: 'failed', attempts: 1, last_error_code: 'whatsapp_malformed_response', provider_message_id: null });
+      expect(s).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        last_error_code: 'whatsapp_malformed_response',
+        provider_message_id: null,
+      });
       await cancelIfFailed(app, s);
     });
 

@@ -97,12 +97,18 @@ describe.runIf(await postgresAvailable())('a COMMIT whose answer is lost [postgr
 
   // One statement in its own transaction (how a single enqueue is written): the answer is lost with
   // the connection; once the server process that ran it is gone, the row's key tells what happened.
-  const settleProbe = (k: string) => ({ settle: (q: Queryable) => q.query<{ k: string }>('SELECT k FROM commit_probe WHERE k = $1', [k]) });
+  const settleProbe = (k: string) => ({
+    settle: (q: Queryable) => q.query<{ k: string }>('SELECT k FROM commit_probe WHERE k = $1', [k]),
+  });
 
   it('one statement that committed before the answer was lost: the caller gets the stored row', async () => {
     cutter.match = 'atomic-kept';
     cutter.mode = 'after_commit';
-    const r = await db.atomic<{ k: string }>(`INSERT INTO commit_probe VALUES ('atomic-kept') RETURNING k`, [], settleProbe('atomic-kept'));
+    const r = await db.atomic<{ k: string }>(
+      `INSERT INTO commit_probe VALUES ('atomic-kept') RETURNING k`,
+      [],
+      settleProbe('atomic-kept'),
+    );
     expect(cutter.mode).toBeNull();
     expect(r.rows).toEqual([{ k: 'atomic-kept' }]);
   });

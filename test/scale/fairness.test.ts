@@ -18,7 +18,8 @@ for (const kind of await drivers()) {
       await insertDueRows(t.db, { tenant: 'quiet', n: 5, ageMs: 1_000 });
       await insertDueRows(t.db, { tenant: 'third', n: 2, ageMs: 500 });
       const first = await claimDue(t.db, { adapter: 'lan_hub', limit: 10, worker: 'w1', leaseMs: 30_000 });
-      const by = (rows: { tenant_id: string }[]) => rows.reduce<Record<string, number>>((m, r) => ((m[r.tenant_id] = (m[r.tenant_id] ?? 0) + 1), m), {});
+      const by = (rows: { tenant_id: string }[]) =>
+        rows.reduce<Record<string, number>>((m, r) => ((m[r.tenant_id] = (m[r.tenant_id] ?? 0) + 1), m), {});
       // Round-robin, one row per tenant per round: flood, quiet, third, flood, quiet, third, ...
       expect(by(first)).toEqual({ flood: 4, quiet: 4, third: 2 });
       // Within a tenant the oldest row goes first.
@@ -41,7 +42,8 @@ for (const kind of await drivers()) {
 
     it('a due row of another lane is never claimed, and a row not yet due waits', async () => {
       await insertDueRows(t.db, { tenant: 'quiet', n: 3, adapter: 'smtp', channel: 'email' });
-      await t.db.query(`INSERT INTO outbox (id, tenant_id, channel, adapter, target, body, source, status, request_hash, send_at, next_attempt_at, max_attempts)
+      await t.db
+        .query(`INSERT INTO outbox (id, tenant_id, channel, adapter, target, body, source, status, request_hash, send_at, next_attempt_at, max_attempts)
         VALUES (gen_random_uuid(), 'third', 'in_app', 'lan_hub', 'role:pos', 'later', 'scale_test', 'ready', 'x', now() + interval '1 hour', now() + interval '1 hour', 8)`);
       const rows = await claimDue(t.db, { adapter: 'lan_hub', limit: 10_000, worker: 'w2', leaseMs: 30_000 });
       expect(rows.every((r) => r.adapter === 'lan_hub' && r.body !== 'later')).toBe(true);

@@ -46,7 +46,9 @@ for (const kind of await drivers()) {
       });
       await d.start();
       await waitFor(async () => {
-        const r = await tdb!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status = 'sent'`);
+        const r = await tdb!.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE status = 'sent'`,
+        );
         return r.rows[0]!.n === 20 && hub.started.size === 40;
       });
       const t0 = Date.now();
@@ -114,7 +116,9 @@ describe.runIf(await postgresAvailable())('`mupza-comms dispatch` process [postg
     expect(first.output.join('\n')).not.toMatch(/API and owner panel on/);
 
     await waitFor(async () => {
-      const r = await tdb!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`);
+      const r = await tdb!.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`,
+      );
       return r.rows[0]!.n >= 200;
     }, 30_000);
     const exited = new Promise<number | null>((r) => first.proc.once('exit', (code) => r(code)));
@@ -131,10 +135,16 @@ describe.runIf(await postgresAvailable())('`mupza-comms dispatch` process [postg
 
     const second = startChild('dispatch', env);
     children.push(second);
-    await waitFor(async () => {
-      const r = await tdb!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`);
-      return r.rows[0]!.n === 3_000;
-    }, 60_000, 100);
+    await waitFor(
+      async () => {
+        const r = await tdb!.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE status = 'mock_sent'`,
+        );
+        return r.rows[0]!.n === 3_000;
+      },
+      60_000,
+      100,
+    );
     await second.kill('SIGTERM');
     const ids = (await tdb.db.query<{ id: string }>('SELECT id::text FROM outbox')).rows.map((r) => r.id);
     expect((await checkLeases(tdb.db, ids)).violations).toEqual([]);

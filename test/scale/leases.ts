@@ -51,7 +51,10 @@ export async function checkLeases(db: Db, rowIds: readonly string[]): Promise<Le
     const at = Number(e.at);
     const held = open.get(e.entity_id);
     if (e.action === 'claimed') {
-      if (held) violations.push(`${e.entity_id}: claimed by ${e.actor} while ${held.worker} held attempt ${held.attempt}`);
+      if (held)
+        violations.push(
+          `${e.entity_id}: claimed by ${e.actor} while ${held.worker} held attempt ${held.attempt}`,
+        );
       const l: Lease = {
         rowId: e.entity_id,
         worker: e.actor,
@@ -71,9 +74,12 @@ export async function checkLeases(db: Db, rowIds: readonly string[]): Promise<Le
       continue;
     }
     if (e.action === 'attempt') {
-      if (e.actor !== held.worker) violations.push(`${e.entity_id}: ${e.actor} recorded an outcome on ${held.worker}'s lease`);
+      if (e.actor !== held.worker)
+        violations.push(`${e.entity_id}: ${e.actor} recorded an outcome on ${held.worker}'s lease`);
       if (Number(e.detail?.attempt) !== held.attempt) {
-        violations.push(`${e.entity_id}: outcome of attempt ${e.detail?.attempt} recorded on the lease of attempt ${held.attempt}`);
+        violations.push(
+          `${e.entity_id}: outcome of attempt ${e.detail?.attempt} recorded on the lease of attempt ${held.attempt}`,
+        );
       }
     }
     held.endedAt = at;
@@ -81,7 +87,8 @@ export async function checkLeases(db: Db, rowIds: readonly string[]): Promise<Le
     held.end = e.action === 'attempt' ? 'recorded' : 'lease_expired';
     open.delete(e.entity_id);
   }
-  for (const l of open.values()) violations.push(`${l.rowId}: lease of ${l.worker} (attempt ${l.attempt}) never ended`);
+  for (const l of open.values())
+    violations.push(`${l.rowId}: lease of ${l.worker} (attempt ${l.attempt}) never ended`);
 
   // Windows of one row never overlap (stated directly, beside the event-order check above).
   const byRow = new Map<string, Lease[]>();
@@ -90,7 +97,11 @@ export async function checkLeases(db: Db, rowIds: readonly string[]): Promise<Le
     const sorted = [...ls].sort((a, b) => a.claimAuditId - b.claimAuditId);
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1]!;
-      if (prev.endAuditId === null || prev.endAuditId > sorted[i]!.claimAuditId || prev.endedAt! > sorted[i]!.claimedAt) {
+      if (
+        prev.endAuditId === null ||
+        prev.endAuditId > sorted[i]!.claimAuditId ||
+        prev.endedAt! > sorted[i]!.claimedAt
+      ) {
         violations.push(`${id}: lease ${i} (${sorted[i]!.worker}) overlaps lease ${i - 1} (${prev.worker})`);
       }
     }
@@ -105,7 +116,8 @@ export async function checkLeases(db: Db, rowIds: readonly string[]): Promise<Le
   for (const a of att.rows) {
     const l = leaseOf.get(`${a.outbox_id}/${a.attempt}`);
     if (!l) violations.push(`${a.outbox_id}: attempt row ${a.attempt} without a claim`);
-    else if (l.worker !== a.worker) violations.push(`${a.outbox_id}: attempt ${a.attempt} written by ${a.worker}, leased to ${l.worker}`);
+    else if (l.worker !== a.worker)
+      violations.push(`${a.outbox_id}: attempt ${a.attempt} written by ${a.worker}, leased to ${l.worker}`);
   }
   return { leases, violations };
 }

@@ -6,7 +6,15 @@ export async function makeTenants(q: Queryable, ids: readonly string[]): Promise
   for (const id of ids) {
     await createTenant(
       q,
-      { id, name: `Tenant ${id}`, country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: { in_app: true, email: true, telegram: true, whatsapp: true } },
+      {
+        id,
+        name: `Tenant ${id}`,
+        country: 'AZ',
+        currency: 'AZN',
+        timezone: 'Asia/Baku',
+        locale: 'az',
+        optIns: { in_app: true, email: true, telegram: true, whatsapp: true },
+      },
       'test',
     );
   }

@@ -47,7 +47,9 @@ for (const kind of await drivers()) {
       await makeTenants(tdb.db, ['alpha', 'beta']);
       await insertDueRows(tdb.db, { tenant: 'alpha', n: ROWS / 2 });
       await insertDueRows(tdb.db, { tenant: 'beta', n: ROWS / 2 });
-      const ids = (await tdb.db.query<{ id: string }>(`SELECT id::text FROM outbox ORDER BY created_at, id`)).rows.map((r) => r.id);
+      const ids = (
+        await tdb.db.query<{ id: string }>(`SELECT id::text FROM outbox ORDER BY created_at, id`)
+      ).rows.map((r) => r.id);
       expect(ids).toHaveLength(ROWS);
       const slow = new Set(ids.filter((_, i) => i % 100 === 7));
       const hub = new RecordingHub(slow);
@@ -79,7 +81,9 @@ for (const kind of await drivers()) {
 
       await waitFor(
         async () => {
-          const r = await tdb!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE status = 'sent'`);
+          const r = await tdb!.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM outbox WHERE status = 'sent'`,
+          );
           return r.rows[0]!.n === ROWS;
         },
         60_000,
@@ -111,7 +115,9 @@ for (const kind of await drivers()) {
       expect(twice.length).toBeGreaterThanOrEqual(slow.size);
 
       // The final state: every row sent exactly once on record, no row left in sending.
-      const st = await tdb.db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM outbox GROUP BY status`);
+      const st = await tdb.db.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM outbox GROUP BY status`,
+      );
       expect(st.rows).toEqual([{ status: 'sent', n: ROWS }]);
     }, 120_000);
   });

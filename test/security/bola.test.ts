@@ -14,15 +14,36 @@ import { buildInboundPayload } from '../fakes/whatsapp-cloud.ts';
 type Maker = (app: TestApp) => Promise<{ real: string; random: string }>;
 
 const ID_SOURCES: Record<string, Maker | 'not_tenant_owned'> = {
-  '/api/v1/outbox/:id': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
-  '/api/v1/outbox/:id/audit': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
-  '/api/v1/outbox/:id/retry': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
-  '/api/v1/outbox/:id/cancel': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
+  '/api/v1/outbox/:id': async (app) => ({
+    real: await outboxIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
+  '/api/v1/outbox/:id/audit': async (app) => ({
+    real: await outboxIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
+  '/api/v1/outbox/:id/retry': async (app) => ({
+    real: await outboxIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
+  '/api/v1/outbox/:id/cancel': async (app) => ({
+    real: await outboxIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
   '/api/v1/lan/devices/:id': async (app) => ({ real: await deviceOfA(app), random: 'pos-nowhere-99' }),
   '/api/v1/lan/devices/:id/token': async (app) => ({ real: await deviceOfA(app), random: 'pos-nowhere-99' }),
-  '/api/v1/inbound/:id': async (app) => ({ real: await inboundIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
-  '/api/v1/lan/prints/:outboxId/reprint': async (app) => ({ real: await outboxIdOfA(app), random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f' }),
-  '/api/v1/lan/printers/:id/held/:seq/:action': async (app) => ({ real: await printerOfA(app), random: 'printer-nowhere-99' }),
+  '/api/v1/inbound/:id': async (app) => ({
+    real: await inboundIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
+  '/api/v1/lan/prints/:outboxId/reprint': async (app) => ({
+    real: await outboxIdOfA(app),
+    random: '3f0d5e7c-8a4b-4c1d-9e2f-0a1b2c3d4e5f',
+  }),
+  '/api/v1/lan/printers/:id/held/:seq/:action': async (app) => ({
+    real: await printerOfA(app),
+    random: 'printer-nowhere-99',
+  }),
   // Operator routes: the operator token spans tenants, and a tenant's token is refused (401) on them.
   '/api/v1/admin/tenants/:tenant/owner-phones': 'not_tenant_owned',
   '/api/v1/admin/tenants/:tenant/owner-phones/:phone': 'not_tenant_owned',
@@ -38,15 +59,25 @@ const ID_SOURCES: Record<string, Maker | 'not_tenant_owned'> = {
 let cachedOutbox: string | null = null;
 async function outboxIdOfA(app: TestApp): Promise<string> {
   if (cachedOutbox) return cachedOutbox;
-  const r = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/outbox', payload: { channel: 'whatsapp', target: '+994501234567', body: 'A only' } });
+  const r = await app.as(app.ownerToken, {
+    method: 'POST',
+    url: '/api/v1/outbox',
+    payload: { channel: 'whatsapp', target: '+994501234567', body: 'A only' },
+  });
   cachedOutbox = (r.json() as { id: string }).id;
   return cachedOutbox;
 }
 async function deviceOfA(app: TestApp): Promise<string> {
   const list = await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' });
-  const existing = (list.json() as { devices?: { id: string }[] }).devices?.find((d) => d.id === 'kitchen-a-01');
+  const existing = (list.json() as { devices?: { id: string }[] }).devices?.find(
+    (d) => d.id === 'kitchen-a-01',
+  );
   if (!existing) {
-    const r = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/lan/devices', payload: { id: 'kitchen-a-01', role: 'kitchen', name: 'Kitchen A' } });
+    const r = await app.as(app.ownerToken, {
+      method: 'POST',
+      url: '/api/v1/lan/devices',
+      payload: { id: 'kitchen-a-01', role: 'kitchen', name: 'Kitchen A' },
+    });
     expect(r.statusCode, r.body).toBe(201);
   }
   return 'kitchen-a-01';
@@ -54,19 +85,42 @@ async function deviceOfA(app: TestApp): Promise<string> {
 async function printerOfA(app: TestApp): Promise<string> {
   const list = await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' });
   if (!(list.json() as { devices?: { id: string }[] }).devices?.some((d) => d.id === 'printer-a-01')) {
-    const r = await app.as(app.ownerToken, { method: 'POST', url: '/api/v1/lan/devices', payload: { id: 'printer-a-01', role: 'printer', name: 'Printer A' } });
+    const r = await app.as(app.ownerToken, {
+      method: 'POST',
+      url: '/api/v1/lan/devices',
+      payload: { id: 'printer-a-01', role: 'printer', name: 'Printer A' },
+    });
     expect(r.statusCode, r.body).toBe(201);
   }
   return 'printer-a-01';
 }
 async function inboundIdOfA(app: TestApp): Promise<string> {
-  const have = await app.db.query<{ id: string }>(`SELECT id::text AS id FROM inbound_messages WHERE tenant_id = 'acme' LIMIT 1`);
+  const have = await app.db.query<{ id: string }>(
+    `SELECT id::text AS id FROM inbound_messages WHERE tenant_id = 'acme' LIMIT 1`,
+  );
   if (have.rows[0]) return have.rows[0].id;
   // A real signed WhatsApp delivery for tenant A's number, stored by the webhook processor.
-  await app.db.query(`INSERT INTO tenant_whatsapp_numbers (phone_number_id, tenant_id) VALUES ($1, 'acme') ON CONFLICT DO NOTHING`, [PHONE_ID]);
-  const { raw, signature } = metaSigned(buildInboundPayload({ from: '994501234567', text: 'Salam, masa var?', timestamp: String(Math.floor(Date.now() / 1000)), phoneNumberId: PHONE_ID }));
+  await app.db.query(
+    `INSERT INTO tenant_whatsapp_numbers (phone_number_id, tenant_id) VALUES ($1, 'acme') ON CONFLICT DO NOTHING`,
+    [PHONE_ID],
+  );
+  const { raw, signature } = metaSigned(
+    buildInboundPayload({
+      from: '994501234567',
+      text: 'Salam, masa var?',
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      phoneNumberId: PHONE_ID,
+    }),
+  );
   expect((await postWhatsApp(app, raw, signature)).statusCode).toBe(200);
-  return waitFor(async () => (await app.db.query<{ id: string }>(`SELECT id::text AS id FROM inbound_messages WHERE tenant_id = 'acme' LIMIT 1`)).rows[0]?.id);
+  return waitFor(
+    async () =>
+      (
+        await app.db.query<{ id: string }>(
+          `SELECT id::text AS id FROM inbound_messages WHERE tenant_id = 'acme' LIMIT 1`,
+        )
+      ).rows[0]?.id,
+  );
 }
 
 for (const kind of await drivers()) {
@@ -77,7 +131,11 @@ for (const kind of await drivers()) {
       app = await createTestApp(kind, { optIns: { whatsapp: false, email: true, in_app: true } });
       tokenB = newToken('owner');
       await app.db.tx(async (q) => {
-        await createTenant(q, { id: 'bravo', name: 'Bravo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' }, 'test');
+        await createTenant(
+          q,
+          { id: 'bravo', name: 'Bravo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az' },
+          'test',
+        );
         await storeToken(q, { token: tokenB, tenantId: 'bravo', role: 'owner', subject: 'bravo-owner' });
       });
       cachedOutbox = null;
@@ -85,7 +143,9 @@ for (const kind of await drivers()) {
     afterAll(() => app.close());
 
     it('covers every route that takes an id', () => {
-      const idRoutes = [...new Set(app.rt.http!.collectedRoutes.filter((r) => r.url.includes('/:')).map((r) => r.url))];
+      const idRoutes = [
+        ...new Set(app.rt.http!.collectedRoutes.filter((r) => r.url.includes('/:')).map((r) => r.url)),
+      ];
       const unmapped = idRoutes.filter((u) => !(u in ID_SOURCES));
       expect(unmapped).toEqual([]);
     });
@@ -101,23 +161,38 @@ for (const kind of await drivers()) {
           app.as(tokenB, {
             method: r.method as 'GET',
             // The route's own id is the one under test; other path parts get valid values.
-            url: r.url.replace(/:(id|outboxId)\b/, encodeURIComponent(id)).replace(':seq', '1').replace(':action', 'release'),
+            url: r.url
+              .replace(/:(id|outboxId)\b/, encodeURIComponent(id))
+              .replace(':seq', '1')
+              .replace(':action', 'release'),
             ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }),
           });
         const a = await call(real);
         const b = await call(random);
         expect(a.statusCode, `${r.method} ${r.url}: ${a.body}`).toBe(404);
         expect(b.statusCode).toBe(404);
-        const strip = (s: string) => ({ ...(JSON.parse(s) as object), requestId: null, message: (JSON.parse(s) as { message: string }).message.replace(real, 'ID').replace(random, 'ID') });
+        const strip = (s: string) => ({
+          ...(JSON.parse(s) as object),
+          requestId: null,
+          message: (JSON.parse(s) as { message: string }).message.replace(real, 'ID').replace(random, 'ID'),
+        });
         expect(strip(a.body), `${r.method} ${r.url}`).toEqual(strip(b.body));
         checked++;
       }
       expect(checked).toBeGreaterThanOrEqual(9);
       // Tenant A's resources are untouched.
-      const own = await app.as(app.ownerToken, { method: 'GET', url: `/api/v1/outbox/${await outboxIdOfA(app)}` });
+      const own = await app.as(app.ownerToken, {
+        method: 'GET',
+        url: `/api/v1/outbox/${await outboxIdOfA(app)}`,
+      });
       expect((own.json() as { status: string }).status).toBe('queued');
-      await waitFor(async () => (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).statusCode === 200);
-      const devices = (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).json() as { devices: { id: string }[] };
+      await waitFor(
+        async () =>
+          (await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })).statusCode === 200,
+      );
+      const devices = (
+        await app.as(app.ownerToken, { method: 'GET', url: '/api/v1/lan/devices' })
+      ).json() as { devices: { id: string }[] };
       expect(devices.devices.map((d) => d.id)).toContain('kitchen-a-01');
     });
   });

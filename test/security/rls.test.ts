@@ -8,11 +8,28 @@ for (const kind of await drivers()) {
     let app: TestApp;
     beforeAll(async () => {
       app = await createTestApp(kind);
-      await app.db.tx((q) => createTenant(q, { id: 'bravo', name: 'Bravo', country: 'AZ', currency: 'AZN', timezone: 'Asia/Baku', locale: 'az', optIns: { email: true } }, 'test'));
+      await app.db.tx((q) =>
+        createTenant(
+          q,
+          {
+            id: 'bravo',
+            name: 'Bravo',
+            country: 'AZ',
+            currency: 'AZN',
+            timezone: 'Asia/Baku',
+            locale: 'az',
+            optIns: { email: true },
+          },
+          'test',
+        ),
+      );
       for (const t of ['acme', 'bravo']) {
         await app.rt.outbox.enqueue(
           { channel: 'email', target: `${t}@example.az`, body: `for ${t}`, source: 'rls' },
-          { tenant: (await app.db.query<never>('SELECT * FROM tenants WHERE id = $1', [t])).rows[0]!, name: 'test' },
+          {
+            tenant: (await app.db.query<never>('SELECT * FROM tenants WHERE id = $1', [t])).rows[0]!,
+            name: 'test',
+          },
         );
       }
     });
@@ -34,10 +51,16 @@ for (const kind of await drivers()) {
     it('a query that forgets its tenant filter still sees only its own tenant', async () => {
       const seen = await app.db.tx(
         async (q) => ({
-          outbox: (await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM outbox')).rows.map((r) => r.tenant_id),
-          audit: (await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM audit_events')).rows.map((r) => r.tenant_id),
+          outbox: (await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM outbox')).rows.map(
+            (r) => r.tenant_id,
+          ),
+          audit: (
+            await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM audit_events')
+          ).rows.map((r) => r.tenant_id),
           tenants: (await q.query<{ id: string }>('SELECT id FROM tenants')).rows.map((r) => r.id),
-          tokens: (await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM api_tokens')).rows.map((r) => r.tenant_id),
+          tokens: (
+            await q.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM api_tokens')
+          ).rows.map((r) => r.tenant_id),
         }),
         { tenantId: 'bravo' },
       );
@@ -59,13 +82,18 @@ for (const kind of await drivers()) {
         )
         .catch((e: unknown) => e);
       expect(String(err)).toMatch(/scoped to another tenant/);
-      const n = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE source = 'rls' AND tenant_id = 'acme'`);
+      const n = await app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE source = 'rls' AND tenant_id = 'acme'`,
+      );
       expect(n.rows[0]!.n).toBe(1);
     });
 
     it("a tenant transaction cannot write another tenant's rows", async () => {
       await expect(
-        app.db.tx((q) => q.query(`UPDATE outbox SET reason = 'hijacked' WHERE tenant_id = 'acme' RETURNING id`), { tenantId: 'bravo' }),
+        app.db.tx(
+          (q) => q.query(`UPDATE outbox SET reason = 'hijacked' WHERE tenant_id = 'acme' RETURNING id`),
+          { tenantId: 'bravo' },
+        ),
       ).resolves.toMatchObject({ rowCount: 0 });
       await expect(
         app.db.tx(

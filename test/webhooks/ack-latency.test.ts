@@ -47,7 +47,10 @@ for (const kind of await drivers()) {
         },
       });
       // Production defaults for the background loops (the test helpers poll 5x faster than that).
-      app = await createTestApp(kind, { env: { WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, LOG_LEVEL: 'warn', COMMS_POLL_MS: '1000' }, modules });
+      app = await createTestApp(kind, {
+        env: { WHATSAPP_PHONE_NUMBER_ID: PHONE_ID, LOG_LEVEL: 'warn', COMMS_POLL_MS: '1000' },
+        modules,
+      });
       await mapPhoneNumber(app.db, PHONE_ID, 'acme');
       base = await app.rt.http!.listen({ port: 0, host: '127.0.0.1' });
     });
@@ -57,17 +60,35 @@ for (const kind of await drivers()) {
     });
 
     const postWa = async (i: number) => {
-      const { raw, signature } = metaSigned(buildInboundPayload({ phoneNumberId: PHONE_ID, from: '994505550000', text: `Sifariş ${i} — çatdırılma?`, id: newWamid(), timestamp: 1_750_200_000 + i }));
+      const { raw, signature } = metaSigned(
+        buildInboundPayload({
+          phoneNumberId: PHONE_ID,
+          from: '994505550000',
+          text: `Sifariş ${i} — çatdırılma?`,
+          id: newWamid(),
+          timestamp: 1_750_200_000 + i,
+        }),
+      );
       const t0 = performance.now();
-      const res = await fetch(`${base}/webhooks/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
+      const res = await fetch(`${base}/webhooks/whatsapp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        body: raw,
+      });
       await res.text();
       return { ms: performance.now() - t0, status: res.status };
     };
     const postTg = async (i: number) => {
       const secret = CANARIES.TELEGRAM_WEBHOOK_SECRET!;
-      const body = JSON.stringify(buildStartUpdate({ updateId: 100_000 + i, chatId: 555_000 + i, text: `salam ${i}` }));
+      const body = JSON.stringify(
+        buildStartUpdate({ updateId: 100_000 + i, chatId: 555_000 + i, text: `salam ${i}` }),
+      );
       const t0 = performance.now();
-      const res = await fetch(`${base}/telegram/webhook/${secret}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body });
+      const res = await fetch(`${base}/telegram/webhook/${secret}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body,
+      });
       await res.text();
       return { ms: performance.now() - t0, status: res.status };
     };
@@ -102,7 +123,9 @@ for (const kind of await drivers()) {
         telegram: { n: st.length, p50: percentile(st, 0.5), p95: percentile(st, 0.95), max: st.at(-1) },
         all: { n: all.length, p99: percentile(all, 0.99) },
       };
-      console.log(`[${kind}] webhook ack ms while stalled: ${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+      console.log(
+        `[${kind}] webhook ack ms while stalled: ${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
+      );
       expect(percentile(all, 0.99)).toBeLessThan(100);
       expect(figures.whatsapp.p99).toBeLessThan(100);
 

@@ -36,7 +36,10 @@ describe('secret comparisons go through safeEqual [pglite]', () => {
   });
 
   const verify = (token: string) =>
-    app.inject({ method: 'GET', url: `/webhooks/whatsapp?${new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.challenge': '42', 'hub.verify_token': token }).toString()}` });
+    app.inject({
+      method: 'GET',
+      url: `/webhooks/whatsapp?${new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.challenge': '42', 'hub.verify_token': token }).toString()}`,
+    });
   const secretCalls = (secret: string) => spy.mock.calls.filter(([, b]) => b === secret);
 
   it('WhatsApp verify token: compared with safeEqual(given, configured); its answer decides', async () => {
@@ -77,7 +80,15 @@ describe('secret comparisons go through safeEqual [pglite]', () => {
   });
 
   it('WhatsApp POST: the X-Hub-Signature-256 digest is compared with safeEqual(expected, given); its answer decides', async () => {
-    const { raw, signature } = metaSigned(buildInboundPayload({ phoneNumberId: PHONE_ID, from: '994501234567', text: 'salam', id: newWamid(), timestamp: 1_750_000_000 }));
+    const { raw, signature } = metaSigned(
+      buildInboundPayload({
+        phoneNumberId: PHONE_ID,
+        from: '994501234567',
+        text: 'salam',
+        id: newWamid(),
+        timestamp: 1_750_000_000,
+      }),
+    );
     const digest = signature.slice('sha256='.length);
     expect((await postWhatsApp(app, raw, signature)).statusCode).toBe(200);
     expect(spy.mock.calls).toEqual([[digest, digest]]);

@@ -167,11 +167,9 @@ export const api = {
   templates: () => request<{ templates: TemplateInfo[] }>('/api/v1/templates'),
   enqueue: (
     m: { channel: Channel; target: string; subject?: string; title?: string } & (
-      | { body: string }
-      | { template: string; data: Record<string, unknown> }
+      { body: string } | { template: string; data: Record<string, unknown> }
     ),
-  ) =>
-    request<StatusAnswer>('/api/v1/outbox', { method: 'POST', body: { ...m, source: 'owner_panel' } }),
+  ) => request<StatusAnswer>('/api/v1/outbox', { method: 'POST', body: { ...m, source: 'owner_panel' } }),
   policy: () => request<PolicyAnswer>('/api/v1/tenant/policy'),
   putPolicy: (optIns: OptIns) =>
     request<PolicyAnswer>('/api/v1/tenant/policy', { method: 'PUT', body: { optIns } }),

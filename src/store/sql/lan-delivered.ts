@@ -60,7 +60,12 @@ export async function markLanDelivered(
        FROM upd
      )
      SELECT id::text AS id, tenant_id, adapter, status FROM upd`,
-    [JSON.stringify(found.rows.map((f) => ({ id: f.id, last_device: f.last_device, acked: Number(f.acked) }))), DELIVERED_REASON],
+    [
+      JSON.stringify(
+        found.rows.map((f) => ({ id: f.id, last_device: f.last_device, acked: Number(f.acked) })),
+      ),
+      DELIVERED_REASON,
+    ],
   );
   publishChanges(q, r.rows);
   return r.rows.map((x) => x.id);

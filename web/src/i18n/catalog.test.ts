@@ -50,6 +50,7 @@ describe('contract and adapter wording', () => {
 
   it('an id that is an inherited object property shows the server text', () => {
     const server = { name: 'N', provider: 'P', note: 'T' };
-    for (const id of ['constructor', '__proto__', 'toString']) expect(catalogText('adapter', 'az', id, server)).toEqual(server);
+    for (const id of ['constructor', '__proto__', 'toString'])
+      expect(catalogText('adapter', 'az', id, server)).toEqual(server);
   });
 });
