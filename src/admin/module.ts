@@ -24,6 +24,7 @@ import {
   WhatsAppNumberBody,
   WhatsAppNumberParams,
 } from './schemas.ts';
+import { route } from '../http/route.ts';
 
 const tags = ['admin'];
 const ACTOR = 'operator';
@@ -39,118 +40,119 @@ export function adminModule(): ServiceModule<unknown, HttpContext> {
       const operator = requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN);
       const db = ctx.db;
 
-      app.get(
+      route(
+        app,
+        'GET',
         '/api/v1/admin/tenants',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary: 'List the tenants (operator token)',
-              tags,
-              auth: 'operator',
-              response: { status: 200, schema: TenantList },
-            },
+          doc: {
+            summary: 'List the tenants (operator token)',
+            tags,
+            auth: 'operator',
+            response: { status: 200, schema: TenantList },
           },
         },
-        async () => listTenants(db),
+        async (_parsed, _req) => listTenants(db),
       );
 
-      app.post(
+      route(
+        app,
+        'POST',
         '/api/v1/admin/tenants/:tenant/owner-phones',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary: 'Give an owner of the tenant a phone to sign in with (operator token; audited)',
-              tags,
-              auth: 'operator',
-              params: TenantParams,
-              body: OwnerPhoneBody,
-              response: { status: 201, schema: OwnerPhoneAnswer },
-              errors: ['validation_failed', 'not_found', 'conflict'],
-            },
+          doc: {
+            summary: 'Give an owner of the tenant a phone to sign in with (operator token; audited)',
+            tags,
+            auth: 'operator',
+            params: TenantParams,
+            body: OwnerPhoneBody,
+            response: { status: 201, schema: OwnerPhoneAnswer },
+            errors: ['validation_failed', 'not_found', 'conflict'],
           },
         },
-        async (req, reply) =>
+        async (_parsed, req, reply) =>
           reply.code(201).send(await addTenantOwnerPhone(db, req.params, req.body, ACTOR)),
       );
 
-      app.delete(
+      route(
+        app,
+        'DELETE',
         '/api/v1/admin/tenants/:tenant/owner-phones/:phone',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary: 'Take a sign-in phone away from the tenant (operator token; audited). Encode + as %2B',
-              tags,
-              auth: 'operator',
-              params: OwnerPhoneParams,
-              response: { status: 204, description: 'Removed' },
-              errors: ['validation_failed', 'not_found'],
-            },
+          doc: {
+            summary: 'Take a sign-in phone away from the tenant (operator token; audited). Encode + as %2B',
+            tags,
+            auth: 'operator',
+            params: OwnerPhoneParams,
+            response: { status: 204, description: 'Removed' },
+            errors: ['validation_failed', 'not_found'],
           },
         },
-        async (req, reply) => {
+        async (_parsed, req, reply) => {
           await removeTenantOwnerPhone(db, req.params, ACTOR);
           return reply.code(204).send();
         },
       );
 
-      app.put(
+      route(
+        app,
+        'PUT',
         '/api/v1/admin/whatsapp/numbers/:phoneNumberId',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary: 'Route WhatsApp webhooks of a phone_number_id to a tenant (operator token; audited)',
-              tags,
-              auth: 'operator',
-              params: WhatsAppNumberParams,
-              body: WhatsAppNumberBody,
-              response: { status: 200, schema: WhatsAppNumberAnswer },
-              errors: ['validation_failed', 'not_found'],
-            },
+          doc: {
+            summary: 'Route WhatsApp webhooks of a phone_number_id to a tenant (operator token; audited)',
+            tags,
+            auth: 'operator',
+            params: WhatsAppNumberParams,
+            body: WhatsAppNumberBody,
+            response: { status: 200, schema: WhatsAppNumberAnswer },
+            errors: ['validation_failed', 'not_found'],
           },
         },
-        async (req) => mapWhatsAppNumber(db, req.params, req.body, ACTOR),
+        async (_parsed, req) => mapWhatsAppNumber(db, req.params, req.body, ACTOR),
       );
 
-      app.post(
+      route(
+        app,
+        'POST',
         '/api/v1/admin/tenants/:tenant/devices',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary: 'Register a LAN device of the tenant and get its token (operator token)',
-              tags,
-              auth: 'operator',
-              params: TenantParams,
-              body: DeviceBody,
-              response: { status: 201, schema: DeviceAnswer },
-              errors: ['validation_failed', 'not_found', 'device_exists'],
-            },
+          doc: {
+            summary: 'Register a LAN device of the tenant and get its token (operator token)',
+            tags,
+            auth: 'operator',
+            params: TenantParams,
+            body: DeviceBody,
+            response: { status: 201, schema: DeviceAnswer },
+            errors: ['validation_failed', 'not_found', 'device_exists'],
           },
         },
-        async (req, reply) => reply.code(201).send(await addTenantDevice(db, req.params, req.body, ACTOR)),
+        async (_parsed, req, reply) =>
+          reply.code(201).send(await addTenantDevice(db, req.params, req.body, ACTOR)),
       );
 
-      app.post(
+      route(
+        app,
+        'POST',
         '/api/v1/admin/tenants/:tenant/devices/:device/token',
         {
           preHandler: operator,
-          config: {
-            openapi: {
-              summary:
-                'Issue a new token for a device of the tenant; the old one stops working (operator token)',
-              tags,
-              auth: 'operator',
-              params: DeviceParams,
-              response: { status: 201, schema: DeviceTokenAnswer },
-              errors: ['validation_failed', 'not_found'],
-            },
+          doc: {
+            summary:
+              'Issue a new token for a device of the tenant; the old one stops working (operator token)',
+            tags,
+            auth: 'operator',
+            params: DeviceParams,
+            response: { status: 201, schema: DeviceTokenAnswer },
+            errors: ['validation_failed', 'not_found'],
           },
         },
-        async (req, reply) => {
+        async (_parsed, req, reply) => {
           const answer = await newTenantDeviceToken(db, req.params, ACTOR);
           // Close the device's open socket in whichever process holds it (as the owner route does).
           await db.notify(

@@ -6,8 +6,8 @@ import { actorName, principalOf, requireOperator, requireRole } from '../http/au
 import { createTenantWithOwner } from './operations.ts';
 import { TenantBody } from './schemas.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
 import { MeAnswer, PolicyAnswer, TenantCreated } from '../http/api-schemas.ts';
+import { route } from '../http/route.ts';
 
 function optInsOf(raw: Record<string, unknown>) {
   return Object.fromEntries(CHANNELS.map((c) => [c, raw[c] === true]));
@@ -16,20 +16,20 @@ function optInsOf(raw: Record<string, unknown>) {
 export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner']);
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/me',
     {
       preHandler: requireRole(ctx.principals, ['owner', 'service', 'device']),
-      config: {
-        openapi: {
-          summary: 'The caller: tenant, role and subject',
-          tags: ['tenant'],
-          auth: 'any_token',
-          response: { status: 200, schema: MeAnswer },
-        },
+      doc: {
+        summary: 'The caller: tenant, role and subject',
+        tags: ['tenant'],
+        auth: 'any_token',
+        response: { status: 200, schema: MeAnswer },
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const p = principalOf(req);
       const t = p.tenant;
       return {
@@ -40,65 +40,65 @@ export function tenantRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/tenant/policy',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Channel opt-ins of the tenant',
-          tags: ['tenant'],
-          auth: 'owner',
-          response: { status: 200, schema: PolicyAnswer },
-          errors: ['forbidden'],
-        },
+      doc: {
+        summary: 'Channel opt-ins of the tenant',
+        tags: ['tenant'],
+        auth: 'owner',
+        response: { status: 200, schema: PolicyAnswer },
+        errors: ['forbidden'],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const p = principalOf(req);
       return { optIns: optInsOf(p.tenant.opt_ins) };
     },
   );
 
-  app.put(
+  route(
+    app,
+    'PUT',
     '/api/v1/tenant/policy',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Change channel opt-ins (audited); waiting items are re-evaluated',
-          tags: ['tenant'],
-          auth: 'owner',
-          body: PolicyBody,
-          response: { status: 200, schema: PolicyAnswer },
-          errors: ['validation_failed', 'forbidden', 'not_found'],
-        },
+      doc: {
+        summary: 'Change channel opt-ins (audited); waiting items are re-evaluated',
+        tags: ['tenant'],
+        auth: 'owner',
+        body: PolicyBody,
+        response: { status: 200, schema: PolicyAnswer },
+        errors: ['validation_failed', 'forbidden', 'not_found'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const body = parseWith(PolicyBody, req.body);
+      const body = parsed.body;
       const { tenant, moved } = await ctx.outbox.updatePolicy(p.tenant, body.optIns, actorName(p));
       return { optIns: optInsOf(tenant.opt_ins), reevaluated: moved };
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/admin/tenants',
     {
       preHandler: requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN),
-      config: {
-        openapi: {
-          summary: 'Create a tenant and its first owner token (operator token)',
-          tags: ['admin'],
-          auth: 'operator',
-          body: TenantBody,
-          response: { status: 201, schema: TenantCreated },
-          errors: ['validation_failed', 'invalid_phone', 'conflict'],
-        },
+      doc: {
+        summary: 'Create a tenant and its first owner token (operator token)',
+        tags: ['admin'],
+        auth: 'operator',
+        body: TenantBody,
+        response: { status: 201, schema: TenantCreated },
+        errors: ['validation_failed', 'invalid_phone', 'conflict'],
       },
     },
-    async (req, reply) => {
+    async (_parsed, req, reply) => {
       return reply.code(201).send(await createTenantWithOwner(ctx.db, req.body, 'operator'));
     },
   );

@@ -13,27 +13,28 @@ import { principalOf, requireRole } from '../http/auth.ts';
 import { sealTenant, verifyTenant } from './chain.ts';
 import { AuditSealer } from './sealer.ts';
 import { AuditVerify } from '../http/api-schemas.ts';
+import { route } from '../http/route.ts';
 
 /** Tamper-evident audit: the sealer loop and GET /api/v1/audit/verify. */
 export function auditModule(): ServiceModule<AuditHost, HttpContext> {
   let sealer: AuditSealer | null = null;
   return {
     routes(app, ctx) {
-      app.get(
+      route(
+        app,
+        'GET',
         '/api/v1/audit/verify',
         {
           preHandler: requireRole(ctx.principals, ['owner', 'service']),
-          config: {
-            openapi: {
-              summary: "Verify the tenant's audit hash chain; reports the first broken link",
-              tags: ['audit'],
-              auth: 'owner_or_service',
-              response: { status: 200, schema: AuditVerify },
-              errors: ['forbidden'],
-            },
+          doc: {
+            summary: "Verify the tenant's audit hash chain; reports the first broken link",
+            tags: ['audit'],
+            auth: 'owner_or_service',
+            response: { status: 200, schema: AuditVerify },
+            errors: ['forbidden'],
           },
         },
-        async (req) => {
+        async (_parsed, req) => {
           const p = principalOf(req);
           while ((await sealTenant(ctx.db, p.tenant.id)) > 0);
           return verifyTenant(ctx.db, p.tenant.id);

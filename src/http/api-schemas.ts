@@ -181,7 +181,7 @@ export const Readiness = z
         name: z.string(),
         provider: z.string(),
         note: z.string(),
-        status: z.string(),
+        status: z.enum(['env_required', 'configured', 'lan_ready']),
         adapters: z.array(z.string()),
         env: z.array(EnvName),
       }),

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
 import { PrinterSettingsBody, PrinterView } from '../printers/schemas.ts';
 import { printerNetworks } from '../printers/address.ts';
 import { storePrinterSettings } from '../printers/register.ts';
@@ -12,6 +11,7 @@ import { DEVICE_ROLES, listDevices, registerDevice, revokeDevice, rotateDeviceTo
 import { CONTROL_CHANNEL } from './hub-control.ts';
 import type { LanHub } from './hub.ts';
 import { DeviceId, tags } from './route-schemas.ts';
+import { route } from '../http/route.ts';
 
 const RegisterBody = z
   .object({
@@ -37,7 +37,7 @@ const Registered = z.object({
   token: z.string().describe('Shown once; only its hash is stored'),
   printer: PrinterView.optional(),
 });
-const DeviceList = z.object({
+export const DeviceList = z.object({
   devices: z.array(
     z.object({
       id: z.string(),
@@ -61,24 +61,24 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => 
   const pingMs = ctx.config.env.LAN_PING_INTERVAL_MS;
   const printerNets = printerNetworks(commaList(ctx.config.env.LAN_PRINTER_ALLOWED_NETWORKS));
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/devices',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Register a LAN device (pos, waiter, kitchen, printer) and get its token',
-          tags,
-          auth: 'owner',
-          body: RegisterBody,
-          response: { status: 201, schema: Registered },
-          errors: ['validation_failed', 'device_exists', 'printer_address_not_allowed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Register a LAN device (pos, waiter, kitchen, printer) and get its token',
+        tags,
+        auth: 'owner',
+        body: RegisterBody,
+        response: { status: 201, schema: Registered },
+        errors: ['validation_failed', 'device_exists', 'printer_address_not_allowed', 'forbidden'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const body = parseWith(RegisterBody, req.body);
+      const body = parsed.body;
       const printer = body.printer && { ...body.printer, backup: body.printer.backup ?? null };
       const { device, token } = await ctx.db.tx(
         async (q) => {
@@ -105,21 +105,21 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => 
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/lan/devices',
     {
       preHandler: reader,
-      config: {
-        openapi: {
-          summary: 'Registered devices with presence (connected to any hub process)',
-          tags,
-          auth: 'owner_or_service',
-          response: { status: 200, schema: DeviceList },
-          errors: ['forbidden'],
-        },
+      doc: {
+        summary: 'Registered devices with presence (connected to any hub process)',
+        tags,
+        auth: 'owner_or_service',
+        response: { status: 200, schema: DeviceList },
+        errors: ['forbidden'],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const p = principalOf(req);
       const rows = await listDevices(ctx.db, p.tenant.id);
       const h = hub();
@@ -142,24 +142,24 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => 
     },
   );
 
-  app.delete(
+  route(
+    app,
+    'DELETE',
     '/api/v1/lan/devices/:id',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Revoke a device: its token stops working and its open socket closes within 5 s',
-          tags,
-          auth: 'owner',
-          params: IdParams,
-          response: { status: 204, description: 'Revoked' },
-          errors: ['not_found', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Revoke a device: its token stops working and its open socket closes within 5 s',
+        tags,
+        auth: 'owner',
+        params: IdParams,
+        response: { status: 204, description: 'Revoked' },
+        errors: ['not_found', 'validation_failed', 'forbidden'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const done = await ctx.db.tx((q) => revokeDevice(q, p.tenant.id, id, actorName(p)), {
         tenantId: p.tenant.id,
       });
@@ -169,24 +169,24 @@ export function deviceRoutes(app: FastifyInstance, ctx: HttpContext, hub: () => 
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/devices/:id/token',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Issue a new token for a device (the old one stops working; the inbox is kept)',
-          tags,
-          auth: 'owner',
-          params: IdParams,
-          response: { status: 201, schema: NewToken },
-          errors: ['not_found', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Issue a new token for a device (the old one stops working; the inbox is kept)',
+        tags,
+        auth: 'owner',
+        params: IdParams,
+        response: { status: 201, schema: NewToken },
+        errors: ['not_found', 'validation_failed', 'forbidden'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const token = await ctx.db.tx((q) => rotateDeviceToken(q, p.tenant.id, id, actorName(p)), {
         tenantId: p.tenant.id,
       });

@@ -8,6 +8,7 @@ import { SOURCE_RE } from '../outbox/schemas.ts';
 import { DEVICE_ROLES } from './devices.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { DeviceId, tags } from './route-schemas.ts';
+import { route } from '../http/route.ts';
 
 const NotificationBody = z
   .object({
@@ -41,23 +42,23 @@ export function notificationRoutes(
   const sender = requireRole(ctx.principals, ['owner', 'service', 'device']);
   const buckets = new Map<string, TokenBucket>();
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/notifications',
     {
       preHandler: sender,
-      config: {
-        openapi: {
-          summary:
-            'Notify one device or every device of a role (an in_app outbox row); devices may call it too',
-          tags,
-          auth: 'any_token',
-          body: NotificationBody,
-          response: { status: 202, schema: Enqueued },
-          errors: ['validation_failed', 'idempotency_conflict', 'conflict', 'rate_limited', 'invalid_target'],
-        },
+      doc: {
+        summary:
+          'Notify one device or every device of a role (an in_app outbox row); devices may call it too',
+        tags,
+        auth: 'any_token',
+        body: NotificationBody,
+        response: { status: 202, schema: Enqueued },
+        errors: ['validation_failed', 'idempotency_conflict', 'conflict', 'rate_limited', 'invalid_target'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
       if (p.role === 'device') {
         const key = `${p.tenant.id}\u0000${p.subject}`;
@@ -69,7 +70,7 @@ export function notificationRoutes(
           });
         }
       }
-      const body = parseWith(NotificationBody, req.body);
+      const body = parsed.body;
       const header = parseWith(IdemHeader, req.headers['idempotency-key']);
       if (header && body.idempotencyKey && header !== body.idempotencyKey) {
         throw new AppError('validation_failed', 'The Idempotency-Key header and body idempotencyKey differ.');

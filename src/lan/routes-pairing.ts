@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
 import { DEVICE_ROLES } from './devices.ts';
 import { createPairing, PAIRING_MAX_FAILURES, PAIRING_TTL_MS, redeemPairing } from './pairing.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { DeviceId, tags } from './route-schemas.ts';
+import { route } from '../http/route.ts';
 
 const PairingBody = z
   .object({
@@ -39,24 +39,24 @@ export function pairingRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner']);
   const pairBuckets = new Map<string, TokenBucket>();
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/pairings',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: `Create a single-use pairing code for a device (valid ${PAIRING_TTL_MS / 60_000} min, ${PAIRING_MAX_FAILURES} wrong tries kill it)`,
-          tags,
-          auth: 'owner',
-          body: PairingBody,
-          response: { status: 201, schema: PairingCreated },
-          errors: ['validation_failed', 'not_found', 'forbidden'],
-        },
+      doc: {
+        summary: `Create a single-use pairing code for a device (valid ${PAIRING_TTL_MS / 60_000} min, ${PAIRING_MAX_FAILURES} wrong tries kill it)`,
+        tags,
+        auth: 'owner',
+        body: PairingBody,
+        response: { status: 201, schema: PairingCreated },
+        errors: ['validation_failed', 'not_found', 'forbidden'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const body = parseWith(PairingBody, req.body);
+      const body = parsed.body;
       const { code, expiresAt } = await ctx.db.tx(
         (q) =>
           createPairing(q, {
@@ -78,22 +78,22 @@ export function pairingRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/pair',
     {
-      config: {
-        openapi: {
-          summary:
-            'Redeem a pairing code (no token; rate-limited per client address): registers the device and returns its token',
-          tags,
-          auth: 'public',
-          body: PairBody,
-          response: { status: 201, schema: PairedDevice },
-          errors: ['validation_failed', 'pairing_code_invalid', 'rate_limited'],
-        },
+      doc: {
+        summary:
+          'Redeem a pairing code (no token; rate-limited per client address): registers the device and returns its token',
+        tags,
+        auth: 'public',
+        body: PairBody,
+        response: { status: 201, schema: PairedDevice },
+        errors: ['validation_failed', 'pairing_code_invalid', 'rate_limited'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const client = req.ip;
       let b = pairBuckets.get(client);
       if (!b) {
@@ -105,7 +105,7 @@ export function pairingRoutes(app: FastifyInstance, ctx: HttpContext): void {
           headers: { 'retry-after': String(Math.max(1, Math.ceil(b.waitMs() / 1000))) },
         });
       }
-      const body = parseWith(PairBody, req.body);
+      const body = parsed.body;
       const paired = await redeemPairing(ctx.db, body.code, client);
       return reply
         .code(201)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { OtpService } from './service.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
+import { route } from '../http/route.ts';
 
 const TenantId = z
   .string()
@@ -54,31 +54,31 @@ export const SessionAnswer = z.object({ token: z.string(), expiresAt: z.string()
 
 /** Owner sign-in: OTP start/check, Firebase ID token exchange, logout. */
 export function otpRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpService): void {
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/auth/otp/start',
     {
-      config: {
-        openapi: {
-          summary:
-            'Send a sign-in code by SMS (Twilio Verify). Online only: refused at once, never queued. The same answer whether or not the phone is an owner',
-          tags: ['auth'],
-          auth: 'public',
-          body: OtpStartBody,
-          response: { status: 202, schema: OtpStarted },
-          errors: [
-            'validation_failed',
-            'bad_request',
-            'invalid_phone',
-            'not_found',
-            'turnstile_failed',
-            'destination_not_allowed',
-            'rate_limited',
-            'turnstile_unavailable',
-            'otp_unavailable',
-            'store_unavailable',
-            'internal_error',
-          ],
-        },
+      doc: {
+        summary:
+          'Send a sign-in code by SMS (Twilio Verify). Online only: refused at once, never queued. The same answer whether or not the phone is an owner',
+        tags: ['auth'],
+        auth: 'public',
+        body: OtpStartBody,
+        response: { status: 202, schema: OtpStarted },
+        errors: [
+          'validation_failed',
+          'bad_request',
+          'invalid_phone',
+          'not_found',
+          'turnstile_failed',
+          'destination_not_allowed',
+          'rate_limited',
+          'turnstile_unavailable',
+          'otp_unavailable',
+          'store_unavailable',
+          'internal_error',
+        ],
       },
       // Past OTP_MAX_STARTS_IN_FLIGHT the start is refused before its body is read and validated:
       // in a flood most requests end here, and the less each costs, the less LAN work waits.
@@ -87,8 +87,8 @@ export function otpRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServic
         if (busy) throw busy;
       },
     },
-    async (req, reply) => {
-      const body = parseWith(OtpStartBody, req.body);
+    async (parsed, req, reply) => {
+      const body = parsed.body;
       const r = await otp.start(
         {
           phone: body.phone,
@@ -105,87 +105,87 @@ export function otpRoutes(app: FastifyInstance, ctx: HttpContext, otp: OtpServic
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/auth/otp/check',
     {
-      config: {
-        openapi: {
-          summary: 'Check a sign-in code; on approval an owner session (opaque bearer token with expiry)',
-          tags: ['auth'],
-          auth: 'public',
-          body: OtpCheckBody,
-          response: { status: 200, schema: SessionAnswer },
-          errors: [
-            'validation_failed',
-            'bad_request',
-            'not_found',
-            'otp_invalid_code',
-            'otp_expired',
-            'forbidden',
-            'otp_unavailable',
-            'store_unavailable',
-            'internal_error',
-          ],
-        },
+      doc: {
+        summary: 'Check a sign-in code; on approval an owner session (opaque bearer token with expiry)',
+        tags: ['auth'],
+        auth: 'public',
+        body: OtpCheckBody,
+        response: { status: 200, schema: SessionAnswer },
+        errors: [
+          'validation_failed',
+          'bad_request',
+          'not_found',
+          'otp_invalid_code',
+          'otp_expired',
+          'forbidden',
+          'otp_unavailable',
+          'store_unavailable',
+          'internal_error',
+        ],
       },
     },
-    async (req, reply) => {
-      const body = parseWith(OtpCheckBody, req.body);
+    async (parsed, _req, reply) => {
+      const body = parsed.body;
       return otp.check(body, { elapsedMs: reply.elapsedTime });
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/auth/firebase',
     {
-      config: {
-        openapi: {
-          summary: 'Exchange a Firebase phone sign-in ID token for an owner session',
-          tags: ['auth'],
-          auth: 'public',
-          body: FirebaseBody,
-          response: { status: 200, schema: SessionAnswer },
-          errors: [
-            'validation_failed',
-            'bad_request',
-            'not_found',
-            'firebase_token_invalid',
-            'firebase_token_expired',
-            'firebase_wrong_audience',
-            'firebase_wrong_issuer',
-            'firebase_unknown_kid',
-            'firebase_wrong_algorithm',
-            'firebase_missing_phone',
-            'firebase_keys_unavailable',
-            'forbidden',
-            'otp_unavailable',
-            'store_unavailable',
-            'internal_error',
-          ],
-        },
+      doc: {
+        summary: 'Exchange a Firebase phone sign-in ID token for an owner session',
+        tags: ['auth'],
+        auth: 'public',
+        body: FirebaseBody,
+        response: { status: 200, schema: SessionAnswer },
+        errors: [
+          'validation_failed',
+          'bad_request',
+          'not_found',
+          'firebase_token_invalid',
+          'firebase_token_expired',
+          'firebase_wrong_audience',
+          'firebase_wrong_issuer',
+          'firebase_unknown_kid',
+          'firebase_wrong_algorithm',
+          'firebase_missing_phone',
+          'firebase_keys_unavailable',
+          'forbidden',
+          'otp_unavailable',
+          'store_unavailable',
+          'internal_error',
+        ],
       },
     },
-    async (req) => {
-      const body = parseWith(FirebaseBody, req.body);
+    async (parsed, _req) => {
+      const body = parsed.body;
       return otp.firebaseSignIn({ idToken: body.idToken, tenant: body.tenant ?? ctx.config.defaultTenant });
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/auth/logout',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary: 'Revoke the calling owner session',
-          tags: ['auth'],
-          auth: 'owner',
-          response: { status: 204, description: 'The session is revoked' },
-          errors: ['forbidden', 'conflict'],
-        },
+      doc: {
+        summary: 'Revoke the calling owner session',
+        tags: ['auth'],
+        auth: 'owner',
+        response: { status: 204, description: 'The session is revoked' },
+        errors: ['forbidden', 'conflict'],
       },
     },
-    async (req, reply) => {
+    async (_parsed, req, reply) => {
       const p = principalOf(req);
       await otp.logout(p, actorName(p));
       return reply.code(204).send();

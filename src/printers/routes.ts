@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
 import { commaList } from '../config/schema.ts';
 import { DEVICE_ID_RE } from '../core/devices.ts';
 import { activeDevice as getDevice } from '../store/sql/lan-devices.ts';
@@ -21,6 +20,7 @@ import { printerNetworks } from './address.ts';
 import type { PrinterManager } from './manager.ts';
 import { printerView, storePrinterSettings } from './register.ts';
 import { PrinterPatchBody, PrinterView } from './schemas.ts';
+import { route } from '../http/route.ts';
 
 const DeviceId = z.string().regex(DEVICE_ID_RE, 'lowercase letters, digits, . _ - (max 64)');
 const IdParams = z.object({ id: DeviceId });
@@ -36,7 +36,7 @@ const PatchBody = z
 const ReprintBody = z.object({ printer: DeviceId.optional() }).strict();
 const SettingsBody = z.object({ holdAfterMin: z.number().int().min(1).max(1440) }).strict();
 
-const Held = z.object({
+export const Held = z.object({
   printer: z.string(),
   seq: z.number(),
   outboxId: z.string(),
@@ -44,7 +44,7 @@ const Held = z.object({
   createdAt: z.string(),
   reason: z.string().nullable(),
 });
-const PrinterList = z.object({
+export const PrinterList = z.object({
   holdAfterMin: z.number(),
   printers: z.array(
     PrinterView.extend({
@@ -77,30 +77,30 @@ export function printerRoutes(
       void manager()?.refresh();
   });
 
-  app.patch(
+  route(
+    app,
+    'PATCH',
     '/api/v1/lan/devices/:id',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary:
-            "Rename a device or change a printer's settings (address, columns, profile, backup, confirm, failoverAfterS)",
-          tags,
-          auth: 'owner',
-          params: IdParams,
-          body: PatchBody,
-          response: {
-            status: 200,
-            schema: z.object({ id: z.string(), name: z.string(), printer: PrinterView.optional() }),
-          },
-          errors: ['validation_failed', 'not_found', 'printer_address_not_allowed', 'forbidden'],
+      doc: {
+        summary:
+          "Rename a device or change a printer's settings (address, columns, profile, backup, confirm, failoverAfterS)",
+        tags,
+        auth: 'owner',
+        params: IdParams,
+        body: PatchBody,
+        response: {
+          status: 200,
+          schema: z.object({ id: z.string(), name: z.string(), printer: PrinterView.optional() }),
         },
+        errors: ['validation_failed', 'not_found', 'printer_address_not_allowed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
-      const body = parseWith(PatchBody, req.body);
+      const { id } = parsed.params;
+      const body = parsed.body;
       const out = await ctx.db.tx(
         async (q) => {
           const dev = await getDevice(q, p.tenant.id, id);
@@ -168,21 +168,21 @@ export function printerRoutes(
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/lan/printers',
     {
       preHandler: reader,
-      config: {
-        openapi: {
-          summary: 'Printers with their live state (online/offline and why), waiting and held tickets',
-          tags,
-          auth: 'owner_or_service',
-          response: { status: 200, schema: PrinterList },
-          errors: ['forbidden'],
-        },
+      doc: {
+        summary: 'Printers with their live state (online/offline and why), waiting and held tickets',
+        tags,
+        auth: 'owner_or_service',
+        response: { status: 200, schema: PrinterList },
+        errors: ['forbidden'],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const p = principalOf(req);
       const [rows, queues, held, hold] = await Promise.all([
         listPrinters(ctx.db, p.tenant.id),
@@ -220,25 +220,25 @@ export function printerRoutes(
     },
   );
 
-  app.put(
+  route(
+    app,
+    'PUT',
     '/api/v1/lan/printers/settings',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary:
-            "The restaurant's printer settings: holdAfterMin (tickets older than this after an outage wait for staff)",
-          tags,
-          auth: 'owner',
-          body: SettingsBody,
-          response: { status: 200, schema: SettingsBody },
-          errors: ['validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary:
+          "The restaurant's printer settings: holdAfterMin (tickets older than this after an outage wait for staff)",
+        tags,
+        auth: 'owner',
+        body: SettingsBody,
+        response: { status: 200, schema: SettingsBody },
+        errors: ['validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const body = parseWith(SettingsBody, req.body);
+      const body = parsed.body;
       await ctx.db.tx((q) => setHoldAfterMin(q, p.tenant.id, body.holdAfterMin, actorName(p)), {
         tenantId: p.tenant.id,
       });
@@ -246,31 +246,31 @@ export function printerRoutes(
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/printers/:id/held/:seq/:action',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Release (print now) or discard a held ticket; audited',
-          tags,
-          auth: 'owner',
-          params: HeldParams,
-          response: {
-            status: 200,
-            schema: z.object({
-              printer: z.string(),
-              seq: z.number(),
-              status: z.enum(['released', 'discarded']),
-            }),
-          },
-          errors: ['validation_failed', 'not_found', 'forbidden'],
+      doc: {
+        summary: 'Release (print now) or discard a held ticket; audited',
+        tags,
+        auth: 'owner',
+        params: HeldParams,
+        response: {
+          status: 200,
+          schema: z.object({
+            printer: z.string(),
+            seq: z.number(),
+            status: z.enum(['released', 'discarded']),
+          }),
         },
+        errors: ['validation_failed', 'not_found', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id, seq, action } = parseWith(HeldParams, req.params);
+      const { id, seq, action } = parsed.params;
       const done = await ctx.db.tx((q) => decideHeld(q, p.tenant.id, id, seq, action, actorName(p)), {
         tenantId: p.tenant.id,
       });
@@ -284,27 +284,28 @@ export function printerRoutes(
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/lan/prints/:outboxId/reprint',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary:
-            'Print a LAN notification again, marked DUPLICATE / TƏKRAR / ДУБЛИКАТ (by the tenant locale); audited',
-          tags,
-          auth: 'owner',
-          params: OutboxParams,
-          body: ReprintBody,
-          response: { status: 200, schema: z.object({ printer: z.string(), confirmed: z.boolean() }) },
-          errors: ['validation_failed', 'not_found', 'printer_unavailable', 'lan_unavailable', 'forbidden'],
-        },
+      doc: {
+        summary:
+          'Print a LAN notification again, marked DUPLICATE / TƏKRAR / ДУБЛИКАТ (by the tenant locale); audited',
+        tags,
+        auth: 'owner',
+        params: OutboxParams,
+        body: ReprintBody,
+        bodyOptional: true,
+        response: { status: 200, schema: z.object({ printer: z.string(), confirmed: z.boolean() }) },
+        errors: ['validation_failed', 'not_found', 'printer_unavailable', 'lan_unavailable', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { outboxId } = parseWith(OutboxParams, req.params);
-      const body = parseWith(ReprintBody, req.body ?? {});
+      const { outboxId } = parsed.params;
+      const body = parsed.body;
       const m = manager();
       if (!m) throw new AppError('lan_unavailable', 'The LAN hub is not running in this process.');
       return m.reprint(p.tenant.id, outboxId, body.printer, actorName(p));

@@ -5,7 +5,7 @@ import { AppError, type ErrorCode } from '../core/errors.ts';
 import { runVerification, VerifyUnsupportedError } from './verification.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
+import { route } from '../http/route.ts';
 
 const Params = z.object({ id: z.string().max(40) }).strict();
 
@@ -23,7 +23,7 @@ export const VerificationAnswer = z.object({
  * kept for readiness ("verified at" or the classified error). It sends no message.
  */
 export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const openapi = {
+  const doc = {
     summary:
       'Check a provider credential on demand (Telegram getMe, WhatsApp phone number, Twilio service, SMTP verify, Firebase keys); readiness shows the result',
     tags: ['providers'],
@@ -38,12 +38,14 @@ export function providerRoutes(app: FastifyInstance, ctx: HttpContext): void {
       'provider_not_configured',
     ] as ErrorCode[],
   };
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/providers/:id/verify',
-    { preHandler: requireRole(ctx.principals, ['owner']), config: { openapi } },
-    async (req) => {
+    { preHandler: requireRole(ctx.principals, ['owner']), doc },
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(Params, req.params);
+      const { id } = parsed.params;
       const adapterId = ADAPTER_IDS.find((a) => a === id);
       if (!adapterId)
         throw new AppError(

@@ -5,6 +5,7 @@ import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
 import { listTemplates } from '../store/sql/wa-templates.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
+import { route } from '../http/route.ts';
 
 export const WhatsAppTemplateList = z.object({
   configured: z.boolean(),
@@ -50,22 +51,22 @@ export function whatsappTemplateRoutes(app: FastifyInstance, ctx: HttpContext): 
     },
     list,
   );
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/whatsapp/templates/sync',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary:
-            "Sync the WhatsApp Business Account's message templates from Meta now (also done daily); answers the new list",
-          tags: ['providers'],
-          auth: 'owner',
-          response: { status: 200, schema: WhatsAppTemplateList },
-          errors: ['forbidden', 'provider_not_configured', 'whatsapp_template_sync_failed'] as ErrorCode[],
-        },
+      doc: {
+        summary:
+          "Sync the WhatsApp Business Account's message templates from Meta now (also done daily); answers the new list",
+        tags: ['providers'],
+        auth: 'owner',
+        response: { status: 200, schema: WhatsAppTemplateList },
+        errors: ['forbidden', 'provider_not_configured', 'whatsapp_template_sync_failed'] as ErrorCode[],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       if (!wabaIdOf(ctx.config))
         throw new AppError('provider_not_configured', 'Template sync needs WHATSAPP_BUSINESS_ACCOUNT_ID.');
       const synced = await syncWhatsAppTemplates(

@@ -4,40 +4,41 @@ import { principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
 import { z } from 'zod';
 import { AuthConfig, Readiness } from '../http/api-schemas.ts';
+import { route } from '../http/route.ts';
 
 export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get(
+  route(
+    app,
+    'GET',
     '/healthz',
     {
-      config: {
-        openapi: {
-          summary: 'Liveness',
-          tags: ['system'],
-          auth: 'public',
-          response: { status: 200, schema: z.object({ status: z.literal('ok') }) },
-        },
+      doc: {
+        summary: 'Liveness',
+        tags: ['system'],
+        auth: 'public',
+        response: { status: 200, schema: z.object({ status: z.literal('ok') }) },
       },
     },
-    async () => ({ status: 'ok' }),
+    async (_parsed, _req) => ({ status: 'ok' }),
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/readyz',
     {
-      config: {
-        openapi: {
-          summary: 'Readiness probe: the database answers',
-          tags: ['system'],
-          auth: 'public',
-          response: {
-            status: 200,
-            schema: z.object({ status: z.literal('ready'), store: z.enum(['pglite', 'postgres']) }),
-          },
-          errors: ['store_unavailable'],
+      doc: {
+        summary: 'Readiness probe: the database answers',
+        tags: ['system'],
+        auth: 'public',
+        response: {
+          status: 200,
+          schema: z.object({ status: z.literal('ready'), store: z.enum(['pglite', 'postgres']) }),
         },
+        errors: ['store_unavailable'],
       },
     },
-    async (_req, reply) => {
+    async (_parsed, _req, reply) => {
       const ok = await ctx.db.ping();
       return reply
         .code(ok ? 200 : 503)
@@ -49,19 +50,19 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/metrics',
     {
-      config: {
-        openapi: {
-          summary: 'Prometheus metrics',
-          tags: ['system'],
-          auth: 'public',
-          response: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' },
-        },
+      doc: {
+        summary: 'Prometheus metrics',
+        tags: ['system'],
+        auth: 'public',
+        response: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' },
       },
     },
-    async (_req, reply) => {
+    async (_parsed, _req, reply) => {
       try {
         const r = await ctx.db.query<{ status: string; channel: string; n: number }>(
           'SELECT status, channel, count(*)::int AS n FROM outbox GROUP BY status, channel',
@@ -76,21 +77,21 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/readiness',
     {
       preHandler: requireRole(ctx.principals, ['owner', 'service']),
-      config: {
-        openapi: {
-          summary: 'Counts, the eight safety flags, contracts and adapters (env names configured yes/no)',
-          tags: ['system'],
-          auth: 'owner_or_service',
-          response: { status: 200, schema: Readiness },
-          errors: ['forbidden'],
-        },
+      doc: {
+        summary: 'Counts, the eight safety flags, contracts and adapters (env names configured yes/no)',
+        tags: ['system'],
+        auth: 'owner_or_service',
+        response: { status: 200, schema: Readiness },
+        errors: ['forbidden'],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const p = principalOf(req);
       return computeReadiness(
         {
@@ -108,19 +109,19 @@ export function systemRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/auth/config',
     {
-      config: {
-        openapi: {
-          summary: 'Which sign-in methods are available (public config only)',
-          tags: ['auth'],
-          auth: 'public',
-          response: { status: 200, schema: AuthConfig },
-        },
+      doc: {
+        summary: 'Which sign-in methods are available (public config only)',
+        tags: ['auth'],
+        auth: 'public',
+        response: { status: 200, schema: AuthConfig },
       },
     },
-    async () => {
+    async (_parsed, _req) => {
       const e = ctx.config.env;
       const firebase =
         e.OTP_PROVIDER === 'firebase' && e.NEXT_PUBLIC_FIREBASE_PROJECT_ID

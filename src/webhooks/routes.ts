@@ -4,7 +4,6 @@ import { AppError } from '../core/errors.ts';
 import { maskTarget } from '../core/redact.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';
-import { parseWith } from '../http/errors.ts';
 import { decodeCursor } from '../core/cursor.ts';
 import { getInbound, listInbound, type InboundRow } from './inbound.ts';
 import { announceReceipt, storeReceipt, type WebhookProvider } from './receipts.ts';
@@ -28,6 +27,7 @@ import { verifyMetaSignature, verifyTelegramSecret } from './signature.ts';
 import { createLink, deepLink } from './telegram-links.ts';
 import { updateIdOf } from './telegram-update.ts';
 import { safeEqual } from '../core/secret-compare.ts';
+import { route } from '../http/route.ts';
 
 export interface WebhookRouteHooks {
   /** Told each time an HMAC is computed (tests prove an oversized body never reaches it). */
@@ -216,25 +216,26 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     scope.post('/telegram/webhook/*', { bodyLimit: limit }, telegram);
   });
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/telegram/links',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner',
-          tags: ['telegram'],
-          auth: 'owner',
-          body: TelegramLinkBody,
-          bodyOptional: true,
-          response: { status: 201, schema: TelegramLinkAnswer },
-          errors: ['validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Create a single-use Telegram link token (15 minutes) for the calling owner',
+        tags: ['telegram'],
+        auth: 'owner',
+        body: TelegramLinkBody,
+        bodyOptional: true,
+        response: { status: 201, schema: TelegramLinkAnswer },
+        errors: ['validation_failed', 'forbidden'],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      parseWith(TelegramLinkBody, req.body ?? {});
+      // The body carries nothing yet; it is still validated (unknown fields are refused).
+      void parsed.body;
       const link = await createLink(ctx.db, {
         tenantId: p.tenant.id,
         ownerSubject: p.subject,
@@ -251,24 +252,24 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/inbound',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary: 'Inbound WhatsApp and Telegram messages of the tenant, newest first (senders masked)',
-          tags: ['inbound'],
-          auth: 'owner',
-          query: InboundQuery,
-          response: { status: 200, schema: InboundPage },
-          errors: ['validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Inbound WhatsApp and Telegram messages of the tenant, newest first (senders masked)',
+        tags: ['inbound'],
+        auth: 'owner',
+        query: InboundQuery,
+        response: { status: 200, schema: InboundPage },
+        errors: ['validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const f = parseWith(InboundQuery, req.query ?? {});
+      const f = parsed.query;
       const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
       if (f.cursor !== undefined && !after)
         throw new AppError(
@@ -283,25 +284,25 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/whatsapp/usage',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary:
-            "The tenant's WhatsApp messages of one month by Meta pricing category and billable/free, with an estimate in AZN from the operator's price table",
-          tags: ['inbound'],
-          auth: 'owner',
-          query: WhatsAppUsageQuery,
-          response: { status: 200, schema: WhatsAppUsage },
-          errors: ['validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary:
+          "The tenant's WhatsApp messages of one month by Meta pricing category and billable/free, with an estimate in AZN from the operator's price table",
+        tags: ['inbound'],
+        auth: 'owner',
+        query: WhatsAppUsageQuery,
+        response: { status: 200, schema: WhatsAppUsage },
+        errors: ['validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const f = parseWith(WhatsAppUsageQuery, req.query ?? {});
+      const f = parsed.query;
       const month = f.month ?? new Date().toISOString().slice(0, 7);
       const counts = await ctx.db.tx((q) => monthlyUsage(q, p.tenant.id, month), { tenantId: p.tenant.id });
       const prices = env.WHATSAPP_PRICE_TABLE_AZN ? parsePriceTable(env.WHATSAPP_PRICE_TABLE_AZN) : null;
@@ -329,24 +330,24 @@ export function webhookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Web
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/inbound/:id',
     {
       preHandler: requireRole(ctx.principals, ['owner']),
-      config: {
-        openapi: {
-          summary: 'One inbound message with its sender and the provider payload',
-          tags: ['inbound'],
-          auth: 'owner',
-          params: InboundParams,
-          response: { status: 200, schema: InboundDetail },
-          errors: ['not_found', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'One inbound message with its sender and the provider payload',
+        tags: ['inbound'],
+        auth: 'owner',
+        params: InboundParams,
+        response: { status: 200, schema: InboundDetail },
+        errors: ['not_found', 'validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(InboundParams, req.params);
+      const { id } = parsed.params;
       const row = await ctx.db.tx((q) => getInbound(q, p.tenant.id, id), { tenantId: p.tenant.id });
       if (!row) throw new AppError('not_found', 'No such inbound message.');
       return { ...presentInbound(row, false), raw: row.raw };

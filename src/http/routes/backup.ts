@@ -5,6 +5,7 @@ import { safeEqual } from '../../core/secret-compare.ts';
 import { BackupError, snapshotEmbeddedStore } from '../../store/backup.ts';
 import { bearerOf } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
+import { route } from '../route.ts';
 
 /**
  * GET /api/v1/admin/backup (operator token): a consistent snapshot of the embedded store, as a tar
@@ -14,24 +15,24 @@ import type { HttpContext } from '../context.ts';
  * under load), so the CLI compresses it.
  */
 export function backupRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/admin/backup',
     {
-      config: {
-        openapi: {
-          summary: 'Snapshot of the embedded store (operator token; PGlite only)',
-          tags: ['admin'],
-          auth: 'operator',
-          response: {
-            status: 200,
-            description: 'A gzipped tar of the PGlite data directory',
-            contentType: 'application/gzip',
-          },
-          errors: ['unauthorized', 'conflict'],
+      doc: {
+        summary: 'Snapshot of the embedded store (operator token; PGlite only)',
+        tags: ['admin'],
+        auth: 'operator',
+        response: {
+          status: 200,
+          description: 'A gzipped tar of the PGlite data directory',
+          contentType: 'application/gzip',
         },
+        errors: ['unauthorized', 'conflict'],
       },
     },
-    async (req, reply) => {
+    async (_parsed, req, reply) => {
       const admin = ctx.config.env.COMMS_ADMIN_TOKEN;
       const token = bearerOf(req);
       if (!admin || !token || !safeEqual(token, admin)) {

@@ -5,6 +5,7 @@ import { BatchBody, EnqueueBody, ListQuery, MESSAGE_BODY_LIMIT_BYTES } from '../
 import { actorName, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { parseWith } from '../errors.ts';
+import { route } from '../route.ts';
 import { presentAttempt, presentAudit, presentItem } from '../present.ts';
 import {
   AuditTrail,
@@ -21,39 +22,39 @@ const IdemHeader = z.string().min(1).max(200).optional();
 export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner', 'service']);
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/outbox',
     {
       preHandler: owner,
       // The largest documented message (an email of 100,000 characters) must fit, whatever the
       // ordinary route limit is.
       bodyLimit: Math.max(ctx.config.env.COMMS_BODY_LIMIT_BYTES, MESSAGE_BODY_LIMIT_BYTES),
-      config: {
-        openapi: {
-          summary: 'Enqueue one message (idempotent on Idempotency-Key)',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          body: EnqueueBody,
-          response: { status: 202, schema: EnqueueAnswer },
-          errors: [
-            'validation_failed',
-            'unknown_channel',
-            'invalid_phone',
-            'invalid_email',
-            'invalid_target',
-            'unknown_template',
-            'template_data_invalid',
-            'secret_in_content',
-            'idempotency_conflict',
-            'conflict',
-            'forbidden',
-          ],
-        },
+      doc: {
+        summary: 'Enqueue one message (idempotent on Idempotency-Key)',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        body: EnqueueBody,
+        response: { status: 202, schema: EnqueueAnswer },
+        errors: [
+          'validation_failed',
+          'unknown_channel',
+          'invalid_phone',
+          'invalid_email',
+          'invalid_target',
+          'unknown_template',
+          'template_data_invalid',
+          'secret_in_content',
+          'idempotency_conflict',
+          'conflict',
+          'forbidden',
+        ],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const input = parseWith(EnqueueBody, req.body);
+      const input = parsed.body;
       const header = parseWith(IdemHeader, req.headers['idempotency-key']);
       if (header && input.idempotencyKey && header !== input.idempotencyKey) {
         throw new AppError('validation_failed', 'The Idempotency-Key header and body idempotencyKey differ.');
@@ -70,37 +71,37 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/outbox/batch',
     {
       preHandler: owner,
       bodyLimit: ctx.config.env.COMMS_BATCH_BODY_LIMIT_BYTES,
-      config: {
-        openapi: {
-          summary: 'Enqueue up to 1,000 messages, all or nothing',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          body: BatchBody,
-          response: { status: 202, schema: BatchAnswer },
-          errors: [
-            'validation_failed',
-            'unknown_channel',
-            'invalid_phone',
-            'invalid_email',
-            'invalid_target',
-            'unknown_template',
-            'template_data_invalid',
-            'secret_in_content',
-            'idempotency_conflict',
-            'conflict',
-            'forbidden',
-          ],
-        },
+      doc: {
+        summary: 'Enqueue up to 1,000 messages, all or nothing',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        body: BatchBody,
+        response: { status: 202, schema: BatchAnswer },
+        errors: [
+          'validation_failed',
+          'unknown_channel',
+          'invalid_phone',
+          'invalid_email',
+          'invalid_target',
+          'unknown_template',
+          'template_data_invalid',
+          'secret_in_content',
+          'idempotency_conflict',
+          'conflict',
+          'forbidden',
+        ],
       },
     },
-    async (req, reply) => {
+    async (parsed, req, reply) => {
       const p = principalOf(req);
-      const { messages } = parseWith(BatchBody, req.body);
+      const { messages } = parsed.body;
       const results = await ctx.outbox.enqueueBatch(messages, { tenant: p.tenant, name: actorName(p) });
       return reply.code(202).send({
         items: results.map(({ row, created }) => ({
@@ -113,47 +114,47 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/outbox',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'List outbox items (targets masked), newest first',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          query: ListQuery,
-          response: { status: 200, schema: OutboxPage },
-          errors: ['validation_failed', 'unknown_channel', 'forbidden'],
-        },
+      doc: {
+        summary: 'List outbox items (targets masked), newest first',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        query: ListQuery,
+        response: { status: 200, schema: OutboxPage },
+        errors: ['validation_failed', 'unknown_channel', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const q = parseWith(ListQuery, req.query ?? {});
+      const q = parsed.query;
       const { items, nextCursor } = await ctx.outbox.list(p.tenant.id, q);
       return { items: items.map((r) => presentItem(r, { mask: true })), nextCursor };
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/outbox/:id',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'One outbox item with its attempts',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          params: IdParams,
-          response: { status: 200, schema: OutboxItemDetail },
-          errors: ['not_found', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'One outbox item with its attempts',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        params: IdParams,
+        response: { status: 200, schema: OutboxItemDetail },
+        errors: ['not_found', 'validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const row = await ctx.outbox.get(p.tenant.id, id);
       if (!row) throw new AppError('not_found', 'No such outbox item.');
       const attempts = await ctx.outbox.attempts(p.tenant.id, id);
@@ -162,24 +163,24 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/outbox/:id/audit',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'The audit trail of one item',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          params: IdParams,
-          response: { status: 200, schema: AuditTrail },
-          errors: ['not_found', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'The audit trail of one item',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        params: IdParams,
+        response: { status: 200, schema: AuditTrail },
+        errors: ['not_found', 'validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const row = await ctx.outbox.get(p.tenant.id, id);
       if (!row) throw new AppError('not_found', 'No such outbox item.');
       const events = await ctx.outbox.audit(p.tenant.id, id);
@@ -187,47 +188,47 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/outbox/:id/retry',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Run the gate again for a failed, dead, blocked, expired or queued item',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          params: IdParams,
-          response: { status: 200, schema: TransitionAnswer },
-          errors: ['not_found', 'invalid_transition', 'conflict', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Run the gate again for a failed, dead, blocked, expired or queued item',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        params: IdParams,
+        response: { status: 200, schema: TransitionAnswer },
+        errors: ['not_found', 'invalid_transition', 'conflict', 'validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const row = await ctx.outbox.retry(p.tenant, id, actorName(p));
       return { id: row.id, status: row.status, reason: row.reason };
     },
   );
 
-  app.post(
+  route(
+    app,
+    'POST',
     '/api/v1/outbox/:id/cancel',
     {
       preHandler: owner,
-      config: {
-        openapi: {
-          summary: 'Cancel an item that has not been sent',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          params: IdParams,
-          response: { status: 200, schema: TransitionAnswer },
-          errors: ['not_found', 'invalid_transition', 'conflict', 'validation_failed', 'forbidden'],
-        },
+      doc: {
+        summary: 'Cancel an item that has not been sent',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        params: IdParams,
+        response: { status: 200, schema: TransitionAnswer },
+        errors: ['not_found', 'invalid_transition', 'conflict', 'validation_failed', 'forbidden'],
       },
     },
-    async (req) => {
+    async (parsed, req) => {
       const p = principalOf(req);
-      const { id } = parseWith(IdParams, req.params);
+      const { id } = parsed.params;
       const row = await ctx.outbox.cancel(p.tenant.id, id, actorName(p));
       return { id: row.id, status: row.status, reason: row.reason };
     },

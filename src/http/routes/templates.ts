@@ -4,6 +4,7 @@ import { CHANNELS } from '../../core/channels.ts';
 import { LOCALES, templateCatalogue } from '../../core/templates.ts';
 import { principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
+import { route } from '../route.ts';
 
 const Rendered = z.object({ title: z.string(), subject: z.string(), body: z.string() });
 
@@ -28,22 +29,21 @@ export const TemplateCatalogue = z.object({
 
 /** GET /api/v1/templates — the template catalogue, so ids are not discovered from error messages. */
 export function templateRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get(
+  route(
+    app,
+    'GET',
     '/api/v1/templates',
     {
       preHandler: requireRole(ctx.principals, ['owner', 'service']),
-      config: {
-        openapi: {
-          summary:
-            'The message templates: ids, channels, locales, required data fields and a rendered example',
-          tags: ['outbox'],
-          auth: 'owner_or_service',
-          response: { status: 200, schema: TemplateCatalogue },
-          errors: ['forbidden'],
-        },
+      doc: {
+        summary: 'The message templates: ids, channels, locales, required data fields and a rendered example',
+        tags: ['outbox'],
+        auth: 'owner_or_service',
+        response: { status: 200, schema: TemplateCatalogue },
+        errors: ['forbidden'],
       },
     },
-    async (req) => {
+    async (_parsed, req) => {
       const { tenant } = principalOf(req);
       return { templates: templateCatalogue({ currency: tenant.currency, timeZone: tenant.timezone }) };
     },
