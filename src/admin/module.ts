@@ -1,5 +1,4 @@
 import type { ServiceModule } from '../kernel/module.ts';
-import { tenantRoutes } from './tenant-routes.ts';
 import type { HttpContext } from '../http/context.ts';
 import { requireOperator } from '../http/auth.ts';
 import {
@@ -36,7 +35,6 @@ const ACTOR = 'operator';
 export function adminModule(): ServiceModule<unknown, HttpContext> {
   return {
     routes(app, ctx) {
-      tenantRoutes(app, ctx);
       const operator = requireOperator(ctx.config.env.COMMS_ADMIN_TOKEN);
       const db = ctx.db;
 

@@ -22,6 +22,7 @@ import { createLogger } from './logger.ts';
 import { Metrics } from '../kernel/metrics.ts';
 import { tenantsWithQueued } from '../store/sql/startup.ts';
 import { systemRoutes } from '../readiness/routes.ts';
+import { tenantAdminRoutes } from '../admin/tenant-routes.ts';
 import type { RuntimeMode, ServiceModule } from '../kernel/module.ts';
 
 export type { RuntimeMode };
@@ -129,9 +130,10 @@ export class Runtime {
       };
       this.http = await buildHttpApp(
         ctx,
-        // The system routes (health, readiness, metrics) first, then each feature's.
+        // Routes every process serves (health, readiness, metrics, creating a tenant), then each feature's.
         [
           systemRoutes,
+          tenantAdminRoutes,
           ...this.modules.flatMap((m): RouteModule[] => {
             const routes = m.routes?.bind(m);
             return routes ? [routes] : [];

@@ -16,6 +16,7 @@ import { installSecurityHeaders } from './security-headers.ts';
 export const API_VERSION = '1.0.0';
 import { outboxRoutes } from './routes/outbox.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { tenantRoutes } from './routes/tenant.ts';
 import { backupRoutes } from './routes/backup.ts';
 
 /** Text PostgreSQL can store: well-formed Unicode (no lone surrogates) without NUL characters. */
@@ -132,6 +133,7 @@ export async function buildHttpApp(
   });
 
   outboxRoutes(app, ctx);
+  tenantRoutes(app, ctx);
   templateRoutes(app, ctx);
   backupRoutes(app, ctx);
   for (const m of extraRoutes) await m(app, ctx);
