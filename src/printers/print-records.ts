@@ -48,12 +48,13 @@ export async function recordOutcome(db: Db, p: PrinterRow, e: PrintEntry, r: Pri
   );
 }
 
-/** A print that failed: the entry goes back to pending with the fault, audited. */
-export async function recordFailure(
+/** The entry back to pending (a failure) or held, with its audit row, in one transaction. */
+async function recordSetBack(
   db: Db,
   p: PrinterRow,
   e: PrintEntry,
-  f: ReturnType<typeof describeFault>,
+  entry: { status: 'pending' | 'held'; reason: string },
+  audit: { action: string; outcome: string; reason: string; detail: Record<string, unknown> },
 ): Promise<void> {
   await db.tx(
     async (q) => {
@@ -62,51 +63,50 @@ export async function recordFailure(
         deviceId: p.device_id,
         seq: e.seq,
         outboxId: e.outbox_id,
-        status: 'pending',
-        reason: `${f.problem}: ${f.message}`,
+        ...entry,
       });
-      await auditPrint(q, {
-        tenantId: p.tenant_id,
-        outboxId: e.outbox_id,
-        printer: p.device_id,
-        action: 'print_failed',
-        outcome: f.problem,
-        reason: f.message,
-        detail: { seq: e.seq, bytesMayBeHeld: f.written },
-      });
+      await auditPrint(q, { tenantId: p.tenant_id, outboxId: e.outbox_id, printer: p.device_id, ...audit });
     },
     { tenantId: p.tenant_id },
   );
 }
 
-/** A ticket too old to print on its own: held for staff to release or discard, audited. */
-export async function recordHeld(
+/** A print that failed: the entry goes back to pending with the fault, audited. */
+export function recordFailure(
   db: Db,
   p: PrinterRow,
   e: PrintEntry,
-  holdMs: number,
-  age: number,
+  f: ReturnType<typeof describeFault>,
 ): Promise<void> {
-  await db.tx(
-    async (q) => {
-      await recordPrint(q, {
-        tenantId: p.tenant_id,
-        deviceId: p.device_id,
-        seq: e.seq,
-        outboxId: e.outbox_id,
-        status: 'held',
-        reason: `older than ${Math.round(holdMs / 60_000)} min when the printer could print it`,
-      });
-      await auditPrint(q, {
-        tenantId: p.tenant_id,
-        outboxId: e.outbox_id,
-        printer: p.device_id,
-        action: 'print_held',
-        outcome: 'held',
-        reason: `held for staff: ${Math.round(age / 60_000)} min old`,
-        detail: { seq: e.seq },
-      });
+  return recordSetBack(
+    db,
+    p,
+    e,
+    { status: 'pending', reason: `${f.problem}: ${f.message}` },
+    {
+      action: 'print_failed',
+      outcome: f.problem,
+      reason: f.message,
+      detail: { seq: e.seq, bytesMayBeHeld: f.written },
     },
-    { tenantId: p.tenant_id },
+  );
+}
+
+/** A ticket too old to print on its own: held for staff to release or discard, audited. */
+export function recordHeld(db: Db, p: PrinterRow, e: PrintEntry, holdMs: number, age: number): Promise<void> {
+  return recordSetBack(
+    db,
+    p,
+    e,
+    {
+      status: 'held',
+      reason: `older than ${Math.round(holdMs / 60_000)} min when the printer could print it`,
+    },
+    {
+      action: 'print_held',
+      outcome: 'held',
+      reason: `held for staff: ${Math.round(age / 60_000)} min old`,
+      detail: { seq: e.seq },
+    },
   );
 }

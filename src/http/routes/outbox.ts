@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../core/errors.ts';
+import { AppError, type ErrorCode } from '../../core/errors.ts';
 import { BatchBody, EnqueueBody, ListQuery, MESSAGE_BODY_LIMIT_BYTES } from '../../outbox/schemas.ts';
 import { actorName, principalOf, requireRole } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
@@ -18,6 +18,21 @@ import {
 } from '../api-schemas.ts';
 
 const IdemHeader = z.string().min(1).max(200).optional();
+
+/** What enqueueing answers besides success, one message or a batch. */
+const ENQUEUE_ERRORS: ErrorCode[] = [
+  'validation_failed',
+  'unknown_channel',
+  'invalid_phone',
+  'invalid_email',
+  'invalid_target',
+  'unknown_template',
+  'template_data_invalid',
+  'secret_in_content',
+  'idempotency_conflict',
+  'conflict',
+  'forbidden',
+];
 
 export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner', 'service']);
@@ -37,19 +52,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
         auth: 'owner_or_service',
         body: EnqueueBody,
         response: { status: 202, schema: EnqueueAnswer },
-        errors: [
-          'validation_failed',
-          'unknown_channel',
-          'invalid_phone',
-          'invalid_email',
-          'invalid_target',
-          'unknown_template',
-          'template_data_invalid',
-          'secret_in_content',
-          'idempotency_conflict',
-          'conflict',
-          'forbidden',
-        ],
+        errors: ENQUEUE_ERRORS,
       },
     },
     async (parsed, req, reply) => {
@@ -84,19 +87,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
         auth: 'owner_or_service',
         body: BatchBody,
         response: { status: 202, schema: BatchAnswer },
-        errors: [
-          'validation_failed',
-          'unknown_channel',
-          'invalid_phone',
-          'invalid_email',
-          'invalid_target',
-          'unknown_template',
-          'template_data_invalid',
-          'secret_in_content',
-          'idempotency_conflict',
-          'conflict',
-          'forbidden',
-        ],
+        errors: ENQUEUE_ERRORS,
       },
     },
     async (parsed, req, reply) => {
