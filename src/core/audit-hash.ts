@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { AuditRow } from './rows.ts';
 
 /** The first link of every tenant's chain. */
 export const GENESIS = '0'.repeat(64);
 
-export interface HashableAudit {
+/** An audit row as hashed: ids and times may come back as text (JSON from the store). */
+export type HashableAudit = Omit<AuditRow, 'id' | 'created_at'> & {
   id: number | string;
-  tenant_id: string;
-  entity: string;
-  entity_id: string;
-  actor: string;
-  action: string;
-  from_status: string | null;
-  to_status: string | null;
-  reason: string | null;
-  detail: unknown;
   created_at: Date | string;
-}
+};
 
 /** Canonical JSON: object keys sorted at every level, so the same content always hashes the same. */
 export function canonical(value: unknown): string {

@@ -8,7 +8,8 @@ import type { Db } from '../store/driver.ts';
 import { providerRoutes } from './routes.ts';
 import { whatsappTemplateRoutes } from './template-routes.ts';
 import { isWhatsAppAdapter } from './whatsapp-cloud.ts';
-import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
+import { wabaIdOf } from '../config/config.ts';
+import { syncWhatsAppTemplates } from './whatsapp-templates.ts';
 
 /** Template sync runs once a day (and at start) in serve and dispatch processes. */
 export const TEMPLATE_SYNC_EVERY_MS = 24 * 60 * 60_000;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../core/errors.ts';
-import { syncWhatsAppTemplates, wabaIdOf } from './whatsapp-templates.ts';
+import { wabaIdOf } from '../config/config.ts';
+import { syncWhatsAppTemplates } from './whatsapp-templates.ts';
 import { listTemplates } from '../store/sql/wa-templates.ts';
 import { actorName, principalOf, requireRole } from '../http/auth.ts';
 import type { HttpContext } from '../http/context.ts';

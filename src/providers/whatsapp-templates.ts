@@ -10,7 +10,6 @@ import { httpCall, TransportError } from './http.ts';
 const MAX_PAGES = 20;
 
 /** The configured business account, or null when template sync is off. */
-export { wabaIdOf };
 
 /**
  * Lists the business account's message templates from Meta (GET /{version}/{WABA-ID}/message_templates,

@@ -36,6 +36,11 @@ const ENQUEUE_ERRORS: ErrorCode[] = [
 
 export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const owner = requireRole(ctx.principals, ['owner', 'service']);
+  const itemOf = async (tenantId: string, id: string) => {
+    const row = await ctx.outbox.get(tenantId, id);
+    if (!row) throw new AppError('not_found', 'No such outbox item.');
+    return row;
+  };
 
   route(
     app,
@@ -146,8 +151,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     async (parsed, req) => {
       const p = principalOf(req);
       const { id } = parsed.params;
-      const row = await ctx.outbox.get(p.tenant.id, id);
-      if (!row) throw new AppError('not_found', 'No such outbox item.');
+      const row = await itemOf(p.tenant.id, id);
       const attempts = await ctx.outbox.attempts(p.tenant.id, id);
       // The item view also carries the template data (the panel shows amounts from it); lists never do.
       return { ...presentItem(row, { mask: false }), data: row.data, attempts: attempts.map(presentAttempt) };
@@ -172,8 +176,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: HttpContext): void {
     async (parsed, req) => {
       const p = principalOf(req);
       const { id } = parsed.params;
-      const row = await ctx.outbox.get(p.tenant.id, id);
-      if (!row) throw new AppError('not_found', 'No such outbox item.');
+      await itemOf(p.tenant.id, id);
       const events = await ctx.outbox.audit(p.tenant.id, id);
       return { events: events.map(presentAudit) };
     },
